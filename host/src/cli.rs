@@ -1,0 +1,59 @@
+//! The command line. Every flag can also come from a `HANGAR_*`
+//! environment variable and from `hangar.toml` (flag > environment > file >
+//! default).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Hangar: a host for sandboxed WebAssembly plugins.
+#[derive(Debug, Parser)]
+#[command(name = "hangar", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+}
+
+/// `hangar serve`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML); `./hangar.toml` is read when present.
+    #[arg(long, env = "HANGAR_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "HANGAR_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the database and stored files [default: ./data].
+    #[arg(long, env = "HANGAR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Directory for compiled components [default: DATA_DIR/cache].
+    #[arg(long, env = "HANGAR_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Load and activate the example plugins.
+    #[arg(long, env = "HANGAR_DEMO")]
+    pub demo: bool,
+    /// Folder with the example plugins' `demo.toml` [default: ./plugins].
+    #[arg(long, env = "HANGAR_PLUGINS_DIR")]
+    pub plugins_dir: Option<PathBuf>,
+    /// Default deadline of one plugin call, in milliseconds [default: 200].
+    #[arg(long, env = "HANGAR_PLUGIN_DEADLINE_MS")]
+    pub plugin_deadline_ms: Option<u64>,
+    /// Default memory cap of a plugin, in MiB [default: 128].
+    #[arg(long, env = "HANGAR_PLUGIN_MEMORY_MIB")]
+    pub plugin_memory_mib: Option<usize>,
+    /// Default key-value quota of a plugin, in bytes [default: 1048576].
+    #[arg(long, env = "HANGAR_PLUGIN_KV_QUOTA_BYTES")]
+    pub plugin_kv_quota_bytes: Option<u64>,
+    /// Consecutive failures before a plugin is quarantined [default: 5].
+    #[arg(long, env = "HANGAR_QUARANTINE_AFTER")]
+    pub quarantine_after: Option<u32>,
+}

@@ -1,0 +1,262 @@
+//! Configuration of `hangar serve`, resolved from flags, `HANGAR_*`
+//! environment variables (clap reads both) and a TOML file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::cli::ServeArgs;
+use crate::plugins::PluginSettings;
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "hangar.toml";
+
+/// Why the configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this configuration.
+    #[error("invalid configuration file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("invalid setting {name}: {message}")]
+    Invalid {
+        /// The setting.
+        name: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// `hangar.toml`. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileConfig {
+    /// Address to listen on.
+    pub listen: Option<SocketAddr>,
+    /// Data directory.
+    pub data_dir: Option<PathBuf>,
+    /// Compiled-component cache directory.
+    pub cache_dir: Option<PathBuf>,
+    /// Load the example plugins.
+    pub demo: Option<bool>,
+    /// Folder of the example plugins.
+    pub plugins_dir: Option<PathBuf>,
+    /// Defaults for every plugin.
+    pub plugins: PluginDefaults,
+}
+
+/// `[plugins]` in `hangar.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PluginDefaults {
+    /// Deadline of one call, in milliseconds.
+    pub deadline_ms: Option<u64>,
+    /// Memory cap, in MiB.
+    pub memory_mib: Option<usize>,
+    /// Key-value quota, in bytes.
+    pub kv_quota_bytes: Option<u64>,
+    /// Consecutive failures before quarantine.
+    pub quarantine_after: Option<u32>,
+}
+
+/// The resolved configuration of `hangar serve`.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Database and stored files.
+    pub data_dir: PathBuf,
+    /// Compiled components.
+    pub cache_dir: PathBuf,
+    /// Whether to load the example plugins.
+    pub demo: bool,
+    /// Folder with `demo.toml`.
+    pub plugins_dir: PathBuf,
+    /// Settings every plugin starts with.
+    pub plugin_defaults: PluginSettings,
+}
+
+impl ServeConfig {
+    /// Resolves flags and environment (already merged by clap) over the
+    /// configuration file over the defaults.
+    ///
+    /// # Errors
+    /// When the file cannot be read or parsed, or a value is out of range.
+    pub fn resolve(args: &ServeArgs) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                read_file(Path::new(DEFAULT_CONFIG_FILE))?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let cache_dir = args
+            .cache_dir
+            .clone()
+            .or(file.cache_dir)
+            .unwrap_or_else(|| data_dir.join("cache"));
+        let mut plugin_defaults = PluginSettings::default();
+        let limits = &mut plugin_defaults.limits;
+        if let Some(ms) = args.plugin_deadline_ms.or(file.plugins.deadline_ms) {
+            if ms == 0 {
+                return Err(invalid("plugin deadline_ms", "must be at least 1"));
+            }
+            limits.deadline = Duration::from_millis(ms);
+        }
+        if let Some(mib) = args.plugin_memory_mib.or(file.plugins.memory_mib) {
+            if !(1..=1024).contains(&mib) {
+                return Err(invalid("plugin memory_mib", "must be 1 to 1024"));
+            }
+            limits.memory_bytes = mib << 20;
+        }
+        if let Some(bytes) = args.plugin_kv_quota_bytes.or(file.plugins.kv_quota_bytes) {
+            limits.kv_quota_bytes = bytes;
+        }
+        if let Some(n) = args.quarantine_after.or(file.plugins.quarantine_after) {
+            if n == 0 {
+                return Err(invalid("quarantine_after", "must be at least 1"));
+            }
+            plugin_defaults.quarantine_after = n;
+        }
+        Ok(Self {
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir,
+            cache_dir,
+            demo: args.demo || file.demo.unwrap_or(false),
+            plugins_dir: args
+                .plugins_dir
+                .clone()
+                .or(file.plugins_dir)
+                .unwrap_or_else(|| PathBuf::from("plugins")),
+            plugin_defaults,
+        })
+    }
+}
+
+fn invalid(name: &'static str, message: &str) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        message: message.to_owned(),
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|err| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: err.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn args(argv: &[&str]) -> ServeArgs {
+        let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command;
+        args
+    }
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hangar.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9999\"\ndata_dir = \"/srv/h\"\n[plugins]\ndeadline_ms = 50\nmemory_mib = 16\n",
+        )
+        .unwrap();
+        let path = path.to_str().unwrap();
+        let config = ServeConfig::resolve(&args(&["hangar", "serve", "--config", path])).unwrap();
+        assert_eq!(config.listen.port(), 9999);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/h"));
+        assert_eq!(config.cache_dir, PathBuf::from("/srv/h/cache"));
+        assert_eq!(
+            config.plugin_defaults.limits.deadline,
+            Duration::from_millis(50)
+        );
+        assert_eq!(config.plugin_defaults.limits.memory_bytes, 16 << 20);
+
+        let config = ServeConfig::resolve(&args(&[
+            "hangar",
+            "serve",
+            "--config",
+            path,
+            "--listen",
+            "127.0.0.1:7000",
+            "--plugin-deadline-ms",
+            "70",
+        ]))
+        .unwrap();
+        assert_eq!(config.listen.port(), 7000);
+        assert_eq!(
+            config.plugin_defaults.limits.deadline,
+            Duration::from_millis(70)
+        );
+        assert_eq!(config.data_dir, PathBuf::from("/srv/h"));
+    }
+
+    #[test]
+    fn bad_files_and_values_are_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "listen = 5\n").unwrap();
+        let err = ServeConfig::resolve(&args(&[
+            "hangar",
+            "serve",
+            "--config",
+            path.to_str().unwrap(),
+        ]))
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }), "{err}");
+        std::fs::write(&path, "lisen = \"127.0.0.1:1\"\n").unwrap();
+        let err = ServeConfig::resolve(&args(&[
+            "hangar",
+            "serve",
+            "--config",
+            path.to_str().unwrap(),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+        let err = ServeConfig::resolve(&args(&[
+            "hangar",
+            "serve",
+            "--config",
+            "/nonexistent/h.toml",
+        ]))
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }), "{err}");
+        let err = ServeConfig::resolve(&args(&["hangar", "serve", "--plugin-memory-mib", "0"]))
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { .. }), "{err}");
+    }
+}

@@ -1,0 +1,20 @@
+//! The `hangar` binary: parses the command line and hands over to the library.
+
+use anyhow::Context;
+use clap::Parser;
+use hangar_host::cli::{Cli, Command};
+use hangar_host::config::ServeConfig;
+use hangar_host::server;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    server::init_tracing();
+    match cli.command {
+        Command::Serve(args) => {
+            let config = ServeConfig::resolve(&args).context("invalid configuration")?;
+            server::serve(config, server::shutdown_signal()).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! Host-side bindings generated from `wit/`: one module per world, sharing
+//! the `types` and `host` interfaces of the first.
+
+/// The `chat-plugin` world; owns the shared `types` and `host` interfaces.
+pub mod chat {
+    wasmtime::component::bindgen!({
+        world: "chat-plugin",
+        path: "../wit",
+    });
+}
+
+/// The `upload-hook` world.
+pub mod upload {
+    wasmtime::component::bindgen!({
+        world: "upload-hook",
+        path: "../wit",
+        with: {
+            "hangar:plugin/types": super::chat::hangar::plugin::types,
+            "hangar:plugin/host": super::chat::hangar::plugin::host,
+        },
+    });
+}
+
+/// The `material` world.
+pub mod material {
+    wasmtime::component::bindgen!({
+        world: "material",
+        path: "../wit",
+        with: {
+            "hangar:plugin/types": super::chat::hangar::plugin::types,
+            "hangar:plugin/host": super::chat::hangar::plugin::host,
+        },
+    });
+}
+
+pub use chat::hangar::plugin::host as host_interface;
+pub use chat::hangar::plugin::types as wit;

@@ -1,0 +1,193 @@
+//! On-disk cache of compiled components, keyed by component digest and
+//! engine compatibility, so a restart loads native code instead of
+//! recompiling.
+//!
+//! Loading a precompiled artifact runs native code without validation, so
+//! every file carries the SHA-256 of its payload, checked before
+//! `deserialize`: a corrupted or tampered file is recompiled, never run.
+//! Files are written to a temporary name, synced, then renamed, so a crash
+//! never leaves a half-written artifact under a real name.
+//!
+//! File layout: `MAGIC` (8 bytes) | SHA-256 of the payload (32 bytes) | payload.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use hangar_registry::Digest;
+use sha2::{Digest as _, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+const MAGIC: &[u8; 8] = b"HANGARC1";
+const HEADER: usize = MAGIC.len() + 32;
+
+/// Counts of what the cache did; tests and the admin API read them.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    /// Components compiled from WebAssembly.
+    pub compiled: AtomicU64,
+    /// Components loaded from a cached artifact.
+    pub hits: AtomicU64,
+    /// Cached artifacts refused (bad checksum, incompatible, unreadable).
+    pub rejected: AtomicU64,
+}
+
+/// A snapshot of [`CacheStats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct CacheCounts {
+    /// Components compiled from WebAssembly.
+    pub compiled: u64,
+    /// Components loaded from a cached artifact.
+    pub hits: u64,
+    /// Cached artifacts refused.
+    pub rejected: u64,
+}
+
+/// The compiled-component cache in one directory.
+#[derive(Debug)]
+pub struct CompiledCache {
+    dir: PathBuf,
+    engine_key: String,
+    stats: CacheStats,
+}
+
+impl CompiledCache {
+    /// A cache in `dir` for artifacts compatible with `engine`.
+    ///
+    /// # Errors
+    /// When the directory cannot be created.
+    pub fn new(dir: &Path, engine: &Engine) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let mut hasher = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            engine_key: format!("{:016x}", hasher.finish()),
+            stats: CacheStats::default(),
+        })
+    }
+
+    /// What the cache has done so far.
+    pub fn counts(&self) -> CacheCounts {
+        CacheCounts {
+            compiled: self.stats.compiled.load(Ordering::Relaxed),
+            hits: self.stats.hits.load(Ordering::Relaxed),
+            rejected: self.stats.rejected.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Where the artifact of `digest` lives.
+    pub fn path(&self, digest: &Digest) -> PathBuf {
+        self.dir
+            .join(format!("{}-{}.cwasm", digest.hex(), self.engine_key))
+    }
+
+    /// The component with `digest`: from the cache when a valid artifact is
+    /// there, else compiled from `wasm` (whose digest the caller verified)
+    /// and cached. Blocking: call it off the async runtime.
+    ///
+    /// # Errors
+    /// When `wasm` does not compile. A cache that cannot be written is
+    /// logged, not an error.
+    pub fn load_or_compile(
+        &self,
+        engine: &Engine,
+        digest: &Digest,
+        wasm: &[u8],
+    ) -> wasmtime::Result<Component> {
+        if let Some(component) = self.load(engine, digest) {
+            return Ok(component);
+        }
+        let component = Component::new(engine, wasm)?;
+        self.stats.compiled.fetch_add(1, Ordering::Relaxed);
+        match component.serialize() {
+            Ok(payload) => {
+                if let Err(err) = self.store(digest, &payload) {
+                    tracing::warn!(%digest, error = %err, "compiled component not cached");
+                }
+            }
+            Err(err) => {
+                tracing::warn!(%digest, error = %err, "compiled component not serialisable")
+            }
+        }
+        Ok(component)
+    }
+
+    /// The cached component with `digest`, without the WebAssembly: used
+    /// when the registry cannot be reached.
+    pub fn load(&self, engine: &Engine, digest: &Digest) -> Option<Component> {
+        let path = self.path(digest);
+        let file = match std::fs::read(&path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(err) => {
+                self.reject(&path, &format!("unreadable: {err}"));
+                return None;
+            }
+        };
+        let Some(payload) = verified_payload(&file) else {
+            self.reject(&path, "checksum mismatch or bad header");
+            return None;
+        };
+        // SAFETY: the payload is byte-for-byte what `Component::serialize`
+        // produced for this engine configuration: its SHA-256 was recorded
+        // when it was written and has just been checked. wasmtime itself
+        // refuses artifacts of another version or configuration.
+        #[allow(unsafe_code)]
+        let component = unsafe { Component::deserialize(engine, payload) };
+        match component {
+            Ok(component) => {
+                self.stats.hits.fetch_add(1, Ordering::Relaxed);
+                Some(component)
+            }
+            Err(err) => {
+                self.reject(&path, &format!("not loadable: {err}"));
+                None
+            }
+        }
+    }
+
+    fn reject(&self, path: &Path, why: &str) {
+        self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(path = %path.display(), why, "cached artifact refused; recompiling");
+        let _ = std::fs::remove_file(path);
+    }
+
+    fn store(&self, digest: &Digest, payload: &[u8]) -> std::io::Result<()> {
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
+        tmp.write_all(MAGIC)?;
+        tmp.write_all(&Sha256::digest(payload))?;
+        tmp.write_all(payload)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(self.path(digest)).map_err(|err| err.error)?;
+        Ok(())
+    }
+}
+
+fn verified_payload(file: &[u8]) -> Option<&[u8]> {
+    if file.len() < HEADER || &file[..MAGIC.len()] != MAGIC {
+        return None;
+    }
+    let (header, payload) = file.split_at(HEADER);
+    (Sha256::digest(payload)[..] == header[MAGIC.len()..]).then_some(payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_must_match_its_recorded_hash() {
+        let payload = b"native code";
+        let mut file = MAGIC.to_vec();
+        file.extend_from_slice(&Sha256::digest(payload));
+        file.extend_from_slice(payload);
+        assert_eq!(verified_payload(&file), Some(&payload[..]));
+        let last = file.len() - 1;
+        file[last] ^= 1;
+        assert_eq!(verified_payload(&file), None);
+        assert_eq!(verified_payload(b"short"), None);
+    }
+}

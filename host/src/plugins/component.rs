@@ -1,0 +1,384 @@
+//! A loaded plugin version: a compiled, pre-instantiated component of one
+//! world, and how a call gets an instance of it.
+//!
+//! Isolation modes:
+//! - `per-call` (default): every call instantiates afresh from the
+//!   pre-instantiated component; nothing survives between calls.
+//! - `pooled`: warm instances are reused for at most `max_uses` calls, one
+//!   call at a time, and dropped after any failure.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hangar_registry::Digest;
+use semver::Version;
+use serde::{Deserialize, Serialize};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Store, Trap};
+
+use super::bindings::{chat, material, upload};
+use super::limits::PluginLimits;
+use super::name::PluginName;
+use super::state::{CallState, PluginContext};
+
+/// The world a component exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum World {
+    /// `hangar:plugin/chat-plugin`.
+    ChatPlugin,
+    /// `hangar:plugin/upload-hook`.
+    UploadHook,
+    /// `hangar:plugin/material`.
+    Material,
+}
+
+impl World {
+    /// The world's name in the WIT package.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ChatPlugin => "chat-plugin",
+            Self::UploadHook => "upload-hook",
+            Self::Material => "material",
+        }
+    }
+}
+
+impl std::fmt::Display for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a plugin's calls get their instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "mode")]
+pub enum Isolation {
+    /// A fresh instance for every call.
+    PerCall,
+    /// Warm instances reused for at most `max_uses` calls each; at most
+    /// `max_idle` are kept between calls. Guest memory survives between the
+    /// calls an instance serves.
+    Pooled {
+        /// Calls one instance serves before it is dropped.
+        max_uses: u32,
+        /// Idle instances kept.
+        max_idle: usize,
+    },
+}
+
+impl Default for Isolation {
+    fn default() -> Self {
+        Self::PerCall
+    }
+}
+
+/// Why a call did not produce an answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallFailure {
+    /// The call ran past its deadline and was interrupted.
+    #[error("deadline of {0:?} exceeded")]
+    Timeout(Duration),
+    /// The guest tried to grow its memory past the cap.
+    #[error("memory cap of {0} bytes exceeded")]
+    OutOfMemory(usize),
+    /// The guest trapped (panic, abort, unreachable, bad memory access).
+    #[error("trapped: {0}")]
+    Trap(String),
+    /// The host answered for a world the plugin does not export.
+    #[error("plugin exports {found}, not {wanted}")]
+    WrongWorld {
+        /// What it exports.
+        found: World,
+        /// What the caller needed.
+        wanted: World,
+    },
+}
+
+/// A pre-instantiated component, by world.
+enum Pre {
+    Chat(chat::ChatPluginPre<CallState>),
+    Upload(upload::UploadHookPre<CallState>),
+    Material(material::MaterialPre<CallState>),
+}
+
+/// An instance's exports, by world.
+pub enum Exports {
+    /// A `chat-plugin` instance.
+    Chat(chat::ChatPlugin),
+    /// An `upload-hook` instance.
+    Upload(upload::UploadHook),
+    /// A `material` instance.
+    Material(material::Material),
+}
+
+impl Exports {
+    /// The chat exports, or the failure naming what this instance is.
+    pub fn chat(&self) -> Result<&chat::ChatPlugin, CallFailure> {
+        match self {
+            Self::Chat(e) => Ok(e),
+            other => Err(other.wrong(World::ChatPlugin)),
+        }
+    }
+
+    /// The upload-hook exports.
+    pub fn upload(&self) -> Result<&upload::UploadHook, CallFailure> {
+        match self {
+            Self::Upload(e) => Ok(e),
+            other => Err(other.wrong(World::UploadHook)),
+        }
+    }
+
+    /// The material exports.
+    pub fn material(&self) -> Result<&material::Material, CallFailure> {
+        match self {
+            Self::Material(e) => Ok(e),
+            other => Err(other.wrong(World::Material)),
+        }
+    }
+
+    fn wrong(&self, wanted: World) -> CallFailure {
+        let found = match self {
+            Self::Chat(_) => World::ChatPlugin,
+            Self::Upload(_) => World::UploadHook,
+            Self::Material(_) => World::Material,
+        };
+        CallFailure::WrongWorld { found, wanted }
+    }
+}
+
+struct Warm {
+    store: Store<CallState>,
+    exports: Exports,
+    uses: u32,
+}
+
+/// Why a component cannot be used as a plugin.
+#[derive(Debug, thiserror::Error)]
+pub enum ComponentError {
+    /// Not a WebAssembly component, or it does not compile.
+    #[error("not a loadable WebAssembly component: {0}")]
+    Compile(String),
+    /// It exports none of the `hangar:plugin` worlds.
+    #[error(
+        "component exports [{0}], which is none of the hangar:plugin worlds \
+         (chat-plugin exports on-message; upload-hook exports on-upload; material exports describe and render)"
+    )]
+    UnknownWorld(String),
+    /// Its imports or exports do not match the world's types.
+    #[error("component does not fit the hangar:plugin/{world} world: {reason}")]
+    Mismatch {
+        /// The world it looked like.
+        world: World,
+        /// What did not fit (an import the host does not provide, a type).
+        reason: String,
+    },
+}
+
+/// The world whose exports a component has.
+pub fn detect_world(engine: &Engine, component: &Component) -> Result<World, ComponentError> {
+    let exports: Vec<String> = component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let has = |name: &str| exports.iter().any(|e| e == name);
+    if has("on-message") {
+        Ok(World::ChatPlugin)
+    } else if has("on-upload") {
+        Ok(World::UploadHook)
+    } else if has("describe") && has("render") {
+        Ok(World::Material)
+    } else {
+        Err(ComponentError::UnknownWorld(exports.join(", ")))
+    }
+}
+
+/// One version of a plugin, compiled and ready to instantiate.
+pub struct PluginVersion {
+    /// The plugin it is a version of.
+    pub name: PluginName,
+    /// Its version.
+    pub version: Version,
+    /// SHA-256 of its component bytes.
+    pub digest: Digest,
+    /// Size of its component bytes.
+    pub size: usize,
+    /// The world it exports.
+    pub world: World,
+    pre: Pre,
+    warm: Mutex<Vec<Warm>>,
+}
+
+impl std::fmt::Debug for PluginVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginVersion")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("digest", &self.digest)
+            .field("world", &self.world)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings a call runs under, snapshotted when it starts.
+pub struct CallSetup {
+    /// The plugin's shared context.
+    pub plugin: Arc<PluginContext>,
+    /// Its configuration JSON.
+    pub config: Arc<String>,
+    /// Its limits.
+    pub limits: PluginLimits,
+    /// Its isolation mode.
+    pub isolation: Isolation,
+    /// How often the engine's epoch advances.
+    pub epoch_tick: Duration,
+}
+
+impl CallSetup {
+    fn deadline_ticks(&self) -> u64 {
+        let tick = self.epoch_tick.as_nanos().max(1);
+        // +1: the first tick may come at once, so round up and add one.
+        u64::try_from(self.limits.deadline.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX / 2) + 1
+    }
+}
+
+impl PluginVersion {
+    /// Checks `component` against its world and pre-instantiates it.
+    ///
+    /// # Errors
+    /// When it exports no known world, or its imports or types do not fit.
+    pub fn new(
+        engine: &Engine,
+        linker: &Linker<CallState>,
+        component: &Component,
+        name: PluginName,
+        version: Version,
+        digest: Digest,
+        size: usize,
+    ) -> Result<Self, ComponentError> {
+        let world = detect_world(engine, component)?;
+        let mismatch = |err: wasmtime::Error| ComponentError::Mismatch {
+            world,
+            reason: format!("{err:#}"),
+        };
+        let instance_pre = linker.instantiate_pre(component).map_err(mismatch)?;
+        let pre = match world {
+            World::ChatPlugin => {
+                Pre::Chat(chat::ChatPluginPre::new(instance_pre).map_err(mismatch)?)
+            }
+            World::UploadHook => {
+                Pre::Upload(upload::UploadHookPre::new(instance_pre).map_err(mismatch)?)
+            }
+            World::Material => {
+                Pre::Material(material::MaterialPre::new(instance_pre).map_err(mismatch)?)
+            }
+        };
+        Ok(Self {
+            name,
+            version,
+            digest,
+            size,
+            world,
+            pre,
+            warm: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn instantiate(&self, store: &mut Store<CallState>) -> wasmtime::Result<Exports> {
+        Ok(match &self.pre {
+            Pre::Chat(pre) => Exports::Chat(pre.instantiate(store)?),
+            Pre::Upload(pre) => Exports::Upload(pre.instantiate(store)?),
+            Pre::Material(pre) => Exports::Material(pre.instantiate(store)?),
+        })
+    }
+
+    fn new_store(&self, engine: &Engine, setup: &CallSetup) -> Store<CallState> {
+        let state = CallState::new(setup.plugin.clone(), setup.config.clone(), &setup.limits);
+        let mut store = Store::new(engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store
+    }
+
+    /// Runs `f` on an instance under `setup`'s limits. Blocking: call it
+    /// from the blocking pool, never from an async worker.
+    ///
+    /// # Errors
+    /// The [`CallFailure`] when instantiation or the call fails.
+    pub fn call<R>(
+        &self,
+        engine: &Engine,
+        setup: &CallSetup,
+        f: impl FnOnce(&Exports, &mut Store<CallState>) -> Result<wasmtime::Result<R>, CallFailure>,
+    ) -> Result<R, CallFailure> {
+        match setup.isolation {
+            Isolation::PerCall => {
+                let mut store = self.new_store(engine, setup);
+                store.set_epoch_deadline(setup.deadline_ticks());
+                let result = self
+                    .instantiate(&mut store)
+                    .map_err(|err| classify(&store, setup, err))
+                    .and_then(|exports| {
+                        f(&exports, &mut store)?.map_err(|err| classify(&store, setup, err))
+                    });
+                store.data_mut().flush_output();
+                result
+            }
+            Isolation::Pooled { max_uses, max_idle } => {
+                let warm = self.warm.lock().ok().and_then(|mut pool| pool.pop());
+                let mut warm = match warm {
+                    Some(mut warm) => {
+                        warm.store
+                            .data_mut()
+                            .begin_call(setup.config.clone(), &setup.limits);
+                        warm.store.set_epoch_deadline(setup.deadline_ticks());
+                        warm
+                    }
+                    None => {
+                        let mut store = self.new_store(engine, setup);
+                        store.set_epoch_deadline(setup.deadline_ticks());
+                        let exports = self
+                            .instantiate(&mut store)
+                            .map_err(|err| classify(&store, setup, err))?;
+                        Warm {
+                            store,
+                            exports,
+                            uses: 0,
+                        }
+                    }
+                };
+                let result = f(&warm.exports, &mut warm.store)
+                    .and_then(|r| r.map_err(|err| classify(&warm.store, setup, err)));
+                warm.store.data_mut().flush_output();
+                warm.uses += 1;
+                // After any failure the instance may be mid-way through
+                // anything: drop it. Otherwise keep it while it has uses left.
+                if result.is_ok() && warm.uses < max_uses {
+                    if let Ok(mut pool) = self.warm.lock() {
+                        if pool.len() < max_idle {
+                            pool.push(warm);
+                        }
+                    }
+                }
+                result
+            }
+        }
+    }
+
+    /// Drops the warm instances (after a settings change, or on eviction).
+    pub fn drain_pool(&self) {
+        if let Ok(mut pool) = self.warm.lock() {
+            pool.clear();
+        }
+    }
+}
+
+fn classify(store: &Store<CallState>, setup: &CallSetup, err: wasmtime::Error) -> CallFailure {
+    if store.data().limiter.memory_denied {
+        return CallFailure::OutOfMemory(setup.limits.memory_bytes);
+    }
+    if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+        return CallFailure::Timeout(setup.limits.deadline);
+    }
+    CallFailure::Trap(format!("{err:#}"))
+}

@@ -1,0 +1,105 @@
+//! The process-wide `wasmtime::Engine` and the ticker that drives its epochs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// Sizing of the engine's instance pool.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// How often the epoch advances; call deadlines are counted in ticks.
+    pub epoch_tick: Duration,
+    /// Component instances alive at once (per-call stores plus warm pools).
+    pub total_component_instances: u32,
+    /// Largest linear memory any plugin may be given, in bytes; the
+    /// per-plugin cap (`PluginLimits::memory_bytes`) is enforced below it.
+    pub max_memory_bytes: usize,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            epoch_tick: Duration::from_millis(5),
+            total_component_instances: 1000,
+            max_memory_bytes: 1 << 30,
+        }
+    }
+}
+
+/// Builds the engine: component model, epoch interruption, pooling allocator
+/// with copy-on-write memory images (instantiation maps the initial memory
+/// instead of copying it).
+///
+/// # Errors
+/// When wasmtime rejects the configuration (e.g. not enough address space
+/// for the pool).
+pub fn build(settings: &EngineSettings) -> wasmtime::Result<Engine> {
+    let instances = settings.total_component_instances;
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(instances)
+        // Guests from other toolchains (componentize-py) hold a dozen or more
+        // core instances and several memories and tables per component.
+        .max_core_instances_per_component(64)
+        .max_memories_per_component(16)
+        .max_tables_per_component(32)
+        .total_core_instances(instances.saturating_mul(4))
+        .total_memories(instances.saturating_mul(2))
+        .total_tables(instances.saturating_mul(4))
+        .max_memory_size(settings.max_memory_bytes)
+        // Python guests carry large tables and instance state.
+        .table_elements(100_000)
+        .max_core_instance_size(4 << 20)
+        .max_component_instance_size(4 << 20);
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .epoch_interruption(true)
+        .memory_init_cow(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&config)
+}
+
+/// A thread that advances the engine's epoch every tick, so that a call
+/// past its deadline traps even if it never yields. Stops when dropped.
+#[derive(Debug)]
+pub struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    /// Starts ticking `engine` every `tick`.
+    ///
+    /// # Errors
+    /// When the thread cannot be spawned.
+    pub fn start(engine: Engine, tick: Duration) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = std::thread::Builder::new()
+            .name("hangar-epoch".into())
+            .spawn({
+                let stop = stop.clone();
+                move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(tick);
+                        engine.increment_epoch();
+                    }
+                }
+            })?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The plugin runtime: one engine, one linker, the compiled cache, and the
+//! installed plugins with the chains that call them.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use hangar_registry::Digest;
+use semver::Version;
+use tokio::sync::Semaphore;
+use wasmtime::Engine;
+use wasmtime::component::{HasSelf, Linker};
+
+use super::bindings::chat::ChatPlugin;
+use super::cache::{CacheCounts, CompiledCache};
+use super::chain::{Chain, ChainError, Hook, ReplyLimits};
+use super::component::{ComponentError, PluginVersion, World};
+use super::engine::{self, EngineSettings, EpochTicker};
+use super::name::PluginName;
+use super::plugin::{Plugin, PluginSettings, PluginStatus, SwapError};
+use super::state::CallState;
+use crate::store::Database;
+use crate::store::alerts::Alerts;
+
+/// How the runtime is set up.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Where compiled components are cached.
+    pub cache_dir: PathBuf,
+    /// Engine and pool sizing.
+    pub engine: EngineSettings,
+    /// Plugin calls running at once; more wait their turn.
+    pub max_concurrent_calls: usize,
+    /// Caps on bot replies per message.
+    pub replies: ReplyLimits,
+}
+
+impl RuntimeConfig {
+    /// Defaults with the cache in `cache_dir`.
+    pub fn new(cache_dir: PathBuf) -> Self {
+        Self {
+            cache_dir,
+            engine: EngineSettings::default(),
+            max_concurrent_calls: 64,
+            replies: ReplyLimits::default(),
+        }
+    }
+}
+
+/// Why the runtime could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The engine configuration was refused.
+    #[error("cannot create the WebAssembly engine: {0}")]
+    Engine(String),
+    /// The cache directory or ticker thread could not be created.
+    #[error("cannot start the plugin runtime: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Why a component could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The bytes are not the ones that were asked for.
+    #[error("component bytes hash to {actual}, expected {expected}; refusing to load")]
+    DigestMismatch {
+        /// The digest that was asked for.
+        expected: Digest,
+        /// The digest of the bytes received.
+        actual: Digest,
+    },
+    /// The component is not usable as a plugin.
+    #[error(transparent)]
+    Component(#[from] ComponentError),
+    /// A cached artifact was asked for and there is none.
+    #[error("no compiled artifact of {0} in the cache")]
+    NotCached(Digest),
+    /// The host is shutting down.
+    #[error("the host is shutting down")]
+    ShuttingDown,
+}
+
+/// Why a plugin could not be installed.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// The slot refused the version.
+    #[error(transparent)]
+    Swap(#[from] SwapError),
+}
+
+/// What all plugins share.
+pub(super) struct Shared {
+    pub engine: Engine,
+    pub linker: Linker<CallState>,
+    pub cache: CompiledCache,
+    pub db: Database,
+    pub alerts: Alerts,
+    pub handle: tokio::runtime::Handle,
+    pub call_permits: Semaphore,
+    pub epoch_tick: Duration,
+    _ticker: EpochTicker,
+}
+
+/// The plugin runtime. Cheap to share behind an `Arc`.
+pub struct Runtime {
+    shared: Arc<Shared>,
+    plugins: RwLock<BTreeMap<PluginName, Arc<Plugin>>>,
+    chat: Chain,
+    uploads: Chain,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Starts the engine and its epoch ticker. Must be called inside a tokio
+    /// runtime: host functions run their queries on it.
+    ///
+    /// # Errors
+    /// When the engine, cache directory or ticker cannot be set up.
+    pub fn start(config: RuntimeConfig, db: Database, alerts: Alerts) -> Result<Self, StartError> {
+        let engine =
+            engine::build(&config.engine).map_err(|err| StartError::Engine(format!("{err:#}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|err| StartError::Engine(format!("{err:#}")))?;
+        ChatPlugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)
+            .map_err(|err| StartError::Engine(format!("{err:#}")))?;
+        let cache = CompiledCache::new(&config.cache_dir, &engine)?;
+        let ticker = EpochTicker::start(engine.clone(), config.engine.epoch_tick)?;
+        let shared = Arc::new(Shared {
+            engine,
+            linker,
+            cache,
+            db,
+            alerts,
+            handle: tokio::runtime::Handle::current(),
+            call_permits: Semaphore::new(config.max_concurrent_calls.max(1)),
+            epoch_tick: config.engine.epoch_tick,
+            _ticker: ticker,
+        });
+        Ok(Self {
+            shared,
+            plugins: RwLock::new(BTreeMap::new()),
+            chat: Chain::new(Hook::ChatMessages, config.replies),
+            uploads: Chain::new(Hook::Uploads, config.replies),
+        })
+    }
+
+    /// What the compiled cache has done.
+    pub fn cache_counts(&self) -> CacheCounts {
+        self.shared.cache.counts()
+    }
+
+    /// The engine, for tools that inspect components.
+    pub fn engine(&self) -> &Engine {
+        &self.shared.engine
+    }
+
+    /// Verifies `wasm` against `expected` (when given), compiles it (or
+    /// loads it from the cache) off the async runtime, and checks it
+    /// exports a `hangar:plugin` world with the host's imports.
+    ///
+    /// # Errors
+    /// [`LoadError`] saying what is wrong with the component.
+    pub async fn load(
+        &self,
+        name: PluginName,
+        version: Version,
+        wasm: Arc<[u8]>,
+        expected: Option<Digest>,
+    ) -> Result<Arc<PluginVersion>, LoadError> {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let digest = Digest::of(&wasm);
+            if let Some(expected) = expected.filter(|e| *e != digest) {
+                return Err(LoadError::DigestMismatch {
+                    expected,
+                    actual: digest,
+                });
+            }
+            let component = shared
+                .cache
+                .load_or_compile(&shared.engine, &digest, &wasm)
+                .map_err(|err| ComponentError::Compile(format!("{err:#}")))?;
+            let version = PluginVersion::new(
+                &shared.engine,
+                &shared.linker,
+                &component,
+                name,
+                version,
+                digest,
+                wasm.len(),
+            )?;
+            Ok(Arc::new(version))
+        })
+        .await
+        .map_err(|_| LoadError::ShuttingDown)?
+    }
+
+    /// Loads a version from the compiled cache alone (the registry is
+    /// unreachable).
+    ///
+    /// # Errors
+    /// [`LoadError::NotCached`] when the cache has no valid artifact.
+    pub async fn load_cached(
+        &self,
+        name: PluginName,
+        version: Version,
+        digest: Digest,
+        size: usize,
+    ) -> Result<Arc<PluginVersion>, LoadError> {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let component = shared
+                .cache
+                .load(&shared.engine, &digest)
+                .ok_or(LoadError::NotCached(digest))?;
+            let version = PluginVersion::new(
+                &shared.engine,
+                &shared.linker,
+                &component,
+                name,
+                version,
+                digest,
+                size,
+            )?;
+            Ok(Arc::new(version))
+        })
+        .await
+        .map_err(|_| LoadError::ShuttingDown)?
+    }
+
+    /// Installs `version`: creates the plugin's slot with `settings` and
+    /// `config`, or, when the plugin exists, hot-swaps it to `version`
+    /// (keeping its settings and configuration).
+    ///
+    /// # Errors
+    /// When an existing slot refuses the version (other world).
+    pub fn install(
+        &self,
+        version: Arc<PluginVersion>,
+        settings: PluginSettings,
+        config: Arc<String>,
+    ) -> Result<Arc<Plugin>, InstallError> {
+        let mut plugins = self
+            .plugins
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(plugin) = plugins.get(&version.name) {
+            plugin.activate(version)?;
+            return Ok(plugin.clone());
+        }
+        let name = version.name.clone();
+        let plugin = Arc::new(Plugin::new(self.shared.clone(), version, settings, config));
+        plugins.insert(name, plugin.clone());
+        Ok(plugin)
+    }
+
+    /// The installed plugin called `name`.
+    pub fn get(&self, name: &PluginName) -> Option<Arc<Plugin>> {
+        self.plugins
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            .cloned()
+    }
+
+    /// Every installed plugin's status, by name.
+    pub fn list(&self) -> Vec<PluginStatus> {
+        self.plugins
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .map(|p| p.status())
+            .collect()
+    }
+
+    /// The chain run on every chat message.
+    pub fn chat_chain(&self) -> &Chain {
+        &self.chat
+    }
+
+    /// The chain run on every completed upload.
+    pub fn upload_chain(&self) -> &Chain {
+        &self.uploads
+    }
+
+    /// Sets the order of a chain; every name must be an installed plugin of
+    /// the chain's world.
+    ///
+    /// # Errors
+    /// [`ChainError`] naming the plugin that does not fit.
+    pub fn set_chain(&self, hook: Hook, order: &[PluginName]) -> Result<(), ChainError> {
+        let plugins = order
+            .iter()
+            .map(|name| {
+                self.get(name)
+                    .ok_or_else(|| ChainError::Unknown(name.clone()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        match hook {
+            Hook::ChatMessages => self.chat.set(plugins),
+            Hook::Uploads => self.uploads.set(plugins),
+        }
+    }
+
+    /// Installed plugins exporting `world`, by name.
+    pub fn of_world(&self, world: World) -> Vec<Arc<Plugin>> {
+        self.plugins
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .filter(|p| p.world() == world)
+            .cloned()
+            .collect()
+    }
+
+    /// Stops taking calls: calls waiting for a turn are answered by their
+    /// plugin's failure policy. Calls already running finish.
+    pub fn close(&self) {
+        self.shared.call_permits.close();
+    }
+}

@@ -1,0 +1,155 @@
+//! The HTTP server: shared state, the router, start-up and shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use crate::config::ServeConfig;
+use crate::plugins::{Runtime, RuntimeConfig, StartError};
+use crate::store::alerts::Alerts;
+use crate::store::{Database, StoreError};
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The plugin runtime.
+    pub runtime: Arc<Runtime>,
+    /// The database.
+    pub db: Database,
+    /// Alerts, stored and live.
+    pub alerts: Alerts,
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The data directory could not be created.
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The plugin runtime could not start.
+    #[error(transparent)]
+    Runtime(#[from] StartError),
+    /// The example plugins could not be loaded.
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The router of every route the server answers.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(crate::admin::routes())
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({"status": "ok", "plugins": state.runtime.list().len()}))
+}
+
+/// Opens the data directory and database, starts the plugin runtime
+/// (loading the example plugins in demo mode), binds, and serves until
+/// `shutdown` completes. Prints `listening on http://ADDR` once `/healthz`
+/// answers.
+///
+/// # Errors
+/// [`ServeError`] saying what could not be set up.
+pub async fn serve(
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let db = Database::open(&config.data_dir).await?;
+    let alerts = Alerts::new(db.clone());
+    let runtime = Arc::new(Runtime::start(
+        RuntimeConfig::new(config.cache_dir.clone()),
+        db.clone(),
+        alerts.clone(),
+    )?);
+    if config.demo {
+        crate::demo::install(&runtime, &config.plugins_dir, &config.plugin_defaults).await?;
+    }
+    let state = AppState {
+        runtime: runtime.clone(),
+        db,
+        alerts,
+    };
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "hangar is serving");
+    println!("listening on http://{addr}");
+    if config.demo {
+        println!("  plugins: http://{addr}/api/plugins");
+    }
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    runtime.close();
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,196 @@
+//! Alerts: raised by plugins (flags) and by the runtime (quarantine), stored
+//! and broadcast live to whoever listens (the hub's admin connections).
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use super::{Database, StoreError, now_ms};
+
+/// How serious an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Worth a look.
+    Warning,
+    /// Needs action now.
+    Critical,
+}
+
+impl Severity {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Critical => "critical",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "info" => Self::Info,
+            "critical" => Self::Critical,
+            _ => Self::Warning,
+        }
+    }
+}
+
+/// What raised an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlertKind {
+    /// A plugin flagged a message or a file.
+    Flag,
+    /// The runtime quarantined a plugin after repeated failures.
+    Quarantine,
+}
+
+impl AlertKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Flag => "flag",
+            Self::Quarantine => "quarantine",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "quarantine" => Self::Quarantine,
+            _ => Self::Flag,
+        }
+    }
+}
+
+/// An alert to raise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlert {
+    /// How serious.
+    pub severity: Severity,
+    /// What raised it.
+    pub kind: AlertKind,
+    /// The plugin (or component of the host) it is about.
+    pub source: String,
+    /// What happened, for the admin.
+    pub reason: String,
+    /// The room of the message, when a message caused it.
+    pub room: Option<String>,
+    /// The message, when a message caused it.
+    pub message_id: Option<String>,
+}
+
+/// A stored alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alert {
+    /// Increasing id.
+    pub id: i64,
+    /// When it was raised, ms since the Unix epoch.
+    pub created_ms: i64,
+    /// How serious.
+    pub severity: Severity,
+    /// What raised it.
+    pub kind: AlertKind,
+    /// The plugin it is about.
+    pub source: String,
+    /// What happened.
+    pub reason: String,
+    /// Room of the message, if any.
+    pub room: Option<String>,
+    /// The message, if any.
+    pub message_id: Option<String>,
+}
+
+type AlertRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// Stores alerts and broadcasts each one as it is raised.
+#[derive(Debug, Clone)]
+pub struct Alerts {
+    db: Database,
+    live: broadcast::Sender<Alert>,
+}
+
+impl Alerts {
+    /// Alerts stored in `db`.
+    pub fn new(db: Database) -> Self {
+        let (live, _) = broadcast::channel(256);
+        Self { db, live }
+    }
+
+    /// Stores an alert, then broadcasts it.
+    ///
+    /// # Errors
+    /// When the insert fails; nothing is broadcast then.
+    pub async fn raise(&self, alert: NewAlert) -> Result<Alert, StoreError> {
+        let created_ms = now_ms();
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO alerts (created_ms, severity, source, kind, reason, room, message_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(created_ms)
+        .bind(alert.severity.as_str())
+        .bind(&alert.source)
+        .bind(alert.kind.as_str())
+        .bind(&alert.reason)
+        .bind(&alert.room)
+        .bind(&alert.message_id)
+        .fetch_one(self.db.pool())
+        .await?;
+        let stored = Alert {
+            id,
+            created_ms,
+            severity: alert.severity,
+            kind: alert.kind,
+            source: alert.source,
+            reason: alert.reason,
+            room: alert.room,
+            message_id: alert.message_id,
+        };
+        // Nobody listening is fine: the alert is stored.
+        let _ = self.live.send(stored.clone());
+        Ok(stored)
+    }
+
+    /// Receives every alert raised from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Alert> {
+        self.live.subscribe()
+    }
+
+    /// The newest alerts first, at most `limit`, older than `before_id` when given.
+    ///
+    /// # Errors
+    /// When the query fails.
+    pub async fn list(&self, before_id: Option<i64>, limit: u32) -> Result<Vec<Alert>, StoreError> {
+        let rows: Vec<AlertRow> = sqlx::query_as(
+            "SELECT id, created_ms, severity, source, kind, reason, room, message_id
+             FROM alerts WHERE id < ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(before_id.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, created_ms, severity, source, kind, reason, room, message_id)| Alert {
+                    id,
+                    created_ms,
+                    severity: Severity::parse(&severity),
+                    kind: AlertKind::parse(&kind),
+                    source,
+                    reason,
+                    room,
+                    message_id,
+                },
+            )
+            .collect())
+    }
+}

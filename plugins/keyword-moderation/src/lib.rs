@@ -1,0 +1,185 @@
+//! Keyword moderation: masks, rejects or flags chat messages by word lists.
+//!
+//! Matching is case-insensitive and folds compatibility forms (NFKC), so
+//! `ＢＡＤ`, `Bad` and `bad` are one word; Chinese words match as written.
+//! When several lists match, reject wins over flag, and flag over mask (a
+//! flagged message is delivered as written so that admins see what was said).
+//!
+//! Configuration (all lists optional):
+//! ```json
+//! {
+//!   "mask": ["darn", "傻瓜"],
+//!   "reject": ["scam-link.example"],
+//!   "flag": [{"words": ["lawyer", "投诉"], "severity": "warning"}],
+//!   "mask_char": "*"
+//! }
+//! ```
+
+use hangar_sdk::{ChatMessage, ChatPlugin, Outcome, Severity};
+use serde::Deserialize;
+
+mod matcher;
+
+pub use matcher::Normalized;
+
+/// The plugin's configuration.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Words replaced by `mask_char`, one per character.
+    pub mask: Vec<String>,
+    /// Words that make the message be rejected.
+    pub reject: Vec<String>,
+    /// Groups of words that flag the message with a severity.
+    pub flag: Vec<FlagRule>,
+    /// Character that replaces each character of a masked word.
+    pub mask_char: char,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            mask: Vec::new(),
+            reject: Vec::new(),
+            flag: Vec::new(),
+            mask_char: '*',
+        }
+    }
+}
+
+/// Words that raise an alert of one severity.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagRule {
+    /// The words.
+    pub words: Vec<String>,
+    /// `info`, `warning` or `critical`.
+    #[serde(default = "default_severity")]
+    pub severity: SeverityName,
+}
+
+/// A severity as written in the configuration.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityName {
+    /// Informational.
+    Info,
+    /// Worth a look.
+    Warning,
+    /// Needs action now.
+    Critical,
+}
+
+fn default_severity() -> SeverityName {
+    SeverityName::Warning
+}
+
+impl From<SeverityName> for Severity {
+    fn from(s: SeverityName) -> Self {
+        match s {
+            SeverityName::Info => Severity::Info,
+            SeverityName::Warning => Severity::Warning,
+            SeverityName::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// What the word lists say about one text.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// No list matched.
+    Allow,
+    /// A reject word matched.
+    Reject,
+    /// Flag words matched: the highest severity and the words.
+    Flag(SeverityName, Vec<String>),
+    /// Mask words matched: the masked text.
+    Mask(String),
+}
+
+/// Applies the configuration to a text.
+pub fn decide(config: &Config, text: &str) -> Decision {
+    let normalized = Normalized::new(text);
+    if config.reject.iter().any(|w| normalized.contains(w)) {
+        return Decision::Reject;
+    }
+    let mut flagged: Option<(SeverityName, Vec<String>)> = None;
+    for rule in &config.flag {
+        for word in rule.words.iter().filter(|w| normalized.contains(w)) {
+            let entry = flagged.get_or_insert((rule.severity, Vec::new()));
+            entry.0 = entry.0.max(rule.severity);
+            entry.1.push(word.clone());
+        }
+    }
+    if let Some((severity, words)) = flagged {
+        return Decision::Flag(severity, words);
+    }
+    match normalized.mask(&config.mask, config.mask_char) {
+        Some(masked) => Decision::Mask(masked),
+        None => Decision::Allow,
+    }
+}
+
+struct KeywordModeration;
+
+impl ChatPlugin for KeywordModeration {
+    fn on_message(msg: ChatMessage) -> Outcome {
+        let config: Config = hangar_sdk::config::load_or_default();
+        match decide(&config, &msg.text) {
+            Decision::Allow => Outcome::allow(),
+            Decision::Reject => Outcome::reject("message contains a blocked word"),
+            Decision::Flag(severity, words) => Outcome::flag(
+                severity.into(),
+                format!("flagged words: {}", words.join(", ")),
+            ),
+            Decision::Mask(text) => Outcome::rewrite(text),
+        }
+    }
+}
+
+hangar_sdk::chat_plugin!(KeywordModeration);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(json: &str) -> Config {
+        hangar_sdk::config::parse(json).unwrap()
+    }
+
+    #[test]
+    fn masks_mixed_case_and_full_width() {
+        let c = config(r#"{"mask": ["bad"]}"#);
+        assert_eq!(decide(&c, "so BAD!"), Decision::Mask("so ***!".into()));
+        assert_eq!(decide(&c, "ＢＡＤ day"), Decision::Mask("*** day".into()));
+        assert_eq!(decide(&c, "fine"), Decision::Allow);
+    }
+
+    #[test]
+    fn masks_chinese_words() {
+        let c = config(r#"{"mask": ["傻瓜"]}"#);
+        assert_eq!(
+            decide(&c, "你这个傻瓜！"),
+            Decision::Mask("你这个**！".into())
+        );
+    }
+
+    #[test]
+    fn reject_beats_flag_beats_mask() {
+        let c = config(
+            r#"{"mask": ["darn"], "reject": ["scam"],
+                "flag": [{"words": ["lawyer"], "severity": "info"},
+                         {"words": ["投诉"], "severity": "critical"}]}"#,
+        );
+        assert_eq!(decide(&c, "darn SCAM"), Decision::Reject);
+        assert_eq!(
+            decide(&c, "darn, my lawyer will 投诉"),
+            Decision::Flag(SeverityName::Critical, vec!["lawyer".into(), "投诉".into()])
+        );
+    }
+
+    #[test]
+    fn unknown_config_fields_are_errors() {
+        assert!(hangar_sdk::config::parse::<Config>(r#"{"maks": []}"#).is_err());
+    }
+}

@@ -1,0 +1,65 @@
+//! The plugin's configuration: JSON set by the admin, typed with serde.
+//!
+//! The host hands the configuration in on every call, so a change the admin
+//! makes applies from the next message on, without redeploying the plugin.
+
+use serde::de::DeserializeOwned;
+
+use crate::bindings::hangar::plugin::host;
+
+/// Why the configuration could not be loaded.
+#[derive(Debug)]
+pub struct ConfigError {
+    message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid plugin configuration: {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The raw configuration JSON (`{}` when the admin has set none).
+pub fn raw() -> String {
+    host::config()
+}
+
+/// Parses the configuration into `T`.
+///
+/// # Errors
+/// When the JSON does not match `T`; the message names the field.
+pub fn load<T: DeserializeOwned>() -> Result<T, ConfigError> {
+    parse(&raw())
+}
+
+/// Parses the configuration into `T`, falling back to `T::default()` (and
+/// logging a warning through the host) when it does not match.
+///
+/// Use `#[serde(default)]` on `T` so that a partial configuration keeps the
+/// defaults of the fields it leaves out.
+pub fn load_or_default<T: DeserializeOwned + Default>() -> T {
+    match load() {
+        Ok(config) => config,
+        Err(err) => {
+            crate::log::warn(
+                "configuration ignored, using defaults",
+                &[("error", &err.to_string())],
+            );
+            T::default()
+        }
+    }
+}
+
+/// Parses configuration JSON into `T`; [`load`] without the host call, for
+/// unit tests of a plugin's configuration handling.
+///
+/// # Errors
+/// When the JSON does not match `T`.
+pub fn parse<T: DeserializeOwned>(json: &str) -> Result<T, ConfigError> {
+    let json = if json.trim().is_empty() { "{}" } else { json };
+    serde_json::from_str(json).map_err(|err| ConfigError {
+        message: err.to_string(),
+    })
+}

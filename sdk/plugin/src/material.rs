@@ -1,0 +1,54 @@
+//! Helpers for UI materials: describing props and writing safe HTML.
+//!
+//! The host sanitises every fragment a material returns, but a material
+//! should still escape what it interpolates so that props render as text.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::MaterialInfo;
+
+/// Builds a [`MaterialInfo`] from JSON values.
+pub fn info(
+    name: &str,
+    title: &str,
+    version: &str,
+    category: &str,
+    props_schema: &Value,
+    default_props: &Value,
+) -> MaterialInfo {
+    MaterialInfo {
+        name: name.to_owned(),
+        title: title.to_owned(),
+        version: version.to_owned(),
+        category: category.to_owned(),
+        props_schema: props_schema.to_string(),
+        default_props: default_props.to_string(),
+    }
+}
+
+/// Parses render props into `T`, with an error message a designer can read.
+///
+/// # Errors
+/// When the JSON does not match `T`.
+pub fn props<T: DeserializeOwned>(props_json: &str) -> Result<T, String> {
+    serde_json::from_str(props_json).map_err(|err| format!("invalid props: {err}"))
+}
+
+/// Escapes text for use between HTML tags or inside a quoted attribute
+/// value (`&`, `<`, `>`, `"` and `'` become entities).
+pub fn escape(text: &str) -> String {
+    html_escape::encode_quoted_attribute(text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        let escaped = escape(r#"<a href="x">'&'</a>"#);
+        assert!(!escaped.contains(['<', '>', '"', '\'']));
+        assert!(escaped.starts_with("&lt;a href="));
+    }
+}
