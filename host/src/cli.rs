@@ -21,6 +21,25 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Mint a session token for a user (prints it).
+    Token(TokenArgs),
+}
+
+/// `hangar token`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The user id.
+    #[arg(long)]
+    pub user: String,
+    /// `customer`, `agent` or `admin`.
+    #[arg(long, default_value = "customer")]
+    pub role: String,
+    /// Seconds the token stays valid.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl_secs: u64,
+    /// The session signing key (at least 32 bytes).
+    #[arg(long, env = "HANGAR_SESSION_KEY", hide_env_values = true)]
+    pub session_key: String,
 }
 
 /// `hangar serve`.
@@ -56,4 +75,22 @@ pub struct ServeArgs {
     /// Consecutive failures before a plugin is quarantined [default: 5].
     #[arg(long, env = "HANGAR_QUARANTINE_AFTER")]
     pub quarantine_after: Option<u32>,
+    /// Key that signs session tokens, at least 32 bytes [demo: generated].
+    #[arg(long, env = "HANGAR_SESSION_KEY", hide_env_values = true)]
+    pub session_key: Option<String>,
+    /// URL clients reach this node at, for node discovery [default: from the Host header].
+    #[arg(long, env = "HANGAR_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Origins allowed to open chat WebSockets, comma-separated [default: the server's own].
+    #[arg(long, env = "HANGAR_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Option<Vec<String>>,
+    /// Interval of the server's WebSocket pings, ms [default: 25000].
+    #[arg(long, env = "HANGAR_HEARTBEAT_MS")]
+    pub heartbeat_ms: Option<u64>,
+    /// Silence after which a connection is closed, ms [default: 60000].
+    #[arg(long, env = "HANGAR_HEARTBEAT_TIMEOUT_MS")]
+    pub heartbeat_timeout_ms: Option<u64>,
+    /// Window for merging outbound messages into one batch, ms [default: 20].
+    #[arg(long, env = "HANGAR_BATCH_WINDOW_MS")]
+    pub batch_window_ms: Option<u64>,
 }

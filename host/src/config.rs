@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::cli::ServeArgs;
+use crate::hub::HubConfig;
 use crate::plugins::PluginSettings;
 
 /// The file read when `--config` is not given, if it exists.
@@ -58,6 +59,40 @@ pub struct FileConfig {
     pub plugins_dir: Option<PathBuf>,
     /// Defaults for every plugin.
     pub plugins: PluginDefaults,
+    /// Session signing key.
+    pub session_key: Option<String>,
+    /// URL clients reach this node at.
+    pub public_url: Option<String>,
+    /// Origins allowed to open chat WebSockets.
+    pub allowed_origins: Option<Vec<String>>,
+    /// Chat hub tuning.
+    pub hub: HubFile,
+}
+
+/// `[hub]` in `hangar.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HubFile {
+    /// Ping interval, ms.
+    pub heartbeat_ms: Option<u64>,
+    /// Silence before closing, ms.
+    pub timeout_ms: Option<u64>,
+    /// Batch window, ms.
+    pub batch_window_ms: Option<u64>,
+    /// Messages that flush a batch at once.
+    pub batch_max_messages: Option<usize>,
+    /// Outbound queue per connection.
+    pub outbox_capacity: Option<usize>,
+    /// Longest message text, bytes.
+    pub max_text_bytes: Option<usize>,
+    /// Largest frame, bytes.
+    pub max_frame_bytes: Option<usize>,
+    /// Sends per second per connection.
+    pub send_rate_per_sec: Option<u32>,
+    /// Burst of sends per connection.
+    pub send_burst: Option<u32>,
+    /// Most messages recovered on join.
+    pub recovery_limit: Option<u64>,
 }
 
 /// `[plugins]` in `hangar.toml`.
@@ -89,6 +124,12 @@ pub struct ServeConfig {
     pub plugins_dir: PathBuf,
     /// Settings every plugin starts with.
     pub plugin_defaults: PluginSettings,
+    /// Session signing key; generated and kept in the data directory in demo mode.
+    pub session_key: Option<String>,
+    /// URL clients reach this node at.
+    pub public_url: Option<String>,
+    /// Chat hub behaviour.
+    pub hub: HubConfig,
 }
 
 impl ServeConfig {
@@ -138,7 +179,85 @@ impl ServeConfig {
             }
             plugin_defaults.quarantine_after = n;
         }
+        let mut hub = HubConfig::default();
+        let ms =
+            |name: &'static str, value: Option<u64>| -> Result<Option<Duration>, ConfigError> {
+                match value {
+                    Some(0) => Err(invalid(name, "must be at least 1")),
+                    other => Ok(other.map(Duration::from_millis)),
+                }
+            };
+        if let Some(d) = ms("heartbeat_ms", args.heartbeat_ms.or(file.hub.heartbeat_ms))? {
+            hub.heartbeat = d;
+        }
+        if let Some(d) = ms(
+            "heartbeat timeout_ms",
+            args.heartbeat_timeout_ms.or(file.hub.timeout_ms),
+        )? {
+            hub.timeout = d;
+        }
+        if let Some(d) = ms(
+            "batch_window_ms",
+            args.batch_window_ms.or(file.hub.batch_window_ms),
+        )? {
+            hub.batch_window = d;
+        }
+        if hub.timeout <= hub.heartbeat {
+            return Err(invalid(
+                "heartbeat timeout",
+                "must be longer than the heartbeat interval",
+            ));
+        }
+        let positive = |name: &'static str, v: usize| {
+            if v == 0 {
+                Err(invalid(name, "must be at least 1"))
+            } else {
+                Ok(v)
+            }
+        };
+        if let Some(v) = file.hub.batch_max_messages {
+            hub.batch_max_messages = positive("batch_max_messages", v)?;
+        }
+        if let Some(v) = file.hub.outbox_capacity {
+            hub.outbox_capacity = positive("outbox_capacity", v)?;
+        }
+        let limits = &mut hub.limits;
+        if let Some(v) = file.hub.max_text_bytes {
+            limits.max_text_bytes = positive("max_text_bytes", v)?;
+        }
+        if let Some(v) = file.hub.max_frame_bytes {
+            limits.max_frame_bytes = positive("max_frame_bytes", v)?;
+        }
+        if let Some(v) = file.hub.send_rate_per_sec {
+            limits.send_rate_per_sec =
+                u32::try_from(positive("send_rate_per_sec", v as usize)?).unwrap_or(u32::MAX);
+        }
+        if let Some(v) = file.hub.send_burst {
+            limits.send_burst =
+                u32::try_from(positive("send_burst", v as usize)?).unwrap_or(u32::MAX);
+        }
+        if let Some(v) = file.hub.recovery_limit {
+            limits.recovery_limit = v;
+        }
+        hub.allowed_origins = args
+            .allowed_origins
+            .clone()
+            .or(file.allowed_origins)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        let session_key = args.session_key.clone().or(file.session_key);
+        if let Some(key) = &session_key {
+            if key.len() < crate::auth::MIN_KEY_BYTES {
+                return Err(invalid("session_key", "must be at least 32 bytes"));
+            }
+        }
         Ok(Self {
+            session_key,
+            public_url: args.public_url.clone().or(file.public_url),
+            hub,
             listen: args
                 .listen
                 .or(file.listen)

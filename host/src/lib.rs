@@ -7,15 +7,25 @@
 //! - [`cli`]: the command line (`hangar serve ...`), parsed in `main.rs`;
 //! - [`config`]: configuration from flags, `HANGAR_*` variables and `hangar.toml`;
 //! - [`server`]: the HTTP server, its shared state and shutdown;
+//! - [`error`]: the HTTP API's error type (status, code, message);
 //! - [`plugins`]: the plugin runtime (engine, limits, hot swap, chains);
+//! - [`hub`]: the WebSocket chat hub (protocol, connections, rooms, batching);
+//! - [`history`]: conversations and messages, incremental sync;
+//! - [`auth`]: session tokens (HS256 JWT) and the HTTP extractor;
+//! - [`lbs`]: node discovery for reconnecting clients;
 //! - [`store`]: the database (SQLite through sqlx) and its migrations;
 //! - [`admin`]: the administration API;
 //! - [`demo`]: loads the example plugins for `serve --demo`.
 
 pub mod admin;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod error;
+pub mod history;
+pub mod hub;
+pub mod lbs;
 pub mod plugins;
 pub mod server;
 pub mod store;

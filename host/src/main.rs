@@ -15,6 +15,7 @@ async fn main() -> anyhow::Result<()> {
             let config = ServeConfig::resolve(&args).context("invalid configuration")?;
             server::serve(config, server::shutdown_signal()).await?;
         }
+        Command::Token(args) => println!("{}", hangar_host::auth::mint_from_cli(&args)?),
     }
     Ok(())
 }

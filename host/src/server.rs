@@ -9,7 +9,12 @@ use axum::{Json, Router};
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use crate::auth::TokenKeys;
 use crate::config::ServeConfig;
+use crate::error::ApiError;
+use crate::history::HistoryStore;
+use crate::history::sqlite::SqliteHistory;
+use crate::hub::Hub;
 use crate::plugins::{Runtime, RuntimeConfig, StartError};
 use crate::store::alerts::Alerts;
 use crate::store::{Database, StoreError};
@@ -23,6 +28,12 @@ pub struct AppState {
     pub db: Database,
     /// Alerts, stored and live.
     pub alerts: Alerts,
+    /// The chat hub.
+    pub hub: Arc<Hub>,
+    /// Demo mode (sessions for anyone at `POST /api/session`).
+    pub demo: bool,
+    /// URL clients reach this node at.
+    pub public_url: Option<String>,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -45,6 +56,15 @@ pub enum ServeError {
     /// The example plugins could not be loaded.
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),
+    /// No session signing key outside demo mode.
+    #[error(
+        "no session signing key: set HANGAR_SESSION_KEY (or --session-key, or session_key in hangar.toml) \
+         to a secret of at least 32 bytes shared with the application that mints tokens"
+    )]
+    NoSessionKey,
+    /// The key is unusable.
+    #[error("session signing key: {0}")]
+    SessionKey(#[from] crate::auth::TokenError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -63,7 +83,15 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(crate::admin::routes())
+        .merge(crate::hub::http::routes())
+        .merge(crate::history::http::routes())
+        .merge(crate::lbs::routes())
+        .fallback(not_found)
         .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no route for {}", uri.path()))
 }
 
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
@@ -95,10 +123,27 @@ pub async fn serve(
     if config.demo {
         crate::demo::install(&runtime, &config.plugins_dir, &config.plugin_defaults).await?;
     }
+    let session_key = match &config.session_key {
+        Some(key) => key.clone(),
+        None if config.demo => demo_session_key(&config.data_dir)?,
+        None => return Err(ServeError::NoSessionKey),
+    };
+    let tokens = TokenKeys::new(session_key.as_bytes())?;
+    let history: Arc<dyn HistoryStore> = Arc::new(SqliteHistory::new(db.clone()));
+    let hub = Arc::new(Hub::new(
+        config.hub.clone(),
+        history,
+        runtime.clone(),
+        alerts.clone(),
+        tokens,
+    ));
     let state = AppState {
         runtime: runtime.clone(),
         db,
         alerts,
+        hub: hub.clone(),
+        demo: config.demo,
+        public_url: config.public_url.clone(),
     };
     let listener = TcpListener::bind(config.listen)
         .await
@@ -110,13 +155,38 @@ pub async fn serve(
     tracing::info!(%addr, "hangar is serving");
     println!("listening on http://{addr}");
     if config.demo {
-        println!("  plugins: http://{addr}/api/plugins");
+        println!("  plugins:  http://{addr}/api/plugins");
+        println!(
+            "  sessions: POST http://{addr}/api/session {{\"user\": \"alice\", \"role\": \"customer\"}}"
+        );
+        println!("  chat:     ws://{addr}/ws?v=1&token=TOKEN");
     }
+    let closing = hub.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // WebSockets never finish on their own: tell them to go away.
+        closing.shut_down();
+    };
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await?;
     runtime.close();
     Ok(())
+}
+
+/// The demo's session key: kept in the data directory so tokens survive a
+/// restart, generated on first start.
+fn demo_session_key(data_dir: &std::path::Path) -> Result<String, ServeError> {
+    let path = data_dir.join("demo-session.key");
+    if let Ok(key) = std::fs::read_to_string(&path) {
+        if key.trim().len() >= crate::auth::MIN_KEY_BYTES {
+            return Ok(key.trim().to_owned());
+        }
+    }
+    let key = hex::encode(rand::random::<[u8; 32]>());
+    std::fs::write(&path, &key)?;
+    tracing::warn!(path = %path.display(), "demo mode: generated a session signing key");
+    Ok(key)
 }
 
 /// Completes on Ctrl-C or SIGTERM.

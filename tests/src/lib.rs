@@ -1,1 +1,27 @@
-pub fn x() {}
+//! Test support shared by the host's tests and the end-to-end tests:
+//!
+//! - [`guests`]: builds the guest workspace (example plugins and test-only
+//!   guests) for `wasm32-wasip2` once per test process and hands out their
+//!   bytes; cargo makes the build a no-op when nothing changed;
+//! - [`shared_cache_dir`]: one compiled-component cache for the whole test
+//!   run, so each component is compiled once per run, not once per test;
+//! - [`server`]: starts the real `hangar` binary and talks to it over HTTP.
+
+pub mod guests;
+pub mod server;
+
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+/// The compiled-component cache shared by every test of a run
+/// (`target/hangar-test-cache`).
+pub fn shared_cache_dir() -> PathBuf {
+    repo_root().join("target").join("hangar-test-cache")
+}

@@ -6,6 +6,7 @@ pub mod chat {
     wasmtime::component::bindgen!({
         world: "chat-plugin",
         path: "../wit",
+        additional_derives: [PartialEq],
     });
 }
 

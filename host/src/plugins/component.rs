@@ -236,7 +236,8 @@ pub struct CallSetup {
 }
 
 impl CallSetup {
-    fn deadline_ticks(&self) -> u64 {
+    /// The call deadline in epoch ticks.
+    pub fn deadline_ticks(&self) -> u64 {
         let tick = self.epoch_tick.as_nanos().max(1);
         // +1: the first tick may come at once, so round up and add one.
         u64::try_from(self.limits.deadline.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX / 2) + 1
@@ -363,6 +364,25 @@ impl PluginVersion {
                 result
             }
         }
+    }
+
+    /// A long-lived instance under `setup`'s limits, outside any pool: for
+    /// tools and benchmarks that call one instance many times. Reset the
+    /// deadline (`Store::set_epoch_deadline`) before each call.
+    ///
+    /// # Errors
+    /// When instantiation fails.
+    pub fn instance(
+        &self,
+        engine: &Engine,
+        setup: &CallSetup,
+    ) -> Result<(Store<CallState>, Exports), CallFailure> {
+        let mut store = self.new_store(engine, setup);
+        store.set_epoch_deadline(setup.deadline_ticks());
+        let exports = self
+            .instantiate(&mut store)
+            .map_err(|err| classify(&store, setup, err))?;
+        Ok((store, exports))
     }
 
     /// Drops the warm instances (after a settings change, or on eviction).

@@ -311,6 +311,17 @@ impl Plugin {
         }
     }
 
+    /// What a call started now runs under, for `settings`.
+    pub fn call_setup(&self, settings: &PluginSettings) -> CallSetup {
+        CallSetup {
+            plugin: self.context.clone(),
+            config: self.config.load_full(),
+            limits: settings.limits,
+            isolation: settings.isolation,
+            epoch_tick: self.shared.epoch_tick,
+        }
+    }
+
     /// Runs `f` on an instance of the active version, on the blocking pool,
     /// and keeps the plugin's health.
     ///
@@ -334,13 +345,7 @@ impl Plugin {
             return Err(Unanswered::ShuttingDown(self.name().clone()));
         };
         let version = self.active.load_full();
-        let setup = CallSetup {
-            plugin: self.context.clone(),
-            config: self.config.load_full(),
-            limits: settings.limits,
-            isolation: settings.isolation,
-            epoch_tick: self.shared.epoch_tick,
-        };
+        let setup = self.call_setup(&settings);
         let shared = self.shared.clone();
         let started = Instant::now();
         let joined =

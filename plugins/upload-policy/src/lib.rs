@@ -128,7 +128,12 @@ mod tests {
     use super::*;
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
-    const ELF: &[u8] = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0";
+    /// An x86-64 ELF header, padded to the 64 bytes a real one has.
+    fn elf() -> Vec<u8> {
+        let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0".to_vec();
+        elf.resize(64, 0);
+        elf
+    }
 
     fn file(name: &str, size: u64) -> FileInfo {
         FileInfo {
@@ -147,7 +152,7 @@ mod tests {
 
     #[test]
     fn rejects_an_elf_named_png() {
-        let err = check(&Config::default(), &file("a.png", 10), ELF).unwrap_err();
+        let err = check(&Config::default(), &file("a.png", 10), &elf()).unwrap_err();
         assert!(err.contains("executable"), "{err}");
     }
 

@@ -33,7 +33,7 @@
 //!
 //! ## A complete chat plugin
 //!
-//! ```ignore
+//! ```no_run
 //! use hangar_sdk::{ChatMessage, ChatPlugin, Outcome, Severity};
 //! use serde::Deserialize;
 //!
@@ -123,6 +123,7 @@ pub trait Material {
 }
 
 #[doc(hidden)]
+#[allow(clippy::too_many_arguments)] // generated ABI glue
 pub mod __export {
     //! Generated export glue; used by the SDK's macros only.
     pub mod chat {

@@ -1,0 +1,47 @@
+//! The `Authorization: Bearer <token>` extractor of the HTTP API.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+
+use super::{Session, TokenError};
+use crate::error::ApiError;
+use crate::server::AppState;
+
+/// A request carrying a valid session token.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Session);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "send the session token as `Authorization: Bearer <token>`",
+                )
+            })?;
+        state
+            .hub
+            .tokens
+            .verify(token)
+            .map(Authenticated)
+            .map_err(|err| {
+                let code = match err {
+                    TokenError::Expired => "session-expired",
+                    TokenError::Invalid(_) => "unauthorized",
+                };
+                ApiError::new(StatusCode::UNAUTHORIZED, code, err.to_string())
+            })
+    }
+}

@@ -1,0 +1,452 @@
+//! [`HistoryStore`] on SQLite (the embedded default).
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use super::{
+    Appended, ClientMessageId, Conversation, ConversationStatus, HistoryError, HistoryStore,
+    Message, NewMessage, RoomHead, RoomId, SenderKind, Seq, UserId,
+};
+use crate::store::{Database, StoreError, now_ms};
+
+/// History in the host's SQLite database.
+#[derive(Debug, Clone)]
+pub struct SqliteHistory {
+    db: Database,
+}
+
+impl SqliteHistory {
+    /// History stored in `db`.
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+// Column lists as macros so that every query stays a compile-time literal.
+macro_rules! conversation_columns {
+    () => {
+        "r.id, r.customer, r.agent, r.status, r.epoch, r.head_seq, r.last_ms, r.last_sender, r.last_text, \
+         r.changed, (SELECT COUNT(*) FROM messages m WHERE m.room = r.id AND m.sender <> ?1 AND m.seq > \
+         COALESCE((SELECT p.seq FROM read_positions p WHERE p.room = r.id AND p.user = ?1), 0)) AS unread"
+    };
+}
+
+macro_rules! message_columns {
+    () => {
+        "room, seq, id, sender, kind, text, time_ms, attachments, client_id"
+    };
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn conversation(row: &SqliteRow) -> Result<Conversation, HistoryError> {
+    let parse_err = |e: super::types::InvalidId| {
+        HistoryError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e))))
+    };
+    Ok(Conversation {
+        room: row.try_get::<String, _>("id")?.parse().map_err(parse_err)?,
+        customer: row
+            .try_get::<String, _>("customer")?
+            .parse()
+            .map_err(parse_err)?,
+        agent: row
+            .try_get::<Option<String>, _>("agent")?
+            .map(|a| a.parse())
+            .transpose()
+            .map_err(parse_err)?,
+        status: if row.try_get::<String, _>("status")? == "open" {
+            ConversationStatus::Open
+        } else {
+            ConversationStatus::Closed
+        },
+        epoch: to_u64(row.try_get("epoch")?),
+        head_seq: to_u64(row.try_get("head_seq")?),
+        last_ms: row.try_get("last_ms")?,
+        last_sender: row.try_get("last_sender")?,
+        last_text: row.try_get("last_text")?,
+        unread: to_u64(row.try_get("unread")?),
+        changed: to_u64(row.try_get("changed")?),
+    })
+}
+
+fn message(row: &SqliteRow) -> Result<Message, HistoryError> {
+    let room: String = row.try_get("room")?;
+    let attachments: String = row.try_get("attachments")?;
+    Ok(Message {
+        room: room.parse().map_err(|e| {
+            HistoryError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e))))
+        })?,
+        seq: to_u64(row.try_get("seq")?),
+        id: row.try_get("id")?,
+        sender: row.try_get("sender")?,
+        kind: if row.try_get::<String, _>("kind")? == "bot" {
+            SenderKind::Bot
+        } else {
+            SenderKind::User
+        },
+        text: row.try_get("text")?,
+        time_ms: row.try_get("time_ms")?,
+        attachments: serde_json::from_str(&attachments).unwrap_or_default(),
+        client_id: row.try_get("client_id")?,
+    })
+}
+
+async fn next_change(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
+    let (value,): (i64,) =
+        sqlx::query_as("UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value")
+            .fetch_one(conn)
+            .await?;
+    Ok(value)
+}
+
+/// Runs `body` in a `BEGIN IMMEDIATE` transaction (the write lock is taken
+/// up front, so read-then-write sequences cannot interleave).
+macro_rules! write_tx {
+    ($self:expr, |$conn:ident| $body:block) => {{
+        let mut pooled = $self.db.pool().acquire().await?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *pooled).await?;
+        let result: Result<_, HistoryError> = async {
+            let $conn: &mut SqliteConnection = &mut pooled;
+            $body
+        }
+        .await;
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        sqlx::query(end).execute(&mut *pooled).await?;
+        result
+    }};
+}
+
+impl SqliteHistory {
+    async fn fetch_conversation(
+        conn: &mut SqliteConnection,
+        room: &RoomId,
+        viewer: &UserId,
+    ) -> Result<Option<Conversation>, HistoryError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            conversation_columns!(),
+            " FROM rooms r WHERE r.id = ?2"
+        ))
+        .bind(viewer.as_str())
+        .bind(room.as_str())
+        .fetch_optional(conn)
+        .await?;
+        row.as_ref().map(conversation).transpose()
+    }
+}
+
+#[async_trait]
+impl HistoryStore for SqliteHistory {
+    async fn open_conversation(&self, customer: &UserId) -> Result<Conversation, HistoryError> {
+        write_tx!(self, |conn| {
+            let open: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM rooms WHERE customer = ? AND status = 'open'")
+                    .bind(customer.as_str())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let room: RoomId = match open {
+                Some((id,)) => id.parse().map_err(|e| {
+                    HistoryError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e))))
+                })?,
+                None => {
+                    let id = format!("conv-{}", uuid::Uuid::new_v4().simple());
+                    let room: RoomId = id.parse().map_err(|e| {
+                        HistoryError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e))))
+                    })?;
+                    let changed = next_change(conn).await?;
+                    let now = now_ms();
+                    sqlx::query(
+                        "INSERT INTO rooms (id, customer, status, epoch, head_seq, created_ms, last_ms, changed)
+                         VALUES (?, ?, 'open', 1, 0, ?, ?, ?)",
+                    )
+                    .bind(room.as_str())
+                    .bind(customer.as_str())
+                    .bind(now)
+                    .bind(now)
+                    .bind(changed)
+                    .execute(&mut *conn)
+                    .await?;
+                    room
+                }
+            };
+            Self::fetch_conversation(conn, &room, customer)
+                .await?
+                .ok_or(HistoryError::UnknownRoom(room))
+        })
+    }
+
+    async fn conversation(
+        &self,
+        room: &RoomId,
+        viewer: &UserId,
+    ) -> Result<Option<Conversation>, HistoryError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Self::fetch_conversation(&mut conn, room, viewer).await
+    }
+
+    async fn claim(&self, room: &RoomId, agent: &UserId) -> Result<Conversation, HistoryError> {
+        write_tx!(self, |conn| {
+            let current = Self::fetch_conversation(conn, room, agent)
+                .await?
+                .ok_or_else(|| HistoryError::UnknownRoom(room.clone()))?;
+            if current.status == ConversationStatus::Closed {
+                return Err(HistoryError::Closed(room.clone()));
+            }
+            match &current.agent {
+                Some(holder) if holder == agent => return Ok(current),
+                Some(holder) => {
+                    return Err(HistoryError::Claimed {
+                        room: room.clone(),
+                        agent: holder.clone(),
+                    });
+                }
+                None => {}
+            }
+            let changed = next_change(conn).await?;
+            sqlx::query("UPDATE rooms SET agent = ?, changed = ? WHERE id = ?")
+                .bind(agent.as_str())
+                .bind(changed)
+                .bind(room.as_str())
+                .execute(&mut *conn)
+                .await?;
+            Self::fetch_conversation(conn, room, agent)
+                .await?
+                .ok_or_else(|| HistoryError::UnknownRoom(room.clone()))
+        })
+    }
+
+    async fn close(&self, room: &RoomId, by: &UserId) -> Result<Conversation, HistoryError> {
+        write_tx!(self, |conn| {
+            let changed = next_change(conn).await?;
+            let updated =
+                sqlx::query("UPDATE rooms SET status = 'closed', changed = ? WHERE id = ?")
+                    .bind(changed)
+                    .bind(room.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+            if updated.rows_affected() == 0 {
+                return Err(HistoryError::UnknownRoom(room.clone()));
+            }
+            Self::fetch_conversation(conn, room, by)
+                .await?
+                .ok_or_else(|| HistoryError::UnknownRoom(room.clone()))
+        })
+    }
+
+    async fn append(&self, new: NewMessage) -> Result<Appended, HistoryError> {
+        write_tx!(self, |conn| {
+            if let Some(client_id) = &new.client_id {
+                let existing = sqlx::query(concat!(
+                    "SELECT ",
+                    message_columns!(),
+                    " FROM messages WHERE sender = ? AND client_id = ?"
+                ))
+                .bind(&new.sender)
+                .bind(client_id.as_str())
+                .fetch_optional(&mut *conn)
+                .await?;
+                if let Some(row) = existing {
+                    return Ok(Appended {
+                        message: message(&row)?,
+                        duplicate: true,
+                    });
+                }
+            }
+            let status: Option<(String,)> = sqlx::query_as("SELECT status FROM rooms WHERE id = ?")
+                .bind(new.room.as_str())
+                .fetch_optional(&mut *conn)
+                .await?;
+            match status {
+                None => return Err(HistoryError::UnknownRoom(new.room.clone())),
+                Some((status,)) if status != "open" => {
+                    return Err(HistoryError::Closed(new.room.clone()));
+                }
+                Some(_) => {}
+            }
+            let changed = next_change(conn).await?;
+            let (seq,): (i64,) = sqlx::query_as(
+                "UPDATE rooms SET head_seq = head_seq + 1, last_ms = ?, last_sender = ?, last_text = ?, changed = ?
+                 WHERE id = ? RETURNING head_seq",
+            )
+            .bind(new.time_ms)
+            .bind(&new.sender)
+            .bind(&new.text)
+            .bind(changed)
+            .bind(new.room.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+            let attachments =
+                serde_json::to_string(&new.attachments).unwrap_or_else(|_| "[]".into());
+            let kind = match new.kind {
+                SenderKind::User => "user",
+                SenderKind::Bot => "bot",
+            };
+            sqlx::query(
+                "INSERT INTO messages (room, seq, id, sender, kind, text, time_ms, attachments, client_id)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(new.room.as_str())
+            .bind(seq)
+            .bind(&new.id)
+            .bind(&new.sender)
+            .bind(kind)
+            .bind(&new.text)
+            .bind(new.time_ms)
+            .bind(&attachments)
+            .bind(new.client_id.as_ref().map(ClientMessageId::as_str))
+            .execute(&mut *conn)
+            .await?;
+            Ok(Appended {
+                message: Message {
+                    room: new.room,
+                    seq: to_u64(seq),
+                    id: new.id,
+                    sender: new.sender,
+                    kind: new.kind,
+                    text: new.text,
+                    time_ms: new.time_ms,
+                    attachments: new.attachments,
+                    client_id: new.client_id.map(String::from),
+                },
+                duplicate: false,
+            })
+        })
+    }
+
+    async fn find_sent(
+        &self,
+        sender: &str,
+        client_id: &ClientMessageId,
+    ) -> Result<Option<Message>, HistoryError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE sender = ? AND client_id = ?"
+        ))
+        .bind(sender)
+        .bind(client_id.as_str())
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.as_ref().map(message).transpose()
+    }
+
+    async fn head(&self, room: &RoomId) -> Result<Option<RoomHead>, HistoryError> {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT epoch, head_seq FROM rooms WHERE id = ?")
+                .bind(room.as_str())
+                .fetch_optional(self.db.pool())
+                .await?;
+        Ok(row.map(|(epoch, head)| RoomHead {
+            epoch: to_u64(epoch),
+            head_seq: to_u64(head),
+        }))
+    }
+
+    async fn page(
+        &self,
+        room: &RoomId,
+        after: Seq,
+        before: Seq,
+        limit: u32,
+        newest: bool,
+    ) -> Result<Vec<Message>, HistoryError> {
+        let sql = if newest {
+            concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?"
+            )
+        } else {
+            concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?"
+            )
+        };
+        let rows = sqlx::query(sql)
+            .bind(room.as_str())
+            .bind(to_i64(after))
+            .bind(to_i64(before))
+            .bind(limit)
+            .fetch_all(self.db.pool())
+            .await?;
+        let mut messages = rows.iter().map(message).collect::<Result<Vec<_>, _>>()?;
+        if newest {
+            messages.reverse();
+        }
+        Ok(messages)
+    }
+
+    async fn mark_read(&self, room: &RoomId, user: &UserId, seq: Seq) -> Result<(), HistoryError> {
+        write_tx!(self, |conn| {
+            let changed = next_change(conn).await?;
+            sqlx::query(
+                "INSERT INTO read_positions (room, user, seq) VALUES (?, ?, ?)
+                 ON CONFLICT (room, user) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+            )
+            .bind(room.as_str())
+            .bind(user.as_str())
+            .bind(to_i64(seq))
+            .execute(&mut *conn)
+            .await?;
+            // The reader's unread count changed: the room shows up in their sync.
+            sqlx::query("UPDATE rooms SET changed = ? WHERE id = ?")
+                .bind(changed)
+                .bind(room.as_str())
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        })
+    }
+
+    async fn changed_since(
+        &self,
+        viewer: &UserId,
+        customer: Option<&UserId>,
+        cursor: u64,
+        limit: u32,
+    ) -> Result<Vec<Conversation>, HistoryError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            conversation_columns!(),
+            " FROM rooms r WHERE r.changed > ?2 AND (?3 IS NULL OR r.customer = ?3) ORDER BY r.changed LIMIT ?4"
+        ))
+            .bind(viewer.as_str())
+            .bind(to_i64(cursor))
+            .bind(customer.map(UserId::as_str))
+            .bind(limit)
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter().map(conversation).collect()
+    }
+
+    async fn reset(&self, room: &RoomId) -> Result<RoomHead, HistoryError> {
+        write_tx!(self, |conn| {
+            let changed = next_change(conn).await?;
+            let row: Option<(i64, i64)> = sqlx::query_as(
+                "UPDATE rooms SET epoch = epoch + 1, changed = ?, last_sender = NULL, last_text = NULL
+                 WHERE id = ? RETURNING epoch, head_seq",
+            )
+            .bind(changed)
+            .bind(room.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+            let (epoch, head) = row.ok_or_else(|| HistoryError::UnknownRoom(room.clone()))?;
+            sqlx::query("DELETE FROM messages WHERE room = ?")
+                .bind(room.as_str())
+                .execute(&mut *conn)
+                .await?;
+            Ok(RoomHead {
+                epoch: to_u64(epoch),
+                head_seq: to_u64(head),
+            })
+        })
+    }
+}

@@ -1,0 +1,150 @@
+//! HTTP side of the hub: the `/ws` upgrade (origin check, token, protocol
+//! version) and, in demo mode, `POST /api/session`.
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Hub;
+use super::protocol::{ErrorCode, PROTOCOL_VERSION, ServerFrame, close};
+use crate::auth::{Role, TokenError, unix_now};
+use crate::error::ApiError;
+use crate::history::UserId;
+use crate::server::AppState;
+
+/// Routes of the hub.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ws", get(upgrade))
+        .route("/api/session", post(demo_session))
+}
+
+#[derive(Debug, Deserialize)]
+struct WsQuery {
+    token: Option<String>,
+    v: Option<u32>,
+}
+
+/// Whether the browser origin of a handshake may open a socket: requests
+/// without `Origin` come from non-browser clients, which cannot be ridden by
+/// another site; browser requests must come from an allowed origin (by
+/// default the server's own, i.e. the `Host` they connect to).
+fn origin_allowed(hub: &Hub, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return true;
+    };
+    if hub.config.allowed_origins.is_empty() {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        return !host.is_empty() && origin_host.eq_ignore_ascii_case(host);
+    }
+    hub.config
+        .allowed_origins
+        .iter()
+        .any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(origin))
+}
+
+async fn upgrade(
+    State(state): State<AppState>,
+    Query(query): Query<WsQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let hub = state.hub.clone();
+    if !origin_allowed(&hub, &headers) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin-not-allowed",
+            "this origin may not open a chat connection (cross-site WebSocket refused)",
+        )
+        .into_response();
+    }
+    let limits = hub.config.limits;
+    let ws = ws
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(limits.max_frame_bytes)
+        .max_frame_size(limits.max_frame_bytes);
+    // Token and version problems are answered inside the socket, with an
+    // error frame and a close code: a browser cannot read the body of a
+    // refused handshake, and must not mistake it for a network failure.
+    let version = query.v.unwrap_or(PROTOCOL_VERSION);
+    if version != PROTOCOL_VERSION {
+        let error = ServerFrame::error(
+            ErrorCode::BadFrame,
+            format!(
+                "protocol version {version} is not supported; this server speaks {PROTOCOL_VERSION}"
+            ),
+            None,
+        );
+        return ws.on_upgrade(move |socket| {
+            super::connection::refuse(
+                socket,
+                error,
+                close::UNSUPPORTED_VERSION,
+                "unsupported protocol version",
+            )
+        });
+    }
+    let verified = match query.token.as_deref() {
+        Some(token) => hub.tokens.verify(token),
+        None => Err(TokenError::Invalid("missing ?token=".into())),
+    };
+    match verified {
+        Ok(session) => ws.on_upgrade(move |socket| super::connection::run(hub, socket, session)),
+        Err(err) => {
+            let (code, reason) = match err {
+                TokenError::Expired => (close::SESSION_EXPIRED, "session expired"),
+                TokenError::Invalid(_) => (close::UNAUTHORIZED, "unauthorized"),
+            };
+            let error = ServerFrame::error(ErrorCode::Unauthorized, err.to_string(), None);
+            ws.on_upgrade(move |socket| super::connection::refuse(socket, error, code, reason))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionRequest {
+    user: UserId,
+    role: Role,
+}
+
+/// Demo only: a token for any user and role, valid for 12 hours.
+async fn demo_session(
+    State(state): State<AppState>,
+    body: Result<Json<SessionRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !state.demo {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "sessions are minted by the embedding application with the shared key (see docs/protocol.md)",
+        ));
+    }
+    let Json(request) =
+        body.map_err(|err| ApiError::new(StatusCode::BAD_REQUEST, "bad-request", err.body_text()))?;
+    let expires = unix_now() + 12 * 3600;
+    let token = state
+        .hub
+        .tokens
+        .mint(&request.user, request.role, expires)
+        .map_err(|err| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                err.to_string(),
+            )
+        })?;
+    Ok(Json(
+        json!({"token": token, "user": request.user, "role": request.role, "expires": expires}),
+    ))
+}

@@ -1,0 +1,362 @@
+//! The chat hub: WebSocket connections, rooms, moderation, fan-out.
+//!
+//! - [`protocol`]: the frames (documented in `docs/protocol.md`);
+//! - [`connection`]: one task per socket (heartbeat, batching, limits);
+//! - [`rooms`]: subscriptions and fan-out through bounded outboxes;
+//! - [`http`]: the `/ws` upgrade and the session endpoint.
+//!
+//! Every inbound message runs the chat-plugin chain before it is stored:
+//! a reject is answered to the sender only; a rewrite is stored; a flag is
+//! stored as an alert and pushed to admin connections; bot replies are
+//! stored and delivered as messages from the bot.
+
+pub mod connection;
+pub mod http;
+pub mod protocol;
+pub mod rooms;
+
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Mutex, broadcast};
+
+use crate::auth::{Session, TokenKeys};
+use crate::history::{
+    Appended, Attachment, ClientMessageId, Conversation, ConversationStatus, HistoryError,
+    HistoryStore, NewMessage, RoomId, SenderKind,
+};
+use crate::plugins::{Runtime, wit};
+use crate::store::alerts::{AlertKind, Alerts, NewAlert};
+use crate::store::now_ms;
+use protocol::{ErrorCode, Limits};
+use rooms::Rooms;
+
+/// How the hub behaves.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// How often the server sends a Ping.
+    pub heartbeat: Duration,
+    /// Silence after which a connection is closed.
+    pub timeout: Duration,
+    /// How long outbound messages wait to be merged into one batch.
+    pub batch_window: Duration,
+    /// A batch is flushed at once when it holds this many messages.
+    pub batch_max_messages: usize,
+    /// Outbound items queued per connection before it counts as slow.
+    pub outbox_capacity: usize,
+    /// Protocol limits.
+    pub limits: Limits,
+    /// Origins allowed to open WebSockets; empty means the server's own.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(25),
+            timeout: Duration::from_secs(60),
+            batch_window: Duration::from_millis(20),
+            batch_max_messages: 256,
+            outbox_capacity: 4096,
+            limits: Limits {
+                max_frame_bytes: 64 * 1024,
+                max_text_bytes: 4000,
+                send_rate_per_sec: 10,
+                send_burst: 20,
+                recovery_limit: 1000,
+                page_size: 200,
+            },
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+/// Why a request about a room was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    /// No such room.
+    #[error("no conversation {0}")]
+    UnknownRoom(RoomId),
+    /// Not the user's conversation.
+    #[error("conversation {0} is not yours")]
+    Forbidden(RoomId),
+    /// The store failed.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+}
+
+/// What became of a send.
+#[derive(Debug)]
+pub enum SendOutcome {
+    /// Stored (or already stored, for a retry).
+    Stored(Appended),
+    /// Refused by moderation.
+    Rejected {
+        /// Why.
+        reason: String,
+        /// The plugin.
+        by: String,
+    },
+    /// Refused for another reason.
+    Refused(ErrorCode, String),
+}
+
+/// The hub's shared state.
+#[derive(Debug)]
+pub struct Hub {
+    /// Behaviour.
+    pub config: HubConfig,
+    /// Message storage.
+    pub history: Arc<dyn HistoryStore>,
+    /// Plugins (the chat chain).
+    pub runtime: Arc<Runtime>,
+    /// Subscriptions.
+    pub rooms: Rooms,
+    /// Alerts.
+    pub alerts: Alerts,
+    /// Session verification.
+    pub tokens: TokenKeys,
+    next_connection: AtomicU64,
+    /// Appends and publishes of one room happen in seq order under its stripe.
+    room_locks: Vec<Mutex<()>>,
+    hasher: RandomState,
+    shutdown: broadcast::Sender<()>,
+}
+
+impl Hub {
+    /// A hub over `history` and `runtime`.
+    pub fn new(
+        config: HubConfig,
+        history: Arc<dyn HistoryStore>,
+        runtime: Arc<Runtime>,
+        alerts: Alerts,
+        tokens: TokenKeys,
+    ) -> Self {
+        let (shutdown, _) = broadcast::channel(1);
+        Self {
+            config,
+            history,
+            runtime,
+            rooms: Rooms::default(),
+            alerts,
+            tokens,
+            next_connection: AtomicU64::new(1),
+            room_locks: (0..64).map(|_| Mutex::new(())).collect(),
+            hasher: RandomState::new(),
+            shutdown,
+        }
+    }
+
+    fn next_connection_id(&self) -> u64 {
+        self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Tells every connection to close with "going away".
+    pub fn shut_down(&self) {
+        let _ = self.shutdown.send(());
+    }
+
+    /// The conversation behind `room` if `session` may read and write it.
+    ///
+    /// # Errors
+    /// [`AccessError::UnknownRoom`] or [`AccessError::Forbidden`].
+    pub async fn access(
+        &self,
+        session: &Session,
+        room: &RoomId,
+    ) -> Result<Conversation, AccessError> {
+        let conversation = self
+            .history
+            .conversation(room, &session.user)
+            .await?
+            .ok_or_else(|| AccessError::UnknownRoom(room.clone()))?;
+        if session.role.is_staff() || conversation.customer == session.user {
+            Ok(conversation)
+        } else {
+            Err(AccessError::Forbidden(room.clone()))
+        }
+    }
+
+    fn room_lock(&self, room: &RoomId) -> &Mutex<()> {
+        let index =
+            usize::try_from(self.hasher.hash_one(room) % self.room_locks.len() as u64).unwrap_or(0);
+        &self.room_locks[index]
+    }
+
+    /// Runs one send through moderation, stores and delivers it.
+    pub async fn send(
+        &self,
+        session: &Session,
+        room: &RoomId,
+        client_id: ClientMessageId,
+        text: String,
+        attachments: Vec<Attachment>,
+    ) -> SendOutcome {
+        let sender = session.user.as_str();
+        // A retry of a stored send is answered from the store, without
+        // running the plugins again.
+        match self.history.find_sent(sender, &client_id).await {
+            Ok(Some(message)) => {
+                return SendOutcome::Stored(Appended {
+                    message,
+                    duplicate: true,
+                });
+            }
+            Ok(None) => {}
+            Err(err) => return internal(&err),
+        }
+        match self.access(session, room).await {
+            Ok(c) if c.status == ConversationStatus::Closed => {
+                return SendOutcome::Refused(
+                    ErrorCode::Closed,
+                    format!("conversation {room} is closed"),
+                );
+            }
+            Ok(_) => {}
+            Err(AccessError::UnknownRoom(_)) => {
+                return SendOutcome::Refused(
+                    ErrorCode::UnknownRoom,
+                    format!("no conversation {room}"),
+                );
+            }
+            Err(AccessError::Forbidden(_)) => {
+                return SendOutcome::Refused(
+                    ErrorCode::Forbidden,
+                    format!("conversation {room} is not yours"),
+                );
+            }
+            Err(AccessError::History(err)) => return internal(&err),
+        }
+        let id = format!("m-{}", uuid::Uuid::new_v4().simple());
+        let time_ms = now_ms();
+        let decision = self
+            .runtime
+            .chat_chain()
+            .on_message(wit::ChatMessage {
+                id: id.clone(),
+                room: room.to_string(),
+                sender: sender.to_owned(),
+                text,
+                time_ms,
+                attachments: attachments
+                    .iter()
+                    .map(|a| wit::Attachment {
+                        file_id: a.file_id.clone(),
+                        name: a.name.clone(),
+                        size: a.size,
+                        content_type: a.content_type.clone(),
+                    })
+                    .collect(),
+            })
+            .await;
+        if let Some(rejection) = decision.rejected {
+            return SendOutcome::Rejected {
+                reason: rejection.reason,
+                by: rejection.by.to_string(),
+            };
+        }
+        let appended = {
+            let _ordered = self.room_lock(room).lock().await;
+            let appended = self
+                .history
+                .append(NewMessage {
+                    room: room.clone(),
+                    id,
+                    sender: sender.to_owned(),
+                    kind: SenderKind::User,
+                    text: decision.text,
+                    time_ms,
+                    attachments,
+                    client_id: Some(client_id),
+                })
+                .await;
+            match appended {
+                Ok(appended) => {
+                    if !appended.duplicate {
+                        self.rooms.publish(&appended.message);
+                    }
+                    appended
+                }
+                Err(HistoryError::Closed(_)) => {
+                    return SendOutcome::Refused(
+                        ErrorCode::Closed,
+                        format!("conversation {room} is closed"),
+                    );
+                }
+                Err(err) => return internal(&err),
+            }
+        };
+        if appended.duplicate {
+            return SendOutcome::Stored(appended);
+        }
+        for flag in decision.flags {
+            let alert = NewAlert {
+                severity: flag.severity,
+                kind: AlertKind::Flag,
+                source: flag.by.to_string(),
+                reason: flag.reason,
+                room: Some(room.to_string()),
+                message_id: Some(appended.message.id.clone()),
+            };
+            if let Err(err) = self.alerts.raise(alert).await {
+                tracing::error!(%room, error = %err, "flag alert not stored");
+            }
+        }
+        for reply in decision.replies {
+            self.post_bot_reply(room, reply.by.as_str(), reply.text)
+                .await;
+        }
+        SendOutcome::Stored(appended)
+    }
+
+    async fn post_bot_reply(&self, room: &RoomId, bot: &str, text: String) {
+        let _ordered = self.room_lock(room).lock().await;
+        let stored = self
+            .history
+            .append(NewMessage {
+                room: room.clone(),
+                id: format!("m-{}", uuid::Uuid::new_v4().simple()),
+                sender: bot.to_owned(),
+                kind: SenderKind::Bot,
+                text,
+                time_ms: now_ms(),
+                attachments: Vec::new(),
+                client_id: None,
+            })
+            .await;
+        match stored {
+            Ok(appended) => {
+                self.rooms.publish(&appended.message);
+            }
+            Err(err) => tracing::error!(%room, %bot, error = %err, "bot reply not stored"),
+        }
+    }
+
+    /// Resets a room's history (new epoch) and tells its subscribers.
+    ///
+    /// # Errors
+    /// When the room is unknown or the store fails.
+    pub async fn reset_room(
+        &self,
+        room: &RoomId,
+    ) -> Result<crate::history::RoomHead, HistoryError> {
+        let _ordered = self.room_lock(room).lock().await;
+        let head = self.history.reset(room).await?;
+        let frame = protocol::ServerFrame::Reset {
+            room: room.clone(),
+            epoch: head.epoch,
+        };
+        self.rooms.broadcast_frame(room, &frame.to_json());
+        Ok(head)
+    }
+}
+
+fn internal(err: &HistoryError) -> SendOutcome {
+    tracing::error!(error = %err, "send failed");
+    SendOutcome::Refused(
+        ErrorCode::Internal,
+        "the message could not be stored; retry".into(),
+    )
+}

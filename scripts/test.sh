@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every check and test of the project. Installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+section() { printf '\n==> %s\n' "$*"; }
+
+section "toolchain"
+if command -v rustup >/dev/null 2>&1; then
+    rustup target add wasm32-wasip2
+    rustup component add clippy rustfmt
+fi
+
+section "format"
+cargo fmt --all -- --check
+cargo fmt --all --manifest-path plugins/Cargo.toml -- --check
+
+section "guests (plugins and test guests) for wasm32-wasip2"
+cargo build --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml
+cargo clippy --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml -- -D warnings
+
+section "guest unit tests (host target)"
+cargo test --manifest-path plugins/Cargo.toml
+
+section "lint"
+cargo clippy --workspace --all-targets -- -D warnings
+
+section "tests"
+cargo test --workspace

@@ -1,0 +1,179 @@
+//! Runs the real `hangar` binary for end-to-end tests.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::repo_root;
+
+/// The `hangar` binary of the profile the tests were built with, built
+/// (or found up to date) once per process.
+///
+/// # Panics
+/// When the build fails.
+pub fn binary() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            // Test executables live in target/<profile>/deps.
+            let exe = std::env::current_exe().expect("test executable path");
+            let profile_dir = exe
+                .parent()
+                .and_then(Path::parent)
+                .expect("target/<profile>")
+                .to_path_buf();
+            let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+                Some("debug") => "dev".to_owned(),
+                Some(other) => other.to_owned(),
+                None => "dev".to_owned(),
+            };
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "hangar-host",
+                    "--bin",
+                    "hangar",
+                    "--profile",
+                    &profile,
+                ])
+                .current_dir(repo_root())
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "building the hangar binary failed");
+            profile_dir.join("hangar")
+        })
+        .clone()
+}
+
+/// A running `hangar serve`; killed when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Everything the server printed to stdout before it was ready.
+    pub banner: Vec<String>,
+}
+
+impl Server {
+    /// Starts `hangar serve` with `args` and `env`, listening on a free
+    /// port unless `args` or `env` say otherwise, and waits until it prints
+    /// its address.
+    ///
+    /// # Errors
+    /// When the server exits or stays silent for 60 s; the error carries
+    /// what it printed.
+    pub fn start(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Result<Self, String> {
+        let mut command = Command::new(binary());
+        command
+            .arg("serve")
+            .args(args)
+            .current_dir(cwd)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let sets_listen =
+            args.contains(&"--listen") || env.iter().any(|(k, _)| *k == "HANGAR_LISTEN");
+        if !sets_listen {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().map_err(|err| err.to_string())?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let stderr = child.stderr.take().ok_or("no stderr")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        std::thread::spawn({
+            let errors = errors.clone();
+            move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    eprintln!("[hangar] {line}");
+                    if let Ok(mut errors) = errors.lock() {
+                        errors.push(line);
+                    }
+                }
+            }
+        });
+        let mut banner = Vec::new();
+        loop {
+            match rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    let url = line.strip_prefix("listening on ").map(str::to_owned);
+                    banner.push(line);
+                    if let Some(url) = url {
+                        // Keep draining stdout so the server never blocks on it.
+                        std::thread::spawn(move || while rx.recv().is_ok() {});
+                        return Ok(Self { child, url, banner });
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let status = child.wait().map_err(|err| err.to_string())?;
+                    std::thread::sleep(Duration::from_millis(100));
+                    let errors = errors.lock().map(|e| e.join("\n")).unwrap_or_default();
+                    return Err(format!(
+                        "hangar did not start ({status}):\n{}\n{errors}",
+                        banner.join("\n")
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Runs `hangar serve` expecting it to fail; returns its exit code and stderr.
+    ///
+    /// # Panics
+    /// When it cannot be run.
+    pub fn expect_failure(
+        args: &[&str],
+        env: &[(&str, &str)],
+        cwd: &Path,
+    ) -> (Option<i32>, String) {
+        let mut command = Command::new(binary());
+        command
+            .arg("serve")
+            .args(args)
+            .current_dir(cwd)
+            .env_remove("RUST_LOG");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let output = command.output().expect("hangar runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    /// GETs `path` and parses the JSON answer; returns the status too.
+    ///
+    /// # Panics
+    /// When the request fails or the body is not JSON.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = reqwest::get(format!("{}{path}", self.url))
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,162 @@
+//! `hangar serve`, started as a real process and driven over HTTP.
+
+use hangar_testkit::server::Server;
+use hangar_testkit::{repo_root, shared_cache_dir};
+
+fn plugins_dir() -> String {
+    // The demo loads the built example plugins.
+    hangar_testkit::guests::artifacts_dir();
+    repo_root().join("plugins").display().to_string()
+}
+
+#[tokio::test]
+async fn demo_server_is_healthy_and_lists_the_example_plugins() {
+    let data = tempfile::tempdir().unwrap();
+    let cache = shared_cache_dir().display().to_string();
+    let plugins = plugins_dir();
+    let server = Server::start(
+        &[
+            "--demo",
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--cache-dir",
+            &cache,
+            "--plugins-dir",
+            &plugins,
+        ],
+        &[],
+        data.path(),
+    )
+    .unwrap();
+    let (status, health) = server.get_json("/healthz").await;
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "ok");
+    let (status, list) = server.get_json("/api/plugins").await;
+    assert_eq!(status, 200);
+    let mut rows: Vec<(String, String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["world"].as_str().unwrap().to_owned(),
+                p["version"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    let expected = [
+        ("button", "material"),
+        ("faq-bot", "chat-plugin"),
+        ("image", "material"),
+        ("keyword-moderation", "chat-plugin"),
+        ("text", "material"),
+        ("upload-policy", "upload-hook"),
+    ];
+    assert_eq!(rows.len(), expected.len(), "{rows:?}");
+    for ((name, world, version), (want_name, want_world)) in rows.iter().zip(expected) {
+        assert_eq!((name.as_str(), world.as_str()), (want_name, want_world));
+        assert_eq!(version, "0.1.0");
+    }
+    let (status, error) = server.get_json("/api/nope").await;
+    assert_eq!(status, 404);
+    assert_eq!(error["error"]["code"], "not-found");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/api/nope")
+    );
+}
+
+/// Flags beat `HANGAR_*` variables, which beat `hangar.toml`, which beats
+/// the defaults.
+#[tokio::test]
+async fn configuration_comes_from_flags_environment_and_file() {
+    let cwd = tempfile::tempdir().unwrap();
+    let cache = shared_cache_dir().display().to_string();
+    let plugins = plugins_dir();
+    std::fs::write(
+        cwd.path().join("hangar.toml"),
+        format!(
+            "listen = \"127.0.0.1:1\"\ndata_dir = \"from-file\"\ndemo = true\nplugins_dir = {plugins:?}\ncache_dir = {cache:?}\n\n[plugins]\ndeadline_ms = 150\n"
+        ),
+    )
+    .unwrap();
+    // The file alone picks the data directory and demo mode; the environment
+    // overrides its (unusable) port.
+    let server = Server::start(&[], &[("HANGAR_LISTEN", "127.0.0.1:0")], cwd.path()).unwrap();
+    assert!(cwd.path().join("from-file/hangar.db").exists());
+    let (_, list) = server.get_json("/api/plugins").await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        6,
+        "demo = true came from the file"
+    );
+    drop(server);
+
+    // The environment beats the file; a flag beats the environment.
+    let server = Server::start(
+        &["--data-dir", "from-flag"],
+        &[
+            ("HANGAR_LISTEN", "127.0.0.1:0"),
+            ("HANGAR_DATA_DIR", "from-env"),
+        ],
+        cwd.path(),
+    )
+    .unwrap();
+    assert!(cwd.path().join("from-flag/hangar.db").exists());
+    assert!(!cwd.path().join("from-env").exists());
+    drop(server);
+    let server = Server::start(
+        &[],
+        &[
+            ("HANGAR_LISTEN", "127.0.0.1:0"),
+            ("HANGAR_DATA_DIR", "from-env"),
+        ],
+        cwd.path(),
+    )
+    .unwrap();
+    assert!(cwd.path().join("from-env/hangar.db").exists());
+    drop(server);
+}
+
+#[tokio::test]
+async fn bad_configuration_stops_the_server_with_the_reason() {
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(cwd.path().join("hangar.toml"), "lisen = \"127.0.0.1:0\"\n").unwrap();
+    let (code, stderr) = Server::expect_failure(&[], &[], cwd.path());
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains("lisen"), "{stderr}");
+
+    let (code, stderr) = Server::expect_failure(&["--config", "missing.toml"], &[], cwd.path());
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains("missing.toml"), "{stderr}");
+
+    // Demo mode without the example plugins says how to build them.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("demo.toml"), "artifacts = \"nowhere\"\n[[plugin]]\nname = \"faq-bot\"\nversion = \"0.1.0\"\nfile = \"faq_bot.wasm\"\n").unwrap();
+    let (code, stderr) = Server::expect_failure(
+        &[
+            "--demo",
+            "--config",
+            "/dev/null",
+            "--listen",
+            "127.0.0.1:0",
+            "--plugins-dir",
+            empty.path().to_str().unwrap(),
+        ],
+        &[],
+        cwd.path(),
+    );
+    assert_ne!(code, Some(0));
+    assert!(
+        stderr.contains("cargo build --release --target wasm32-wasip2"),
+        "{stderr}"
+    );
+
+    let (code, stderr) = Server::expect_failure(&["--listen", "not-an-address"], &[], cwd.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--listen"), "{stderr}");
+}
