@@ -129,6 +129,56 @@ fn main() {
         max_idle: 4,
     });
 
+    // Instantiation alone: fresh store + instance, no call.
+    let instantiate = measure(|| {
+        let instance = version.instance(engine, &setup).expect("instance");
+        std::hint::black_box(instance);
+    });
+
+    // A minimal guest (rewrites with a prefix) through the same paths: how
+    // much of the above is the host, and how much keyword-moderation's work.
+    let (minimal_floor, minimal_per_call) = tokio.block_on(async {
+        let name: PluginName = "swap".parse().expect("name");
+        let minimal = runtime
+            .load(
+                name,
+                "1.0.0".parse().expect("version"),
+                hangar_testkit::guests::wasm("guest-swap-v1").into(),
+                None,
+            )
+            .await
+            .expect("load");
+        let plugin = runtime
+            .install(
+                minimal.clone(),
+                PluginSettings::default(),
+                Arc::new("{}".to_owned()),
+            )
+            .expect("install");
+        (minimal, plugin)
+    });
+    let minimal_setup = minimal_per_call.call_setup(&PluginSettings::default());
+    let (mut minimal_store, minimal_exports) = minimal_floor
+        .instance(engine, &minimal_setup)
+        .expect("instance");
+    let minimal_chat = minimal_exports.chat().expect("chat plugin");
+    let minimal_live = measure(|| {
+        minimal_store.set_epoch_deadline(minimal_setup.deadline_ticks());
+        std::hint::black_box(
+            minimal_chat
+                .call_on_message(&mut minimal_store, &msg)
+                .expect("call"),
+        );
+    });
+    let minimal_fresh = measure(|| {
+        let outcome = minimal_floor
+            .call(engine, &minimal_setup, |e, s| {
+                Ok(e.chat()?.call_on_message(s, &msg))
+            })
+            .expect("call");
+        std::hint::black_box(outcome);
+    });
+
     // The whole async path a chain takes: permit, blocking pool, health.
     let invoke = measure(|| {
         let m = msg.clone();
@@ -148,6 +198,9 @@ fn main() {
         ("per-call: fresh instance every call", &per_call),
         ("pooled: warm instance reuse", &pooled),
         ("per-call via Plugin::invoke (async path)", &invoke),
+        ("  of which: fresh store + instantiate only", &instantiate),
+        ("minimal guest: one long-lived instance", &minimal_live),
+        ("minimal guest: fresh instance every call", &minimal_fresh),
     ] {
         println!(
             "{name:<44} {:>9.2} {:>9.2} {:>10.1}x",
@@ -157,5 +210,6 @@ fn main() {
         );
     }
     drop(store);
+    drop(minimal_store);
     drop(runtime);
 }

@@ -301,8 +301,10 @@ mod tests {
     use crate::cli::{Cli, Command};
 
     fn args(argv: &[&str]) -> ServeArgs {
-        let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command;
-        args
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Serve(args) => args,
+            other => panic!("expected serve, got {other:?}"),
+        }
     }
 
     #[test]

@@ -17,6 +17,13 @@ pub struct EngineSettings {
     /// Largest linear memory any plugin may be given, in bytes; the
     /// per-plugin cap (`PluginLimits::memory_bytes`) is enforced below it.
     pub max_memory_bytes: usize,
+    /// Bytes at the start of each linear memory reset with `memset` when
+    /// an instance ends, instead of being returned to the kernel: the next
+    /// instance in that slot touches them without page faults.
+    pub memory_keep_resident: usize,
+    /// Released slots whose memory is returned to the kernel in one batch
+    /// (one TLB flush for many instances).
+    pub decommit_batch_size: usize,
 }
 
 impl Default for EngineSettings {
@@ -25,6 +32,8 @@ impl Default for EngineSettings {
             epoch_tick: Duration::from_millis(5),
             total_component_instances: 1000,
             max_memory_bytes: 1 << 30,
+            memory_keep_resident: 512 << 10,
+            decommit_batch_size: 16,
         }
     }
 }
@@ -52,7 +61,10 @@ pub fn build(settings: &EngineSettings) -> wasmtime::Result<Engine> {
         // Python guests carry large tables and instance state.
         .table_elements(100_000)
         .max_core_instance_size(4 << 20)
-        .max_component_instance_size(4 << 20);
+        .max_component_instance_size(4 << 20)
+        .linear_memory_keep_resident(settings.memory_keep_resident)
+        .table_keep_resident(16 << 10)
+        .decommit_batch_size(settings.decommit_batch_size);
     let mut config = Config::new();
     config
         .wasm_component_model(true)

@@ -84,6 +84,38 @@ impl From<SeverityName> for Severity {
     }
 }
 
+/// The configuration with every word folded once, ready to match.
+#[derive(Debug, Default, Deserialize)]
+#[serde(from = "Config")]
+pub struct Rules {
+    mask: Vec<String>,
+    reject: Vec<String>,
+    flag: Vec<(SeverityName, Vec<String>)>,
+    mask_char: char,
+}
+
+impl From<Config> for Rules {
+    fn from(config: Config) -> Self {
+        let fold_all = |words: Vec<String>| -> Vec<String> {
+            words
+                .iter()
+                .map(|w| matcher::fold(w))
+                .filter(|w| !w.is_empty())
+                .collect()
+        };
+        Self {
+            mask: fold_all(config.mask),
+            reject: fold_all(config.reject),
+            flag: config
+                .flag
+                .into_iter()
+                .map(|rule| (rule.severity, fold_all(rule.words)))
+                .collect(),
+            mask_char: config.mask_char,
+        }
+    }
+}
+
 /// What the word lists say about one text.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -97,24 +129,24 @@ pub enum Decision {
     Mask(String),
 }
 
-/// Applies the configuration to a text.
-pub fn decide(config: &Config, text: &str) -> Decision {
+/// Applies the rules to a text.
+pub fn decide(rules: &Rules, text: &str) -> Decision {
     let normalized = Normalized::new(text);
-    if config.reject.iter().any(|w| normalized.contains(w)) {
+    if rules.reject.iter().any(|w| normalized.contains_folded(w)) {
         return Decision::Reject;
     }
     let mut flagged: Option<(SeverityName, Vec<String>)> = None;
-    for rule in &config.flag {
-        for word in rule.words.iter().filter(|w| normalized.contains(w)) {
-            let entry = flagged.get_or_insert((rule.severity, Vec::new()));
-            entry.0 = entry.0.max(rule.severity);
+    for (severity, words) in &rules.flag {
+        for word in words.iter().filter(|w| normalized.contains_folded(w)) {
+            let entry = flagged.get_or_insert((*severity, Vec::new()));
+            entry.0 = entry.0.max(*severity);
             entry.1.push(word.clone());
         }
     }
     if let Some((severity, words)) = flagged {
         return Decision::Flag(severity, words);
     }
-    match normalized.mask(&config.mask, config.mask_char) {
+    match normalized.mask_folded(&rules.mask, rules.mask_char) {
         Some(masked) => Decision::Mask(masked),
         None => Decision::Allow,
     }
@@ -124,8 +156,8 @@ struct KeywordModeration;
 
 impl ChatPlugin for KeywordModeration {
     fn on_message(msg: ChatMessage) -> Outcome {
-        let config: Config = hangar_sdk::config::load_or_default();
-        match decide(&config, &msg.text) {
+        let rules = hangar_sdk::config::cached::<Rules>();
+        match decide(&rules, &msg.text) {
             Decision::Allow => Outcome::allow(),
             Decision::Reject => Outcome::reject("message contains a blocked word"),
             Decision::Flag(severity, words) => Outcome::flag(
@@ -143,7 +175,7 @@ hangar_sdk::chat_plugin!(KeywordModeration);
 mod tests {
     use super::*;
 
-    fn config(json: &str) -> Config {
+    fn config(json: &str) -> Rules {
         hangar_sdk::config::parse(json).unwrap()
     }
 
@@ -180,6 +212,6 @@ mod tests {
 
     #[test]
     fn unknown_config_fields_are_errors() {
-        assert!(hangar_sdk::config::parse::<Config>(r#"{"maks": []}"#).is_err());
+        assert!(hangar_sdk::config::parse::<Rules>(r#"{"maks": []}"#).is_err());
     }
 }

@@ -3,6 +3,10 @@
 //! The host hands the configuration in on every call, so a change the admin
 //! makes applies from the next message on, without redeploying the plugin.
 
+use std::any::Any;
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use serde::de::DeserializeOwned;
 
 use crate::bindings::hangar::plugin::host;
@@ -50,6 +54,42 @@ pub fn load_or_default<T: DeserializeOwned + Default>() -> T {
             T::default()
         }
     }
+}
+
+/// The configuration parsed into `T` (defaults when it does not match, as
+/// [`load_or_default`]), parsed once per distinct configuration JSON.
+///
+/// In the `pooled` isolation mode an instance serves many calls: this skips
+/// re-parsing (and whatever `T`'s `Deserialize` precomputes, such as folded
+/// word lists) while the admin has not changed the configuration. In the
+/// default per-call mode every call starts afresh and this is [`load_or_default`].
+pub fn cached<T: DeserializeOwned + Default + 'static>() -> Rc<T> {
+    thread_local! {
+        static CACHE: RefCell<Option<(String, Rc<dyn Any>)>> = const { RefCell::new(None) };
+    }
+    let raw = raw();
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((cached_raw, value)) = cache.as_ref() {
+            if *cached_raw == raw {
+                if let Ok(value) = value.clone().downcast::<T>() {
+                    return value;
+                }
+            }
+        }
+        let value = Rc::new(match parse::<T>(&raw) {
+            Ok(config) => config,
+            Err(err) => {
+                crate::log::warn(
+                    "configuration ignored, using defaults",
+                    &[("error", &err.to_string())],
+                );
+                T::default()
+            }
+        });
+        *cache = Some((raw, value.clone()));
+        value
+    })
 }
 
 /// Parses configuration JSON into `T`; [`load`] without the host call, for
