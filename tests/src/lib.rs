@@ -9,6 +9,7 @@
 
 pub mod guests;
 pub mod server;
+pub mod ws;
 
 use std::path::PathBuf;
 

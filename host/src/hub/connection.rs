@@ -22,6 +22,9 @@ use super::{AccessError, Hub, SendOutcome};
 use crate::auth::{Role, Session, unix_now};
 use crate::history::{Message, RoomId, Seq};
 
+/// How long a closing connection waits for the client's Close.
+const CLOSE_GRACE: Duration = Duration::from_secs(3);
+
 /// Rate-limited frames in a row after which a client counts as flooding.
 const FLOOD_THRESHOLD: u32 = 50;
 
@@ -97,7 +100,8 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket, session: Session) {
         rate_limited_in_a_row: 0,
     };
     connection.hub.rooms.connection_opened();
-    let end = connection.serve(stream, rx).await;
+    let mut stream = stream;
+    let end = connection.serve(&mut stream, rx).await;
     for room in connection.delivered.keys() {
         connection.hub.rooms.leave(room, connection.id);
     }
@@ -117,6 +121,18 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket, session: Session) {
                 reason: Utf8Bytes::from_static(reason),
             })))
             .await;
+        // Closing handshake: read (and drop) what the client still sends
+        // until its Close, for a short grace. Dropping a socket with unread
+        // data makes the kernel reset it, and the client would never see
+        // the close code.
+        let drain = async {
+            while let Some(Ok(frame)) = stream.next().await {
+                if matches!(frame, WsMessage::Close(_)) {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(CLOSE_GRACE, drain).await;
     }
     let _ = connection.sink.close().await;
 }
@@ -136,7 +152,7 @@ pub async fn refuse(mut socket: WebSocket, error: ServerFrame, code: u16, reason
 impl Connection {
     async fn serve(
         &mut self,
-        mut stream: SplitStream<WebSocket>,
+        stream: &mut SplitStream<WebSocket>,
         mut rx: tokio::sync::mpsc::Receiver<Outbound>,
     ) -> End {
         let config = self.hub.config.clone();
