@@ -6,6 +6,8 @@
 //! Prints p50/p99 in µs and each mode's ratio to the floor measured in the
 //! same run.
 
+#![allow(clippy::expect_used)] // a benchmark binary: any failure aborts the run
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

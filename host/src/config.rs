@@ -249,10 +249,11 @@ impl ServeConfig {
             .filter(|o| !o.is_empty())
             .collect();
         let session_key = args.session_key.clone().or(file.session_key);
-        if let Some(key) = &session_key {
-            if key.len() < crate::auth::MIN_KEY_BYTES {
-                return Err(invalid("session_key", "must be at least 32 bytes"));
-            }
+        if session_key
+            .as_ref()
+            .is_some_and(|key| key.len() < crate::auth::MIN_KEY_BYTES)
+        {
+            return Err(invalid("session_key", "must be at least 32 bytes"));
         }
         Ok(Self {
             session_key,
@@ -302,7 +303,7 @@ mod tests {
 
     fn args(argv: &[&str]) -> ServeArgs {
         match Cli::try_parse_from(argv).unwrap().command {
-            Command::Serve(args) => args,
+            Command::Serve(args) => *args,
             other => panic!("expected serve, got {other:?}"),
         }
     }

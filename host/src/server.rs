@@ -178,10 +178,10 @@ pub async fn serve(
 /// restart, generated on first start.
 fn demo_session_key(data_dir: &std::path::Path) -> Result<String, ServeError> {
     let path = data_dir.join("demo-session.key");
-    if let Ok(key) = std::fs::read_to_string(&path) {
-        if key.trim().len() >= crate::auth::MIN_KEY_BYTES {
-            return Ok(key.trim().to_owned());
-        }
+    if let Ok(key) = std::fs::read_to_string(&path)
+        && key.trim().len() >= crate::auth::MIN_KEY_BYTES
+    {
+        return Ok(key.trim().to_owned());
     }
     let key = hex::encode(rand::random::<[u8; 32]>());
     std::fs::write(&path, &key)?;

@@ -1,6 +1,8 @@
 //! The plugin runtime, driven with real components built from `plugins/`
 //! and `tests/guests/`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is a panic
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -367,10 +369,12 @@ async fn per_call_isolation_shares_nothing_and_pooled_reuses_up_to_its_bound() {
     for _ in 0..3 {
         assert_eq!(rewritten(&chat(&p, "calls").await.unwrap()), "calls 1");
     }
-    let mut pooled = PluginSettings::default();
-    pooled.isolation = Isolation::Pooled {
-        max_uses: 3,
-        max_idle: 1,
+    let pooled = PluginSettings {
+        isolation: Isolation::Pooled {
+            max_uses: 3,
+            max_idle: 1,
+        },
+        ..PluginSettings::default()
     };
     p.set_settings(pooled);
     let seen: Vec<String> = {

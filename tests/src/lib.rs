@@ -7,6 +7,10 @@
 //!   run, so each component is compiled once per run, not once per test;
 //! - [`server`]: starts the real `hangar` binary and talks to it over HTTP.
 
+// Test support: a set-up that fails is a failed test, so panicking with a
+// message is the right answer here.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 pub mod guests;
 pub mod server;
 pub mod ws;

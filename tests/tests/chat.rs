@@ -1,6 +1,8 @@
 //! The chat hub end to end: the real binary (demo mode, example plugins
 //! active) over real WebSockets and HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is a panic
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -1,5 +1,7 @@
 //! `hangar serve`, started as a real process and driven over HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is a panic
+
 use hangar_testkit::server::Server;
 use hangar_testkit::{repo_root, shared_cache_dir};
 

@@ -219,10 +219,10 @@ impl Connection {
                     }
                 }
                 alert = recv_alert(&mut alerts) => {
-                    if let Some(alert) = alert {
-                        if self.send_frame(&ServerFrame::Alert { alert }).await.is_err() {
-                            return End::Gone;
-                        }
+                    if let Some(alert) = alert
+                        && self.send_frame(&ServerFrame::Alert { alert }).await.is_err()
+                    {
+                        return End::Gone;
                     }
                 }
             }

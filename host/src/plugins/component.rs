@@ -51,10 +51,11 @@ impl std::fmt::Display for World {
 }
 
 /// How a plugin's calls get their instances.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "mode")]
 pub enum Isolation {
     /// A fresh instance for every call.
+    #[default]
     PerCall,
     /// Warm instances reused for at most `max_uses` calls each; at most
     /// `max_idle` are kept between calls. Guest memory survives between the
@@ -65,12 +66,6 @@ pub enum Isolation {
         /// Idle instances kept.
         max_idle: usize,
     },
-}
-
-impl Default for Isolation {
-    fn default() -> Self {
-        Self::PerCall
-    }
 }
 
 /// Why a call did not produce an answer.
@@ -354,12 +349,12 @@ impl PluginVersion {
                 warm.uses += 1;
                 // After any failure the instance may be mid-way through
                 // anything: drop it. Otherwise keep it while it has uses left.
-                if result.is_ok() && warm.uses < max_uses {
-                    if let Ok(mut pool) = self.warm.lock() {
-                        if pool.len() < max_idle {
-                            pool.push(warm);
-                        }
-                    }
+                if result.is_ok()
+                    && warm.uses < max_uses
+                    && let Ok(mut pool) = self.warm.lock()
+                    && pool.len() < max_idle
+                {
+                    pool.push(warm);
                 }
                 result
             }
