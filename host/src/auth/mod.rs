@@ -11,26 +11,9 @@ pub mod extract;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 
+pub use hangar_client::protocol::Role;
+
 use crate::history::UserId;
-
-/// What a user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Writes in their own conversations only.
-    Customer,
-    /// Serves any conversation.
-    Agent,
-    /// Serves any conversation and receives alerts.
-    Admin,
-}
-
-impl Role {
-    /// Agents and admins serve conversations.
-    pub fn is_staff(self) -> bool {
-        matches!(self, Self::Agent | Self::Admin)
-    }
-}
 
 /// A verified session.
 #[derive(Debug, Clone, PartialEq, Eq)]

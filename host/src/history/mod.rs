@@ -6,16 +6,36 @@
 
 pub mod http;
 pub mod sqlite;
-pub mod types;
 
 use async_trait::async_trait;
 
-pub use types::{
-    Attachment, ClientMessageId, Conversation, ConversationStatus, Epoch, Message, NewMessage,
+pub use hangar_client::protocol::{
+    Attachment, ClientMessageId, Conversation, ConversationStatus, Epoch, InvalidId, Message,
     RoomId, SenderKind, Seq, UserId,
 };
 
 use crate::store::StoreError;
+
+/// A message to append.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Room.
+    pub room: RoomId,
+    /// Stable id (chosen before plugins see the message).
+    pub id: String,
+    /// Sender.
+    pub sender: String,
+    /// Person or bot.
+    pub kind: SenderKind,
+    /// Text (after moderation).
+    pub text: String,
+    /// Receive time.
+    pub time_ms: i64,
+    /// Attached files.
+    pub attachments: Vec<Attachment>,
+    /// The client's id for this send.
+    pub client_id: Option<ClientMessageId>,
+}
 
 /// Why a history operation failed.
 #[derive(Debug, thiserror::Error)]

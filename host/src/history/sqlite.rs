@@ -6,7 +6,7 @@ use sqlx::{Row, SqliteConnection};
 
 use super::{
     Appended, ClientMessageId, Conversation, ConversationStatus, HistoryError, HistoryStore,
-    Message, NewMessage, RoomHead, RoomId, SenderKind, Seq, UserId,
+    InvalidId, Message, NewMessage, RoomHead, RoomId, SenderKind, Seq, UserId,
 };
 use crate::store::{Database, StoreError, now_ms};
 
@@ -47,9 +47,8 @@ fn to_i64(v: u64) -> i64 {
 }
 
 fn conversation(row: &SqliteRow) -> Result<Conversation, HistoryError> {
-    let parse_err = |e: super::types::InvalidId| {
-        HistoryError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e))))
-    };
+    let parse_err =
+        |e: InvalidId| HistoryError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e))));
     Ok(Conversation {
         room: row.try_get::<String, _>("id")?.parse().map_err(parse_err)?,
         customer: row

@@ -547,8 +547,10 @@ impl Connection {
         if messages.is_empty() {
             return Ok(());
         }
-        let body = serde_json::json!({"type": "batch", "messages": messages}).to_string();
-        self.write(body).await
+        let frame = ServerFrame::Batch {
+            messages: messages.to_vec(),
+        };
+        self.write(frame.to_json()).await
     }
 
     async fn send_frame(&mut self, frame: &ServerFrame) -> Result<(), End> {

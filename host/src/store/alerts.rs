@@ -1,66 +1,10 @@
 //! Alerts: raised by plugins (flags) and by the runtime (quarantine), stored
 //! and broadcast live to whoever listens (the hub's admin connections).
 
-use serde::Serialize;
+pub use hangar_client::protocol::{Alert, AlertKind, Severity};
 use tokio::sync::broadcast;
 
 use super::{Database, StoreError, now_ms};
-
-/// How serious an alert is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing.
-    Info,
-    /// Worth a look.
-    Warning,
-    /// Needs action now.
-    Critical,
-}
-
-impl Severity {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Info => "info",
-            Self::Warning => "warning",
-            Self::Critical => "critical",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "info" => Self::Info,
-            "critical" => Self::Critical,
-            _ => Self::Warning,
-        }
-    }
-}
-
-/// What raised an alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AlertKind {
-    /// A plugin flagged a message or a file.
-    Flag,
-    /// The runtime quarantined a plugin after repeated failures.
-    Quarantine,
-}
-
-impl AlertKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Flag => "flag",
-            Self::Quarantine => "quarantine",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "quarantine" => Self::Quarantine,
-            _ => Self::Flag,
-        }
-    }
-}
 
 /// An alert to raise.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,27 +20,6 @@ pub struct NewAlert {
     /// The room of the message, when a message caused it.
     pub room: Option<String>,
     /// The message, when a message caused it.
-    pub message_id: Option<String>,
-}
-
-/// A stored alert.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Alert {
-    /// Increasing id.
-    pub id: i64,
-    /// When it was raised, ms since the Unix epoch.
-    pub created_ms: i64,
-    /// How serious.
-    pub severity: Severity,
-    /// What raised it.
-    pub kind: AlertKind,
-    /// The plugin it is about.
-    pub source: String,
-    /// What happened.
-    pub reason: String,
-    /// Room of the message, if any.
-    pub room: Option<String>,
-    /// The message, if any.
     pub message_id: Option<String>,
 }
 

@@ -1,4 +1,4 @@
-//! The types of chat history: rooms, sequences, messages, conversations.
+//! The types the protocol carries: ids, messages, conversations, roles, alerts.
 
 use std::fmt;
 use std::str::FromStr;
@@ -137,27 +137,6 @@ pub struct Message {
     pub client_id: Option<String>,
 }
 
-/// A message to append.
-#[derive(Debug, Clone)]
-pub struct NewMessage {
-    /// Room.
-    pub room: RoomId,
-    /// Stable id (chosen before plugins see the message).
-    pub id: String,
-    /// Sender.
-    pub sender: String,
-    /// Person or bot.
-    pub kind: SenderKind,
-    /// Text (after moderation).
-    pub text: String,
-    /// Receive time.
-    pub time_ms: i64,
-    /// Attached files.
-    pub attachments: Vec<Attachment>,
-    /// The client's id for this send.
-    pub client_id: Option<ClientMessageId>,
-}
-
 /// Open or closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -169,7 +148,7 @@ pub enum ConversationStatus {
 }
 
 /// A conversation as listed to its participants.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversation {
     /// Its room.
     pub room: RoomId,
@@ -193,4 +172,104 @@ pub struct Conversation {
     pub unread: u64,
     /// Change counter value of the last change (the sync cursor).
     pub changed: u64,
+}
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Writes in their own conversations only.
+    Customer,
+    /// Serves any conversation.
+    Agent,
+    /// Serves any conversation and receives alerts.
+    Admin,
+}
+
+impl Role {
+    /// Agents and admins serve conversations.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Self::Agent | Self::Admin)
+    }
+}
+
+/// How serious an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Worth a look.
+    Warning,
+    /// Needs action now.
+    Critical,
+}
+
+impl Severity {
+    /// The name as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Critical => "critical",
+        }
+    }
+
+    /// Parses a stored name; unknown names read as `warning`.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "info" => Self::Info,
+            "critical" => Self::Critical,
+            _ => Self::Warning,
+        }
+    }
+}
+
+/// What raised an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlertKind {
+    /// A plugin flagged a message or a file.
+    Flag,
+    /// The runtime quarantined a plugin after repeated failures.
+    Quarantine,
+}
+
+impl AlertKind {
+    /// The name as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Flag => "flag",
+            Self::Quarantine => "quarantine",
+        }
+    }
+
+    /// Parses a stored name; unknown names read as `flag`.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "quarantine" => Self::Quarantine,
+            _ => Self::Flag,
+        }
+    }
+}
+
+/// A stored alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Increasing id.
+    pub id: i64,
+    /// When it was raised, ms since the Unix epoch.
+    pub created_ms: i64,
+    /// How serious.
+    pub severity: Severity,
+    /// What raised it.
+    pub kind: AlertKind,
+    /// The plugin it is about.
+    pub source: String,
+    /// What happened.
+    pub reason: String,
+    /// Room of the message, if any.
+    pub room: Option<String>,
+    /// The message, if any.
+    pub message_id: Option<String>,
 }
