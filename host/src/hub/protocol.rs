@@ -7,7 +7,6 @@ pub use hangar_client::protocol::*;
 #[cfg(test)]
 mod docs {
     use super::*;
-    use hangar_client::protocol::*;
 
     /// `docs/protocol.md` names every frame type, error code and close code.
     #[test]

@@ -325,7 +325,8 @@ impl Session {
     ) -> Option<Socket> {
         // Tier 1: the same URL, with backoff (no wait before the very first try).
         for attempt in 0..self.config.same_url_attempts.max(1) {
-            if !(first && attempt == 0)
+            let wait_first = !first || attempt > 0;
+            if wait_first
                 && !self
                     .wait(self.config.backoff.delay(attempt), commands)
                     .await
