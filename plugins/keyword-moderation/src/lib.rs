@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 mod matcher;
 
-pub use matcher::Normalized;
+pub use matcher::{Hit, Normalized, WordSet};
 
 /// The plugin's configuration.
 #[derive(Debug, Deserialize)]
@@ -88,29 +88,37 @@ impl From<SeverityName> for Severity {
 #[derive(Debug, Default, Deserialize)]
 #[serde(from = "Config")]
 pub struct Rules {
-    mask: Vec<String>,
-    reject: Vec<String>,
-    flag: Vec<(SeverityName, Vec<String>)>,
+    words: matcher::WordSet,
     mask_char: char,
+}
+
+/// What matching a word means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Mask it.
+    Mask,
+    /// Reject the message.
+    Reject,
+    /// Flag the message with this severity.
+    Flag(SeverityName),
 }
 
 impl From<Config> for Rules {
     fn from(config: Config) -> Self {
-        let fold_all = |words: Vec<String>| -> Vec<String> {
-            words
-                .iter()
-                .map(|w| matcher::fold(w))
-                .filter(|w| !w.is_empty())
-                .collect()
-        };
+        let mut words = matcher::WordSet::default();
+        for word in &config.reject {
+            words.insert(word, Action::Reject);
+        }
+        for rule in &config.flag {
+            for word in &rule.words {
+                words.insert(word, Action::Flag(rule.severity));
+            }
+        }
+        for word in &config.mask {
+            words.insert(word, Action::Mask);
+        }
         Self {
-            mask: fold_all(config.mask),
-            reject: fold_all(config.reject),
-            flag: config
-                .flag
-                .into_iter()
-                .map(|rule| (rule.severity, fold_all(rule.words)))
-                .collect(),
+            words,
             mask_char: config.mask_char,
         }
     }
@@ -132,21 +140,29 @@ pub enum Decision {
 /// Applies the rules to a text.
 pub fn decide(rules: &Rules, text: &str) -> Decision {
     let normalized = Normalized::new(text);
-    if rules.reject.iter().any(|w| normalized.contains_folded(w)) {
+    let hits = rules.words.find_all(normalized.folded());
+    if hits.iter().any(|hit| hit.action == Action::Reject) {
         return Decision::Reject;
     }
     let mut flagged: Option<(SeverityName, Vec<String>)> = None;
-    for (severity, words) in &rules.flag {
-        for word in words.iter().filter(|w| normalized.contains_folded(w)) {
-            let entry = flagged.get_or_insert((*severity, Vec::new()));
-            entry.0 = entry.0.max(*severity);
-            entry.1.push(word.clone());
+    for hit in &hits {
+        if let Action::Flag(severity) = hit.action {
+            let entry = flagged.get_or_insert((severity, Vec::new()));
+            entry.0 = entry.0.max(severity);
+            if !entry.1.contains(&hit.word) {
+                entry.1.push(hit.word.clone());
+            }
         }
     }
     if let Some((severity, words)) = flagged {
         return Decision::Flag(severity, words);
     }
-    match normalized.mask_folded(&rules.mask, rules.mask_char) {
+    let masked: Vec<(usize, usize)> = hits
+        .iter()
+        .filter(|hit| hit.action == Action::Mask)
+        .map(|hit| (hit.start, hit.word.len()))
+        .collect();
+    match normalized.mask_ranges(&masked, rules.mask_char) {
         Some(masked) => Decision::Mask(masked),
         None => Decision::Allow,
     }

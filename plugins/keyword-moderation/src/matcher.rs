@@ -37,30 +37,28 @@ impl<'a> Normalized<'a> {
         }
     }
 
-    /// Whether the folded text contains `word`, already folded with [`fold`].
-    pub fn contains_folded(&self, word: &str) -> bool {
-        !word.is_empty() && self.folded.contains(word)
+    /// The folded text.
+    pub fn folded(&self) -> &str {
+        &self.folded
     }
 
-    /// The original text with every character of every match of `words`
-    /// (already folded) replaced by `mask`; `None` when nothing matched.
-    pub fn mask_folded(&self, words: &[String], mask: char) -> Option<String> {
+    /// The original text with the characters behind each folded byte range
+    /// `(start, len)` replaced by `mask`; `None` when there are none.
+    pub fn mask_ranges(&self, ranges: &[(usize, usize)], mask: char) -> Option<String> {
+        if ranges.is_empty() {
+            return None;
+        }
         let chars = self.original.chars().count();
         let mut masked = vec![false; chars];
-        for word in words.iter().filter(|w| !w.is_empty()) {
-            for (start, hit) in self.folded.match_indices(word.as_str()) {
-                match &self.origin {
-                    None => masked[start..start + hit.len()].fill(true),
-                    Some(origin) => {
-                        for &index in &origin[start..start + hit.len()] {
-                            masked[index as usize] = true;
-                        }
+        for &(start, len) in ranges {
+            match &self.origin {
+                None => masked[start..start + len].fill(true),
+                Some(origin) => {
+                    for &index in &origin[start..start + len] {
+                        masked[index as usize] = true;
                     }
                 }
             }
-        }
-        if !masked.contains(&true) {
-            return None;
         }
         Some(
             self.original
@@ -69,6 +67,67 @@ impl<'a> Normalized<'a> {
                 .map(|(c, m)| if m { mask } else { c })
                 .collect(),
         )
+    }
+}
+
+/// A match of a word in a folded text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// The (folded) word.
+    pub word: String,
+    /// What it means.
+    pub action: crate::Action,
+    /// Byte offset in the folded text.
+    pub start: usize,
+}
+
+/// Folded words, searched in one pass over a text: a 256-bit set of the
+/// words' first bytes skips most positions with one lookup, and only at a
+/// position whose byte starts some word are those words compared.
+#[derive(Debug, Default)]
+pub struct WordSet {
+    first_bytes: [u64; 4],
+    /// (folded word, action), sorted by first byte.
+    words: Vec<(String, crate::Action)>,
+}
+
+impl WordSet {
+    /// Adds `word` (folded here) with its action; empty words are ignored.
+    pub fn insert(&mut self, word: &str, action: crate::Action) {
+        let word = fold(word);
+        let Some(&first) = word.as_bytes().first() else {
+            return;
+        };
+        self.first_bytes[usize::from(first >> 6)] |= 1 << (first & 63);
+        let at = self
+            .words
+            .partition_point(|(w, _)| w.as_bytes()[0] <= first);
+        self.words.insert(at, (word, action));
+    }
+
+    /// Every occurrence of every word in `folded`, left to right.
+    pub fn find_all(&self, folded: &str) -> Vec<Hit> {
+        let bytes = folded.as_bytes();
+        let mut hits = Vec::new();
+        for (start, &b) in bytes.iter().enumerate() {
+            if self.first_bytes[usize::from(b >> 6)] & (1 << (b & 63)) == 0 {
+                continue;
+            }
+            let from = self.words.partition_point(|(w, _)| w.as_bytes()[0] < b);
+            for (word, action) in self.words[from..]
+                .iter()
+                .take_while(|(w, _)| w.as_bytes()[0] == b)
+            {
+                if bytes[start..].starts_with(word.as_bytes()) {
+                    hits.push(Hit {
+                        word: word.clone(),
+                        action: *action,
+                        start,
+                    });
+                }
+            }
+        }
+        hits
     }
 }
 

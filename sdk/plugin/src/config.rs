@@ -70,12 +70,11 @@ pub fn cached<T: DeserializeOwned + Default + 'static>() -> Rc<T> {
     let raw = raw();
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some((cached_raw, value)) = cache.as_ref() {
-            if *cached_raw == raw {
-                if let Ok(value) = value.clone().downcast::<T>() {
-                    return value;
-                }
-            }
+        if let Some((cached_raw, value)) = cache.as_ref()
+            && *cached_raw == raw
+            && let Ok(value) = value.clone().downcast::<T>()
+        {
+            return value;
         }
         let value = Rc::new(match parse::<T>(&raw) {
             Ok(config) => config,
