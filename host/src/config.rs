@@ -196,11 +196,9 @@ impl ServeConfig {
         )? {
             hub.timeout = d;
         }
-        if let Some(d) = ms(
-            "batch_window_ms",
-            args.batch_window_ms.or(file.hub.batch_window_ms),
-        )? {
-            hub.batch_window = d;
+        // 0 turns merging off: every message goes out in its own batch.
+        if let Some(ms) = args.batch_window_ms.or(file.hub.batch_window_ms) {
+            hub.batch_window = Duration::from_millis(ms);
         }
         if hub.timeout <= hub.heartbeat {
             return Err(invalid(

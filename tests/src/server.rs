@@ -158,6 +158,11 @@ impl Server {
         )
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// GETs `path` and parses the JSON answer; returns the status too.
     ///
     /// # Panics

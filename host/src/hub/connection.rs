@@ -499,7 +499,8 @@ impl Connection {
         match item {
             Outbound::Message { room, seq, json } => {
                 self.pending.push((room, seq, json));
-                if self.pending.len() >= self.hub.config.batch_max_messages {
+                let window = self.hub.config.batch_window;
+                if window.is_zero() || self.pending.len() >= self.hub.config.batch_max_messages {
                     self.flush().await?;
                 } else if self.flush_at.is_none() {
                     self.flush_at = Some(Instant::now() + self.hub.config.batch_window);

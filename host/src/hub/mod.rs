@@ -40,7 +40,8 @@ pub struct HubConfig {
     pub heartbeat: Duration,
     /// Silence after which a connection is closed.
     pub timeout: Duration,
-    /// How long outbound messages wait to be merged into one batch.
+    /// How long outbound messages wait to be merged into one batch; zero
+    /// sends every message in its own frame.
     pub batch_window: Duration,
     /// A batch is flushed at once when it holds this many messages.
     pub batch_max_messages: usize,

@@ -1,0 +1,259 @@
+//! Chat hub benchmark: one room, 1,000 subscribers, publishers at a fixed
+//! rate; deliveries per second and send-to-receive latency, with batching
+//! on (20 ms window) and off (the baseline), in the same run. Then the
+//! server's resident memory per idle connection at 10,000 connections,
+//! opened by two generator processes (this binary, re-executed).
+//!
+//! Run: `cargo bench -p hangar-testkit --bench hub`
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark binary: any failure aborts the run
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hangar_client::protocol::RoomId;
+use hangar_client::{Client, ClientConfig, Event};
+use hangar_testkit::server::Server;
+
+const SUBSCRIBERS: usize = 1000;
+const PUBLISHERS: usize = 4;
+const KEY: &str = "bench-session-key-0123456789abcdef0123456789";
+
+fn token(user: &str, role: &str) -> String {
+    let output = std::process::Command::new(hangar_testkit::server::binary())
+        .args([
+            "token",
+            "--user",
+            user,
+            "--role",
+            role,
+            "--ttl-secs",
+            "3600",
+        ])
+        .env("HANGAR_SESSION_KEY", KEY)
+        .output()
+        .expect("hangar token");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn start_server(dir: &std::path::Path, window_ms: u64) -> Server {
+    std::fs::write(
+        dir.join("hangar.toml"),
+        format!(
+            "[hub]\nbatch_window_ms = {window_ms}\nsend_rate_per_sec = 1000000\nsend_burst = 1000000\noutbox_capacity = 100000\n"
+        ),
+    )
+    .unwrap();
+    Server::start(
+        &["--data-dir", "data"],
+        &[("HANGAR_SESSION_KEY", KEY), ("RUST_LOG", "warn")],
+        dir,
+    )
+    .expect("server")
+}
+
+struct Figures {
+    deliveries_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// Publishes `rate` messages per second for `secs` into a room with
+/// `SUBSCRIBERS` subscribers.
+async fn load(window_ms: u64, rate: u64, secs: u64) -> Figures {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), window_ms);
+    let http = reqwest::Client::new();
+    let customer = token("bench-customer", "customer");
+    let conversation: serde_json::Value = http
+        .post(format!("{}/api/conversations", server.url))
+        .bearer_auth(&customer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let room: RoomId = conversation["room"].as_str().unwrap().parse().unwrap();
+    let ws = format!("{}/ws", server.url.replacen("http://", "ws://", 1));
+    let agent = token("bench-agent", "agent");
+    let base = Instant::now();
+    let deliveries = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    let mut clients = Vec::new();
+    for _ in 0..SUBSCRIBERS {
+        let (client, mut events) =
+            Client::start(ClientConfig::new(vec![ws.clone()], agent.clone())).unwrap();
+        client.join(room.clone());
+        loop {
+            if let Some(Event::Joined { .. }) = events.recv().await {
+                break;
+            }
+        }
+        let deliveries = deliveries.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while let Some(event) = events.recv().await {
+                if let Event::Messages(messages) = event {
+                    let now = base.elapsed().as_nanos() as u64;
+                    for m in messages {
+                        if let Some(sent) = m
+                            .text
+                            .strip_prefix("t:")
+                            .and_then(|t| t.parse::<u64>().ok())
+                        {
+                            latencies.push(now.saturating_sub(sent));
+                            deliveries.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            }
+            latencies
+        }));
+        clients.push(client);
+    }
+    let publishers: Vec<Client> = (0..PUBLISHERS)
+        .map(|_| {
+            let (client, _events) =
+                Client::start(ClientConfig::new(vec![ws.clone()], customer.clone())).unwrap();
+            client.join(room.clone());
+            client
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let total = rate * secs;
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let started = Instant::now();
+    for i in 0..total {
+        let at = started + interval.mul_f64(i as f64);
+        tokio::time::sleep_until(at.into()).await;
+        let text = format!("t:{}", base.elapsed().as_nanos());
+        publishers[(i as usize) % PUBLISHERS].send(room.clone(), text);
+    }
+    // Wait for the tail to arrive (or 10 s).
+    let expected = total * SUBSCRIBERS as u64;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while deliveries.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    drop(clients);
+    drop(publishers);
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    latencies.sort_unstable();
+    let pick = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64) * q) as usize)
+            .copied()
+            .unwrap_or(0) as f64
+            / 1e6
+    };
+    drop(server);
+    Figures {
+        deliveries_per_sec: latencies.len() as f64 / elapsed,
+        p50_ms: pick(0.5),
+        p99_ms: pick(0.99),
+    }
+}
+
+/// Child process: opens `n` connections and holds them, answering pings.
+async fn idle_generator(url: String, token: String, n: usize) {
+    use futures_util::StreamExt;
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        let full = format!("{url}?v=1&token={token}");
+        let (socket, _) = tokio_tungstenite::connect_async(full)
+            .await
+            .expect("connect");
+        held.push(tokio::spawn(async move {
+            let mut socket = socket;
+            while socket.next().await.is_some() {}
+        }));
+    }
+    println!("ready");
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+}
+
+async fn idle_memory() -> (u64, u64, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), 20);
+    let ws = format!("{}/ws", server.url.replacen("http://", "ws://", 1));
+    let agent = token("idle", "agent");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_kib(server.pid());
+    let per_process = 5000;
+    let mut children = Vec::new();
+    for _ in 0..2 {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["idle-generator", &ws, &agent, &per_process.to_string()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+        assert_eq!(line.trim(), "ready", "generator failed");
+        children.push(child);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_kib(server.pid());
+    for mut child in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    (before, after, 2 * per_process)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    if args.get(1).map(String::as_str) == Some("idle-generator") {
+        let n = args[4].parse().unwrap();
+        runtime.block_on(idle_generator(args[2].clone(), args[3].clone(), n));
+        return;
+    }
+    hangar_testkit::server::binary();
+    println!(
+        "hub: one room, {SUBSCRIBERS} subscribers, {PUBLISHERS} publishers (server and load on the same 2 cores)"
+    );
+    println!(
+        "{:<34} {:>14} {:>9} {:>9}",
+        "run", "deliveries/s", "p50 ms", "p99 ms"
+    );
+    for (rate, secs) in [(100u64, 5u64), (400, 4)] {
+        for (name, window) in [("batching on (20 ms)", 20u64), ("batching off", 0)] {
+            let f = runtime.block_on(load(window, rate, secs));
+            println!(
+                "{:<34} {:>14.0} {:>9.1} {:>9.1}",
+                format!("{name}, {rate} msg/s"),
+                f.deliveries_per_sec,
+                f.p50_ms,
+                f.p99_ms
+            );
+        }
+    }
+    let (before, after, n) = runtime.block_on(idle_memory());
+    println!(
+        "idle connections: {n}; server RSS {before} KiB -> {after} KiB; {:.1} KiB per connection",
+        (after.saturating_sub(before)) as f64 / n as f64
+    );
+}
