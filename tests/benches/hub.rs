@@ -4,7 +4,9 @@
 //! server's resident memory per idle connection at 10,000 connections,
 //! opened by two generator processes (this binary, re-executed).
 //!
-//! Run: `cargo bench -p hangar-testkit --bench hub`
+//! Run: `cargo bench -p hangar-testkit --bench hub` (`HANGAR_BENCH=idle` or
+//! `HANGAR_BENCH=load` runs one part only). (`HANGAR_BENCH=idle` or
+//! `HANGAR_BENCH=load` runs one part only).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark binary: any failure aborts the run
 
@@ -17,7 +19,7 @@ use hangar_client::{Client, ClientConfig, Event};
 use hangar_testkit::server::Server;
 
 const SUBSCRIBERS: usize = 1000;
-const PUBLISHERS: usize = 4;
+const PUBLISHERS: usize = 16;
 const KEY: &str = "bench-session-key-0123456789abcdef0123456789";
 
 fn token(user: &str, role: &str) -> String {
@@ -232,6 +234,20 @@ fn main() {
         return;
     }
     hangar_testkit::server::binary();
+    let part = std::env::var("HANGAR_BENCH").unwrap_or_default();
+    if part != "idle" {
+        load_table(&runtime);
+    }
+    if part != "load" {
+        let (before, after, n) = runtime.block_on(idle_memory());
+        println!(
+            "idle connections: {n}; server RSS {before} KiB -> {after} KiB; {:.1} KiB per connection",
+            (after.saturating_sub(before)) as f64 / n as f64
+        );
+    }
+}
+
+fn load_table(runtime: &tokio::runtime::Runtime) {
     println!(
         "hub: one room, {SUBSCRIBERS} subscribers, {PUBLISHERS} publishers (server and load on the same 2 cores)"
     );
@@ -251,9 +267,4 @@ fn main() {
             );
         }
     }
-    let (before, after, n) = runtime.block_on(idle_memory());
-    println!(
-        "idle connections: {n}; server RSS {before} KiB -> {after} KiB; {:.1} KiB per connection",
-        (after.saturating_sub(before)) as f64 / n as f64
-    );
 }

@@ -46,7 +46,7 @@ impl From<HistoryError> for ApiError {
                 "claimed",
                 format!("conversation {room} is already claimed by {agent}"),
             ),
-            HistoryError::Store(err) => {
+            err @ (HistoryError::Store(_) | HistoryError::Failed(_)) => {
                 tracing::error!(error = %err, "history request failed");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -57,6 +57,9 @@ pub enum HistoryError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A write failed as part of a group, or the writer stopped.
+    #[error("the history store failed: {0}")]
+    Failed(String),
 }
 
 impl From<sqlx::Error> for HistoryError {
@@ -89,6 +92,13 @@ pub trait HistoryStore: Send + Sync + std::fmt::Debug {
     /// The customer's open conversation, created when there is none.
     async fn open_conversation(&self, customer: &UserId) -> Result<Conversation, HistoryError>;
 
+    /// The customer a room belongs to and whether it is open: what access
+    /// checks need, without the per-viewer figures.
+    async fn owner(
+        &self,
+        room: &RoomId,
+    ) -> Result<Option<(UserId, ConversationStatus)>, HistoryError>;
+
     /// A conversation as `viewer` sees it (unread count for the viewer).
     async fn conversation(
         &self,
@@ -105,6 +115,15 @@ pub trait HistoryStore: Send + Sync + std::fmt::Debug {
     /// Appends a message with the next seq, durably, unless (sender, client
     /// id) is already stored, in which case the stored message is returned.
     async fn append(&self, message: NewMessage) -> Result<Appended, HistoryError>;
+
+    /// Appends several messages in one transaction (one disk sync for the
+    /// lot: group commit), each as [`HistoryStore::append`] would. A
+    /// message's own failure (unknown or closed room) is its result; a
+    /// database failure fails them all and stores none.
+    async fn append_many(
+        &self,
+        batch: Vec<NewMessage>,
+    ) -> Result<Vec<Result<Appended, HistoryError>>, HistoryError>;
 
     /// The message stored for (sender, client id), if any.
     async fn find_sent(

@@ -139,6 +139,87 @@ impl SqliteHistory {
         .await?;
         row.as_ref().map(conversation).transpose()
     }
+
+    /// Appends one message inside an open write transaction.
+    async fn append_in(
+        conn: &mut SqliteConnection,
+        new: NewMessage,
+    ) -> Result<Appended, HistoryError> {
+        if let Some(client_id) = &new.client_id {
+            let existing = sqlx::query(concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages WHERE sender = ? AND client_id = ?"
+            ))
+            .bind(&new.sender)
+            .bind(client_id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(row) = existing {
+                return Ok(Appended {
+                    message: message(&row)?,
+                    duplicate: true,
+                });
+            }
+        }
+        let status: Option<(String,)> = sqlx::query_as("SELECT status FROM rooms WHERE id = ?")
+            .bind(new.room.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+        match status {
+            None => return Err(HistoryError::UnknownRoom(new.room.clone())),
+            Some((status,)) if status != "open" => {
+                return Err(HistoryError::Closed(new.room.clone()));
+            }
+            Some(_) => {}
+        }
+        let changed = next_change(conn).await?;
+        let (seq,): (i64,) = sqlx::query_as(
+            "UPDATE rooms SET head_seq = head_seq + 1, last_ms = ?, last_sender = ?, last_text = ?, changed = ?
+             WHERE id = ? RETURNING head_seq",
+        )
+        .bind(new.time_ms)
+        .bind(&new.sender)
+        .bind(&new.text)
+        .bind(changed)
+        .bind(new.room.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+        let attachments = serde_json::to_string(&new.attachments).unwrap_or_else(|_| "[]".into());
+        let kind = match new.kind {
+            SenderKind::User => "user",
+            SenderKind::Bot => "bot",
+        };
+        sqlx::query(
+            "INSERT INTO messages (room, seq, id, sender, kind, text, time_ms, attachments, client_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(new.room.as_str())
+        .bind(seq)
+        .bind(&new.id)
+        .bind(&new.sender)
+        .bind(kind)
+        .bind(&new.text)
+        .bind(new.time_ms)
+        .bind(&attachments)
+        .bind(new.client_id.as_ref().map(ClientMessageId::as_str))
+        .execute(&mut *conn)
+        .await?;
+        Ok(Appended {
+            message: Message {
+                room: new.room,
+                seq: to_u64(seq),
+                id: new.id,
+                sender: new.sender,
+                kind: new.kind,
+                text: new.text,
+                time_ms: new.time_ms,
+                attachments: new.attachments,
+                client_id: new.client_id.map(String::from),
+            },
+            duplicate: false,
+        })
+    }
 }
 
 #[async_trait]
@@ -179,6 +260,29 @@ impl HistoryStore for SqliteHistory {
                 .await?
                 .ok_or(HistoryError::UnknownRoom(room))
         })
+    }
+
+    async fn owner(
+        &self,
+        room: &RoomId,
+    ) -> Result<Option<(UserId, ConversationStatus)>, HistoryError> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT customer, status FROM rooms WHERE id = ?")
+                .bind(room.as_str())
+                .fetch_optional(self.db.pool())
+                .await?;
+        row.map(|(customer, status)| {
+            let customer = customer.parse().map_err(|e: InvalidId| {
+                HistoryError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e))))
+            })?;
+            let status = if status == "open" {
+                ConversationStatus::Open
+            } else {
+                ConversationStatus::Closed
+            };
+            Ok((customer, status))
+        })
+        .transpose()
     }
 
     async fn conversation(
@@ -240,82 +344,23 @@ impl HistoryStore for SqliteHistory {
     }
 
     async fn append(&self, new: NewMessage) -> Result<Appended, HistoryError> {
+        write_tx!(self, |conn| { Self::append_in(conn, new).await })
+    }
+
+    async fn append_many(
+        &self,
+        batch: Vec<NewMessage>,
+    ) -> Result<Vec<Result<Appended, HistoryError>>, HistoryError> {
         write_tx!(self, |conn| {
-            if let Some(client_id) = &new.client_id {
-                let existing = sqlx::query(concat!(
-                    "SELECT ",
-                    message_columns!(),
-                    " FROM messages WHERE sender = ? AND client_id = ?"
-                ))
-                .bind(&new.sender)
-                .bind(client_id.as_str())
-                .fetch_optional(&mut *conn)
-                .await?;
-                if let Some(row) = existing {
-                    return Ok(Appended {
-                        message: message(&row)?,
-                        duplicate: true,
-                    });
+            let mut results = Vec::with_capacity(batch.len());
+            for new in batch {
+                match Self::append_in(conn, new).await {
+                    // A database failure aborts the whole transaction.
+                    Err(HistoryError::Store(err)) => return Err(HistoryError::Store(err)),
+                    other => results.push(other),
                 }
             }
-            let status: Option<(String,)> = sqlx::query_as("SELECT status FROM rooms WHERE id = ?")
-                .bind(new.room.as_str())
-                .fetch_optional(&mut *conn)
-                .await?;
-            match status {
-                None => return Err(HistoryError::UnknownRoom(new.room.clone())),
-                Some((status,)) if status != "open" => {
-                    return Err(HistoryError::Closed(new.room.clone()));
-                }
-                Some(_) => {}
-            }
-            let changed = next_change(conn).await?;
-            let (seq,): (i64,) = sqlx::query_as(
-                "UPDATE rooms SET head_seq = head_seq + 1, last_ms = ?, last_sender = ?, last_text = ?, changed = ?
-                 WHERE id = ? RETURNING head_seq",
-            )
-            .bind(new.time_ms)
-            .bind(&new.sender)
-            .bind(&new.text)
-            .bind(changed)
-            .bind(new.room.as_str())
-            .fetch_one(&mut *conn)
-            .await?;
-            let attachments =
-                serde_json::to_string(&new.attachments).unwrap_or_else(|_| "[]".into());
-            let kind = match new.kind {
-                SenderKind::User => "user",
-                SenderKind::Bot => "bot",
-            };
-            sqlx::query(
-                "INSERT INTO messages (room, seq, id, sender, kind, text, time_ms, attachments, client_id)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(new.room.as_str())
-            .bind(seq)
-            .bind(&new.id)
-            .bind(&new.sender)
-            .bind(kind)
-            .bind(&new.text)
-            .bind(new.time_ms)
-            .bind(&attachments)
-            .bind(new.client_id.as_ref().map(ClientMessageId::as_str))
-            .execute(&mut *conn)
-            .await?;
-            Ok(Appended {
-                message: Message {
-                    room: new.room,
-                    seq: to_u64(seq),
-                    id: new.id,
-                    sender: new.sender,
-                    kind: new.kind,
-                    text: new.text,
-                    time_ms: new.time_ms,
-                    attachments: new.attachments,
-                    client_id: new.client_id.map(String::from),
-                },
-                duplicate: false,
-            })
+            Ok(results)
         })
     }
 

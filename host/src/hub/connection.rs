@@ -17,7 +17,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::protocol::{ClientFrame, ErrorCode, JoinStatus, PROTOCOL_VERSION, ServerFrame, close};
-use super::rooms::{ConnectionId, Outbound, Outbox};
+use super::rooms::{ConnectionId, Outbound, Outbox, Published};
 use super::{AccessError, Hub, SendOutcome};
 use crate::auth::{Role, Session, unix_now};
 use crate::history::{Message, RoomId, Seq};
@@ -76,7 +76,7 @@ struct Connection {
     sink: SplitSink<WebSocket, WsMessage>,
     /// Joined rooms and the newest seq the client has of each.
     delivered: HashMap<RoomId, Seq>,
-    pending: Vec<(Arc<RoomId>, Seq, Arc<str>)>,
+    pending: Vec<Arc<Published>>,
     flush_at: Option<Instant>,
     budget: SendBudget,
     rate_limited_in_a_row: u32,
@@ -497,8 +497,8 @@ impl Connection {
 
     async fn on_outbound(&mut self, item: Outbound) -> Result<(), End> {
         match item {
-            Outbound::Message { room, seq, json } => {
-                self.pending.push((room, seq, json));
+            Outbound::Message(published) => {
+                self.pending.push(published);
                 let window = self.hub.config.batch_window;
                 if window.is_zero() || self.pending.len() >= self.hub.config.batch_max_messages {
                     self.flush().await?;
@@ -523,18 +523,18 @@ impl Connection {
         }
         let mut body = String::from(r#"{"type":"batch","messages":["#);
         let mut count = 0;
-        for (room, seq, json) in self.pending.drain(..) {
-            let Some(delivered) = self.delivered.get_mut(room.as_ref()) else {
+        for published in self.pending.drain(..) {
+            let Some(delivered) = self.delivered.get_mut(&published.room) else {
                 continue;
             };
-            if seq <= *delivered {
+            if published.seq <= *delivered {
                 continue;
             }
-            *delivered = seq;
+            *delivered = published.seq;
             if count > 0 {
                 body.push(',');
             }
-            body.push_str(&json);
+            body.push_str(&published.json);
             count += 1;
         }
         if count == 0 {

@@ -69,7 +69,7 @@ async fn upgrade(
     }
     let limits = hub.config.limits;
     let ws = ws
-        .read_buffer_size(4096)
+        .read_buffer_size(512)
         .write_buffer_size(0)
         .max_message_size(limits.max_frame_bytes)
         .max_frame_size(limits.max_frame_bytes);

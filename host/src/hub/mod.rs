@@ -3,6 +3,7 @@
 //! - [`protocol`]: the frames (documented in `docs/protocol.md`);
 //! - [`connection`]: one task per socket (heartbeat, batching, limits);
 //! - [`rooms`]: subscriptions and fan-out through bounded outboxes;
+//! - [`writer`]: the single writer (group commit, ordered publication);
 //! - [`http`]: the `/ws` upgrade and the session endpoint.
 //!
 //! Every inbound message runs the chat-plugin chain before it is stored:
@@ -14,18 +15,18 @@ pub mod connection;
 pub mod http;
 pub mod protocol;
 pub mod rooms;
+pub mod writer;
 
-use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Mutex, broadcast};
+use tokio::sync::broadcast;
 
 use crate::auth::{Session, TokenKeys};
 use crate::history::{
-    Appended, Attachment, ClientMessageId, Conversation, ConversationStatus, HistoryError,
-    HistoryStore, NewMessage, RoomId, SenderKind,
+    Appended, Attachment, ClientMessageId, ConversationStatus, HistoryError, HistoryStore,
+    NewMessage, RoomId, SenderKind,
 };
 use crate::plugins::{Runtime, wit};
 use crate::store::alerts::{AlertKind, Alerts, NewAlert};
@@ -114,15 +115,14 @@ pub struct Hub {
     /// Plugins (the chat chain).
     pub runtime: Arc<Runtime>,
     /// Subscriptions.
-    pub rooms: Rooms,
+    pub rooms: Arc<Rooms>,
+    /// The single writer (group commit, ordered publication).
+    writer: writer::Writer,
     /// Alerts.
     pub alerts: Alerts,
     /// Session verification.
     pub tokens: TokenKeys,
     next_connection: AtomicU64,
-    /// Appends and publishes of one room happen in seq order under its stripe.
-    room_locks: Vec<Mutex<()>>,
-    hasher: RandomState,
     shutdown: broadcast::Sender<()>,
 }
 
@@ -136,16 +136,17 @@ impl Hub {
         tokens: TokenKeys,
     ) -> Self {
         let (shutdown, _) = broadcast::channel(1);
+        let rooms = Arc::new(Rooms::default());
+        let writer = writer::Writer::start(history.clone(), rooms.clone());
         Self {
             config,
             history,
             runtime,
-            rooms: Rooms::default(),
+            rooms,
+            writer,
             alerts,
             tokens,
             next_connection: AtomicU64::new(1),
-            room_locks: (0..64).map(|_| Mutex::new(())).collect(),
-            hasher: RandomState::new(),
             shutdown,
         }
     }
@@ -159,7 +160,7 @@ impl Hub {
         let _ = self.shutdown.send(());
     }
 
-    /// The conversation behind `room` if `session` may read and write it.
+    /// Whether `room` is open, if `session` may read and write it.
     ///
     /// # Errors
     /// [`AccessError::UnknownRoom`] or [`AccessError::Forbidden`].
@@ -167,23 +168,17 @@ impl Hub {
         &self,
         session: &Session,
         room: &RoomId,
-    ) -> Result<Conversation, AccessError> {
-        let conversation = self
+    ) -> Result<ConversationStatus, AccessError> {
+        let (customer, status) = self
             .history
-            .conversation(room, &session.user)
+            .owner(room)
             .await?
             .ok_or_else(|| AccessError::UnknownRoom(room.clone()))?;
-        if session.role.is_staff() || conversation.customer == session.user {
-            Ok(conversation)
+        if session.role.is_staff() || customer == session.user {
+            Ok(status)
         } else {
             Err(AccessError::Forbidden(room.clone()))
         }
-    }
-
-    fn room_lock(&self, room: &RoomId) -> &Mutex<()> {
-        let index =
-            usize::try_from(self.hasher.hash_one(room) % self.room_locks.len() as u64).unwrap_or(0);
-        &self.room_locks[index]
     }
 
     /// Runs one send through moderation, stores and delivers it.
@@ -209,7 +204,7 @@ impl Hub {
             Err(err) => return internal(&err),
         }
         match self.access(session, room).await {
-            Ok(c) if c.status == ConversationStatus::Closed => {
+            Ok(ConversationStatus::Closed) => {
                 return SendOutcome::Refused(
                     ErrorCode::Closed,
                     format!("conversation {room} is closed"),
@@ -258,36 +253,28 @@ impl Hub {
                 by: rejection.by.to_string(),
             };
         }
-        let appended = {
-            let _ordered = self.room_lock(room).lock().await;
-            let appended = self
-                .history
-                .append(NewMessage {
-                    room: room.clone(),
-                    id,
-                    sender: sender.to_owned(),
-                    kind: SenderKind::User,
-                    text: decision.text,
-                    time_ms,
-                    attachments,
-                    client_id: Some(client_id),
-                })
-                .await;
-            match appended {
-                Ok(appended) => {
-                    if !appended.duplicate {
-                        self.rooms.publish(&appended.message);
-                    }
-                    appended
-                }
-                Err(HistoryError::Closed(_)) => {
-                    return SendOutcome::Refused(
-                        ErrorCode::Closed,
-                        format!("conversation {room} is closed"),
-                    );
-                }
-                Err(err) => return internal(&err),
+        let appended = self
+            .writer
+            .append(NewMessage {
+                room: room.clone(),
+                id,
+                sender: sender.to_owned(),
+                kind: SenderKind::User,
+                text: decision.text,
+                time_ms,
+                attachments,
+                client_id: Some(client_id),
+            })
+            .await;
+        let appended = match appended {
+            Ok(appended) => appended,
+            Err(HistoryError::Closed(_)) => {
+                return SendOutcome::Refused(
+                    ErrorCode::Closed,
+                    format!("conversation {room} is closed"),
+                );
             }
+            Err(err) => return internal(&err),
         };
         if appended.duplicate {
             return SendOutcome::Stored(appended);
@@ -313,9 +300,8 @@ impl Hub {
     }
 
     async fn post_bot_reply(&self, room: &RoomId, bot: &str, text: String) {
-        let _ordered = self.room_lock(room).lock().await;
         let stored = self
-            .history
+            .writer
             .append(NewMessage {
                 room: room.clone(),
                 id: format!("m-{}", uuid::Uuid::new_v4().simple()),
@@ -327,11 +313,8 @@ impl Hub {
                 client_id: None,
             })
             .await;
-        match stored {
-            Ok(appended) => {
-                self.rooms.publish(&appended.message);
-            }
-            Err(err) => tracing::error!(%room, %bot, error = %err, "bot reply not stored"),
+        if let Err(err) = stored {
+            tracing::error!(%room, %bot, error = %err, "bot reply not stored");
         }
     }
 
@@ -343,14 +326,7 @@ impl Hub {
         &self,
         room: &RoomId,
     ) -> Result<crate::history::RoomHead, HistoryError> {
-        let _ordered = self.room_lock(room).lock().await;
-        let head = self.history.reset(room).await?;
-        let frame = protocol::ServerFrame::Reset {
-            room: room.clone(),
-            epoch: head.epoch,
-        };
-        self.rooms.broadcast_frame(room, &frame.to_json());
-        Ok(head)
+        self.writer.reset(room.clone()).await
     }
 }
 

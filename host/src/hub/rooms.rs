@@ -12,18 +12,23 @@ use crate::history::{Message, RoomId, Seq};
 /// Id of one connection.
 pub type ConnectionId = u64;
 
-/// One item of a connection's outbound queue.
+/// A published message, serialised once and shared by every subscriber.
+#[derive(Debug)]
+pub struct Published {
+    /// Its room.
+    pub room: RoomId,
+    /// Its seq (the writer skips what the client already has).
+    pub seq: Seq,
+    /// The message as JSON.
+    pub json: String,
+}
+
+/// One item of a connection's outbound queue; one pointer wide, so the
+/// queue's blocks stay small on idle connections.
 #[derive(Debug, Clone)]
 pub enum Outbound {
     /// A chat message, merged into `batch` frames.
-    Message {
-        /// Its room.
-        room: Arc<RoomId>,
-        /// Its seq (the writer skips what the client already has).
-        seq: Seq,
-        /// The message as JSON.
-        json: Arc<str>,
-    },
+    Message(Arc<Published>),
     /// Any other frame, sent as is, after pending messages.
     Frame(Arc<str>),
 }
@@ -113,8 +118,11 @@ impl Rooms {
 
     /// Queues `message` to every subscriber of its room; returns how many got it.
     pub fn publish(&self, message: &Message) -> usize {
-        let json: Arc<str> = serde_json::to_string(message).unwrap_or_default().into();
-        let room = Arc::new(message.room.clone());
+        let published = Arc::new(Published {
+            room: message.room.clone(),
+            seq: message.seq,
+            json: serde_json::to_string(message).unwrap_or_default(),
+        });
         let rooms = self
             .rooms
             .read()
@@ -124,13 +132,7 @@ impl Rooms {
         };
         subscribers
             .values()
-            .filter(|outbox| {
-                outbox.push(Outbound::Message {
-                    room: room.clone(),
-                    seq: message.seq,
-                    json: json.clone(),
-                })
-            })
+            .filter(|outbox| outbox.push(Outbound::Message(published.clone())))
             .count()
     }
 
