@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use hangar_host::plugins::engine::EngineSettings;
 use hangar_host::plugins::{
     CallFailure, FailurePolicy, Hook, Isolation, LoadError, Plugin, PluginName, PluginSettings,
-    Runtime, RuntimeConfig, SwapError, Unanswered, World, wit,
+    PluginVersion, Runtime, RuntimeConfig, SwapError, Unanswered, World, wit,
 };
 use hangar_host::store::Database;
 use hangar_host::store::alerts::{AlertKind, Alerts, Severity};
@@ -54,6 +54,13 @@ fn v(s: &str) -> Version {
     s.parse().unwrap()
 }
 
+async fn load(f: &Fixture, guest: &str, plugin: &str, version: &str) -> Arc<PluginVersion> {
+    f.runtime
+        .load(name(plugin), v(version), guests::wasm(guest).into(), None)
+        .await
+        .unwrap()
+}
+
 async fn install(
     f: &Fixture,
     guest: &str,
@@ -61,11 +68,7 @@ async fn install(
     settings: PluginSettings,
     config: &str,
 ) -> Arc<Plugin> {
-    let version = f
-        .runtime
-        .load(name(plugin), v("1.0.0"), guests::wasm(guest).into(), None)
-        .await
-        .unwrap();
+    let version = load(f, guest, plugin, "1.0.0").await;
     f.runtime
         .install(version, settings, Arc::new(config.to_owned()))
         .unwrap()
@@ -647,16 +650,7 @@ async fn bad_components_are_refused_with_the_reason() {
     }
     // A slot keeps its world.
     let chat_plugin = install(&f, "guest-swap-v1", "swap", PluginSettings::default(), "{}").await;
-    let material = f
-        .runtime
-        .load(
-            name("swap"),
-            v("2.0.0"),
-            guests::wasm("material-text").into(),
-            None,
-        )
-        .await
-        .unwrap();
+    let material = load(&f, "material-text", "swap", "2.0.0").await;
     assert!(matches!(
         chat_plugin.activate(material),
         Err(SwapError::WorldChanged { .. })
@@ -733,16 +727,7 @@ async fn a_restart_loads_from_the_compiled_cache_and_a_tampered_artifact_is_reco
 async fn hot_swap_under_load_drops_nothing_and_switches_at_once() {
     let f = fixture().await;
     let p = install(&f, "guest-swap-v1", "swap", PluginSettings::default(), "{}").await;
-    let v2 = f
-        .runtime
-        .load(
-            name("swap"),
-            v("2.0.0"),
-            guests::wasm("guest-swap-v2").into(),
-            None,
-        )
-        .await
-        .unwrap();
+    let v2 = load(&f, "guest-swap-v2", "swap", "2.0.0").await;
     const CALLERS: usize = 8;
     const CALLS_EACH: usize = 300;
     let swapped = Arc::new(AtomicBool::new(false));

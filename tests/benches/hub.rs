@@ -23,20 +23,7 @@ const PUBLISHERS: usize = 16;
 const KEY: &str = "bench-session-key-0123456789abcdef0123456789";
 
 fn token(user: &str, role: &str) -> String {
-    let output = std::process::Command::new(hangar_testkit::server::binary())
-        .args([
-            "token",
-            "--user",
-            user,
-            "--role",
-            role,
-            "--ttl-secs",
-            "3600",
-        ])
-        .env("HANGAR_SESSION_KEY", KEY)
-        .output()
-        .expect("hangar token");
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    hangar_testkit::server::mint_token(KEY, user, role, 3600)
 }
 
 fn rss_kib(pid: u32) -> u64 {

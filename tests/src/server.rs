@@ -50,6 +50,32 @@ pub fn binary() -> PathBuf {
         .clone()
 }
 
+/// Mints a session token with `hangar token`, valid for `ttl_secs`.
+///
+/// # Panics
+/// When the command fails.
+pub fn mint_token(key: &str, user: &str, role: &str, ttl_secs: u64) -> String {
+    let output = Command::new(binary())
+        .args([
+            "token",
+            "--user",
+            user,
+            "--role",
+            role,
+            "--ttl-secs",
+            &ttl_secs.to_string(),
+        ])
+        .env("HANGAR_SESSION_KEY", key.trim())
+        .output()
+        .expect("hangar token runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
 /// A running `hangar serve`; killed when dropped.
 pub struct Server {
     child: Child,
@@ -131,6 +157,29 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// Starts the demo server in `dir` (data in `dir/data`, `dir/hangar.toml`
+    /// read when present) with the built example plugins and the shared
+    /// compiled cache, plus `args`.
+    ///
+    /// # Errors
+    /// As [`Server::start`].
+    pub fn start_demo(dir: &Path, args: &[&str]) -> Result<Self, String> {
+        crate::guests::artifacts_dir();
+        let plugins = repo_root().join("plugins").display().to_string();
+        let cache = crate::shared_cache_dir().display().to_string();
+        let mut all = vec![
+            "--demo",
+            "--plugins-dir",
+            &plugins,
+            "--cache-dir",
+            &cache,
+            "--data-dir",
+            "data",
+        ];
+        all.extend_from_slice(args);
+        Self::start(&all, &[], dir)
     }
 
     /// Runs `hangar serve` expecting it to fail; returns its exit code and stderr.

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use hangar_testkit::server::Server;
 use hangar_testkit::ws::{Received, WsClient};
-use hangar_testkit::{repo_root, shared_cache_dir};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::Message;
@@ -28,22 +27,7 @@ send_burst = 1000
 "#;
 
 fn start(dir: &Path) -> Server {
-    hangar_testkit::guests::artifacts_dir();
-    let plugins = repo_root().join("plugins").display().to_string();
-    let cache = shared_cache_dir().display().to_string();
-    Server::start(
-        &[
-            "--plugins-dir",
-            &plugins,
-            "--cache-dir",
-            &cache,
-            "--data-dir",
-            "data",
-        ],
-        &[],
-        dir,
-    )
-    .unwrap()
+    Server::start_demo(dir, &[]).unwrap()
 }
 
 impl Chat {
@@ -421,34 +405,15 @@ async fn access_rules_origin_and_tokens_are_enforced() {
     );
 }
 
-/// Mints a token with `hangar token`, `ttl` seconds from now (negative: expired).
+/// Mints a token, `ttl` seconds from now (negative: already expired).
 fn mint(key: &str, user: &str, role: &str, ttl: i64) -> String {
     if ttl < 0 {
-        // `hangar token` refuses nothing in the past, so sign one by hand
-        // through the same binary: a 1-second token, then wait it out.
-        let token = mint(key, user, role, 1);
+        // Tokens are minted for the future: mint a 1-second one and outlive it.
+        let token = hangar_testkit::server::mint_token(key, user, role, 1);
         std::thread::sleep(Duration::from_millis(2100));
         return token;
     }
-    let output = std::process::Command::new(hangar_testkit::server::binary())
-        .args([
-            "token",
-            "--user",
-            user,
-            "--role",
-            role,
-            "--ttl-secs",
-            &ttl.to_string(),
-        ])
-        .env("HANGAR_SESSION_KEY", key.trim())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    hangar_testkit::server::mint_token(key, user, role, ttl.unsigned_abs())
 }
 
 #[tokio::test]

@@ -8,7 +8,6 @@ use std::time::Duration;
 use hangar_client::protocol::RoomId;
 use hangar_client::{Backoff, Client, ClientConfig, Event};
 use hangar_testkit::server::Server;
-use hangar_testkit::{repo_root, shared_cache_dir};
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -21,26 +20,7 @@ fn free_port() -> u16 {
 }
 
 fn start(dir: &std::path::Path, port: u16) -> Server {
-    hangar_testkit::guests::artifacts_dir();
-    let plugins = repo_root().join("plugins").display().to_string();
-    let cache = shared_cache_dir().display().to_string();
-    let listen = format!("127.0.0.1:{port}");
-    Server::start(
-        &[
-            "--demo",
-            "--plugins-dir",
-            &plugins,
-            "--cache-dir",
-            &cache,
-            "--data-dir",
-            "data",
-            "--listen",
-            &listen,
-        ],
-        &[],
-        dir,
-    )
-    .unwrap()
+    Server::start_demo(dir, &["--listen", &format!("127.0.0.1:{port}")]).unwrap()
 }
 
 async fn post(url: &str, token: Option<&str>, body: Value) -> Value {
