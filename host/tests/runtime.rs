@@ -310,6 +310,26 @@ async fn heartbeats_keep_flowing_while_a_plugin_loops() {
     );
 }
 
+/// The deadline bounds guest time: time a call spends blocked in host
+/// functions (each key-value write is a synced commit) is not charged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_in_host_functions_does_not_count_against_the_deadline() {
+    let f = fixture().await;
+    let p = install(&f, "guest-misbehave", "misbehave", settings(30), "{}").await;
+    let started = Instant::now();
+    let outcome = chat(&p, "kv-many:200").await.unwrap();
+    assert_eq!(rewritten(&outcome), "kv-many 200");
+    eprintln!(
+        "200 synced writes took {:?} under a 30 ms deadline",
+        started.elapsed()
+    );
+    // Guest time is still bounded.
+    assert!(matches!(
+        failure(chat(&p, "loop").await),
+        CallFailure::Timeout(_)
+    ));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn growing_memory_past_the_cap_traps_cleanly() {
     let f = fixture().await;

@@ -14,7 +14,7 @@ use hangar_registry::Digest;
 use semver::Version;
 use serde::{Deserialize, Serialize};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
 use super::bindings::{chat, material, upload};
 use super::limits::PluginLimits;
@@ -233,9 +233,7 @@ pub struct CallSetup {
 impl CallSetup {
     /// The call deadline in epoch ticks.
     pub fn deadline_ticks(&self) -> u64 {
-        let tick = self.epoch_tick.as_nanos().max(1);
-        // +1: the first tick may come at once, so round up and add one.
-        u64::try_from(self.limits.deadline.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX / 2) + 1
+        ticks(self.limits.deadline, self.epoch_tick)
     }
 }
 
@@ -293,6 +291,16 @@ impl PluginVersion {
         let state = CallState::new(setup.plugin.clone(), setup.config.clone(), &setup.limits);
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
+        // The epoch deadline fires on wall time; time the call spent blocked
+        // in host functions is given back, so only guest time counts.
+        let tick = setup.epoch_tick;
+        store.epoch_deadline_callback(move |mut ctx| match ctx.data().guest_time_left() {
+            Some(left) => Ok(UpdateDeadline::Continue(ticks(left, tick))),
+            None => {
+                ctx.data_mut().deadline_hit = true;
+                Err(wasmtime::Error::from(Trap::Interrupt))
+            }
+        });
         store
     }
 
@@ -388,11 +396,17 @@ impl PluginVersion {
     }
 }
 
+/// `budget` in epoch ticks, rounded up, plus one: the first tick may come at once.
+fn ticks(budget: Duration, tick: Duration) -> u64 {
+    let tick = tick.as_nanos().max(1);
+    u64::try_from(budget.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX / 2) + 1
+}
+
 fn classify(store: &Store<CallState>, setup: &CallSetup, err: wasmtime::Error) -> CallFailure {
     if store.data().limiter.memory_denied {
         return CallFailure::OutOfMemory(setup.limits.memory_bytes);
     }
-    if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+    if store.data().deadline_hit || matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
         return CallFailure::Timeout(setup.limits.deadline);
     }
     CallFailure::Trap(format!("{err:#}"))

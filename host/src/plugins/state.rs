@@ -9,7 +9,7 @@
 //! stderr (a panic message, say) is captured and logged, never printed.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -46,6 +46,15 @@ pub struct CallState {
     kv_quota: u64,
     /// Enforces the memory and table caps.
     pub limiter: Limiter,
+    /// When the current call started.
+    call_started: Instant,
+    /// Time the current call spent blocked in host functions (key-value
+    /// queries): not counted against the plugin's deadline.
+    host_time: Duration,
+    /// The plugin's budget of guest time per call.
+    deadline: Duration,
+    /// Set when the deadline callback stopped the call.
+    pub deadline_hit: bool,
     log_events: u32,
     wasi: Option<WasiCtx>,
     table: ResourceTable,
@@ -61,6 +70,10 @@ impl CallState {
             config,
             kv_quota: limits.kv_quota_bytes,
             limiter: Limiter::new(*limits),
+            call_started: Instant::now(),
+            host_time: Duration::ZERO,
+            deadline: limits.deadline,
+            deadline_hit: false,
             log_events: 0,
             wasi: None,
             table: ResourceTable::new(),
@@ -76,6 +89,27 @@ impl CallState {
         self.kv_quota = limits.kv_quota_bytes;
         self.limiter.memory_denied = false;
         self.log_events = 0;
+        self.call_started = Instant::now();
+        self.host_time = Duration::ZERO;
+        self.deadline = limits.deadline;
+        self.deadline_hit = false;
+    }
+
+    /// Guest time left in the current call: wall time since the call
+    /// started, minus time blocked in host functions, against the deadline.
+    pub fn guest_time_left(&self) -> Option<Duration> {
+        let used = self.call_started.elapsed().saturating_sub(self.host_time);
+        self.deadline
+            .checked_sub(used)
+            .filter(|left| !left.is_zero())
+    }
+
+    /// Runs a blocking host operation, keeping its time off the plugin's clock.
+    fn host_io<R>(&mut self, io: impl FnOnce(&PluginContext) -> R) -> R {
+        let started = Instant::now();
+        let result = io(&self.plugin);
+        self.host_time += started.elapsed();
+        result
     }
 
     /// Logs what the guest wrote to stdout/stderr since the last flush.
@@ -185,40 +219,40 @@ impl host_interface::Host for CallState {
     // The key-value functions run on the blocking pool (plugin calls never
     // run on the async workers), so blocking on the query is safe here.
     fn kv_get(&mut self, key: String) -> Option<Vec<u8>> {
-        let ctx = &self.plugin;
-        match ctx.handle.block_on(ctx.db.kv_get(ctx.name.as_str(), &key)) {
+        let result =
+            self.host_io(|ctx| ctx.handle.block_on(ctx.db.kv_get(ctx.name.as_str(), &key)));
+        match result {
             Ok(value) => value,
             Err(err) => {
-                tracing::warn!(plugin = %ctx.name, error = %err, "plugin kv-get failed");
+                tracing::warn!(plugin = %self.plugin.name, error = %err, "plugin kv-get failed");
                 None
             }
         }
     }
 
     fn kv_set(&mut self, key: String, value: Vec<u8>) -> Result<(), wit::KvError> {
-        let ctx = &self.plugin;
-        ctx.handle
-            .block_on(
-                ctx.db
-                    .kv_set(ctx.name.as_str(), &key, &value, self.kv_quota),
-            )
-            .map_err(|err| match err {
-                StoreKvError::QuotaExceeded { quota } => wit::KvError::QuotaExceeded(quota),
-                StoreKvError::InvalidKey => wit::KvError::InvalidKey,
-                StoreKvError::Store(err) => {
-                    tracing::warn!(plugin = %ctx.name, error = %err, "plugin kv-set failed");
-                    wit::KvError::Unavailable(err.to_string())
-                }
-            })
+        let quota = self.kv_quota;
+        let result = self.host_io(|ctx| {
+            ctx.handle
+                .block_on(ctx.db.kv_set(ctx.name.as_str(), &key, &value, quota))
+        });
+        result.map_err(|err| match err {
+            StoreKvError::QuotaExceeded { quota } => wit::KvError::QuotaExceeded(quota),
+            StoreKvError::InvalidKey => wit::KvError::InvalidKey,
+            StoreKvError::Store(err) => {
+                tracing::warn!(plugin = %self.plugin.name, error = %err, "plugin kv-set failed");
+                wit::KvError::Unavailable(err.to_string())
+            }
+        })
     }
 
     fn kv_delete(&mut self, key: String) {
-        let ctx = &self.plugin;
-        if let Err(err) = ctx
-            .handle
-            .block_on(ctx.db.kv_delete(ctx.name.as_str(), &key))
-        {
-            tracing::warn!(plugin = %ctx.name, error = %err, "plugin kv-delete failed");
+        let result = self.host_io(|ctx| {
+            ctx.handle
+                .block_on(ctx.db.kv_delete(ctx.name.as_str(), &key))
+        });
+        if let Err(err) = result {
+            tracing::warn!(plugin = %self.plugin.name, error = %err, "plugin kv-delete failed");
         }
     }
 }

@@ -37,6 +37,16 @@ impl ChatPlugin for Misbehave {
                     Err(err) => Outcome::reject(err.to_string()),
                 }
             }
+            "kv-many" => {
+                // kv-many:N — N separate writes, each a committed transaction.
+                let n: usize = arg.parse().unwrap_or(0);
+                for i in 0..n {
+                    if let Err(err) = hangar_sdk::kv::set(&format!("k{i}"), b"v") {
+                        return Outcome::reject(err.to_string());
+                    }
+                }
+                Outcome::rewrite(format!("kv-many {n}"))
+            }
             "kv-get" => {
                 let len = hangar_sdk::kv::get("blob").map_or(-1, |v| v.len() as i64);
                 Outcome::rewrite(format!("kv-get {len}"))
