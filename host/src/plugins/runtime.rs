@@ -15,7 +15,7 @@ use wasmtime::component::{HasSelf, Linker};
 use super::bindings::chat::ChatPlugin;
 use super::cache::{CacheCounts, CompiledCache};
 use super::chain::{Chain, ChainError, Hook, ReplyLimits};
-use super::component::{ComponentError, PluginVersion, World};
+use super::component::{ComponentError, PluginVersion};
 use super::engine::{self, EngineSettings, EpochTicker};
 use super::name::PluginName;
 use super::plugin::{Plugin, PluginSettings, PluginStatus, SwapError};
@@ -307,17 +307,6 @@ impl Runtime {
             Hook::ChatMessages => self.chat.set(plugins),
             Hook::Uploads => self.uploads.set(plugins),
         }
-    }
-
-    /// Installed plugins exporting `world`, by name.
-    pub fn of_world(&self, world: World) -> Vec<Arc<Plugin>> {
-        self.plugins
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .values()
-            .filter(|p| p.world() == world)
-            .cloned()
-            .collect()
     }
 
     /// Stops taking calls: calls waiting for a turn are answered by their
