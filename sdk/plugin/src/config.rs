@@ -44,16 +44,18 @@ pub fn load<T: DeserializeOwned>() -> Result<T, ConfigError> {
 /// Use `#[serde(default)]` on `T` so that a partial configuration keeps the
 /// defaults of the fields it leaves out.
 pub fn load_or_default<T: DeserializeOwned + Default>() -> T {
-    match load() {
-        Ok(config) => config,
-        Err(err) => {
-            crate::log::warn(
-                "configuration ignored, using defaults",
-                &[("error", &err.to_string())],
-            );
-            T::default()
-        }
-    }
+    parse_or_default(&raw())
+}
+
+/// `json` parsed into `T`, or `T::default()` with a warning through the host.
+fn parse_or_default<T: DeserializeOwned + Default>(json: &str) -> T {
+    parse(json).unwrap_or_else(|err| {
+        crate::log::warn(
+            "configuration ignored, using defaults",
+            &[("error", &err.to_string())],
+        );
+        T::default()
+    })
 }
 
 /// The configuration parsed into `T` (defaults when it does not match, as
@@ -76,16 +78,7 @@ pub fn cached<T: DeserializeOwned + Default + 'static>() -> Rc<T> {
         {
             return value;
         }
-        let value = Rc::new(match parse::<T>(&raw) {
-            Ok(config) => config,
-            Err(err) => {
-                crate::log::warn(
-                    "configuration ignored, using defaults",
-                    &[("error", &err.to_string())],
-                );
-                T::default()
-            }
-        });
+        let value = Rc::new(parse_or_default::<T>(&raw));
         *cache = Some((raw, value.clone()));
         value
     })
