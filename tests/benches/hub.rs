@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use hangar_client::protocol::RoomId;
 use hangar_client::{Client, ClientConfig, Event};
-use hangar_testkit::server::Server;
+use hangar_testkit::server::{Server, request};
 
 const SUBSCRIBERS: usize = 1000;
 const PUBLISHERS: usize = 16;
@@ -62,17 +62,9 @@ struct Figures {
 async fn load(window_ms: u64, rate: u64, secs: u64) -> Figures {
     let dir = tempfile::tempdir().unwrap();
     let server = start_server(dir.path(), window_ms);
-    let http = reqwest::Client::new();
     let customer = token("bench-customer", "customer");
-    let conversation: serde_json::Value = http
-        .post(format!("{}/api/conversations", server.url))
-        .bearer_auth(&customer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let url = format!("{}/api/conversations", server.url);
+    let (_, conversation) = request(reqwest::Method::POST, &url, Some(&customer), None).await;
     let room: RoomId = conversation["room"].as_str().unwrap().parse().unwrap();
     let ws = format!("{}/ws", server.url.replacen("http://", "ws://", 1));
     let agent = token("bench-agent", "agent");

@@ -50,6 +50,32 @@ pub fn binary() -> PathBuf {
         .clone()
 }
 
+/// Sends an HTTP request with an optional bearer token and JSON body;
+/// returns the status and the JSON answer (`null` when the body is not JSON).
+///
+/// # Panics
+/// When the request cannot be sent.
+pub async fn request(
+    method: reqwest::Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new().request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
 /// Mints a session token with `hangar token`, valid for `ttl_secs`.
 ///
 /// # Panics
@@ -217,11 +243,13 @@ impl Server {
     /// # Panics
     /// When the request fails or the body is not JSON.
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let response = reqwest::get(format!("{}{path}", self.url))
-            .await
-            .expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON body"))
+        request(
+            reqwest::Method::GET,
+            &format!("{}{path}", self.url),
+            None,
+            None,
+        )
+        .await
     }
 }
 

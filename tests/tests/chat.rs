@@ -6,8 +6,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use hangar_testkit::server::Server;
+use hangar_testkit::server::{Server, request};
 use hangar_testkit::ws::{Received, WsClient};
+use reqwest::Method;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::Message;
@@ -15,7 +16,6 @@ use tokio_tungstenite::tungstenite::Message;
 struct Chat {
     server: Option<Server>,
     dir: TempDir,
-    http: reqwest::Client,
 }
 
 const BASE_TOML: &str = r#"
@@ -38,7 +38,6 @@ impl Chat {
         Self {
             server: Some(server),
             dir,
-            http: reqwest::Client::new(),
         }
     }
 
@@ -53,39 +52,35 @@ impl Chat {
     }
 
     async fn token(&self, user: &str, role: &str) -> String {
-        let answer: Value = self
-            .http
-            .post(format!("{}/api/session", self.url()))
-            .json(&json!({"user": user, "role": role}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = json!({"user": user, "role": role});
+        let (_, answer) = request(
+            Method::POST,
+            &format!("{}/api/session", self.url()),
+            None,
+            Some(&body),
+        )
+        .await;
         answer["token"].as_str().unwrap().to_owned()
     }
 
     async fn post(&self, path: &str, token: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.url()))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
+        request(
+            Method::POST,
+            &format!("{}{path}", self.url()),
+            Some(token),
+            None,
+        )
+        .await
     }
 
     async fn get(&self, path: &str, token: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.url()))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
+        request(
+            Method::GET,
+            &format!("{}{path}", self.url()),
+            Some(token),
+            None,
+        )
+        .await
     }
 
     /// A customer with an open conversation: (token, room).

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use hangar_client::protocol::RoomId;
 use hangar_client::{Backoff, Client, ClientConfig, Event};
-use hangar_testkit::server::Server;
+use hangar_testkit::server::{Server, request};
+use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -24,11 +25,7 @@ fn start(dir: &std::path::Path, port: u16) -> Server {
 }
 
 async fn post(url: &str, token: Option<&str>, body: Value) -> Value {
-    let mut request = reqwest::Client::new().post(url).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap().json().await.unwrap()
+    request(Method::POST, url, token, Some(&body)).await.1
 }
 
 async fn session(base: &str, user: &str, role: &str) -> String {
@@ -140,15 +137,13 @@ async fn reconnects_after_a_restart_resumes_and_resends_the_offline_message_once
     assert_eq!(text, "welcome back");
 
     // Stored exactly once each, in order.
-    let page: Value = reqwest::Client::new()
-        .get(format!("{base}/api/rooms/{room}/messages?after=0"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, page) = request(
+        Method::GET,
+        &format!("{base}/api/rooms/{room}/messages?after=0"),
+        Some(&token),
+        None,
+    )
+    .await;
     let texts: Vec<&str> = page["messages"]
         .as_array()
         .unwrap()
