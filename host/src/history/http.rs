@@ -76,7 +76,7 @@ impl From<AccessError> for ApiError {
 
 fn parse_room(room: &str) -> Result<RoomId, ApiError> {
     room.parse()
-        .map_err(|err| ApiError::new(StatusCode::BAD_REQUEST, "bad-request", format!("{err}")))
+        .map_err(|err| ApiError::bad_request(format!("{err}")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,8 +95,7 @@ async fn messages(
     Path(room): Path<String>,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query
-        .map_err(|err| ApiError::new(StatusCode::BAD_REQUEST, "bad-request", err.body_text()))?;
+    let Query(query) = query?;
     let room = parse_room(&room)?;
     state.hub.access(&session, &room).await?;
     let limit = query.limit.unwrap_or(100).clamp(1, MAX_PAGE);
@@ -135,8 +134,7 @@ async fn conversations(
     Authenticated(session): Authenticated,
     query: Result<Query<SyncQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query
-        .map_err(|err| ApiError::new(StatusCode::BAD_REQUEST, "bad-request", err.body_text()))?;
+    let Query(query) = query?;
     let cursor = query.cursor.unwrap_or(0);
     let limit = query
         .limit

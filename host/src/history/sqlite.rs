@@ -46,25 +46,33 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// A stored id that no longer parses: the database holds what the code
+/// never writes.
+fn stored_id(err: InvalidId) -> HistoryError {
+    HistoryError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(err))))
+}
+
+fn status(stored: &str) -> ConversationStatus {
+    if stored == "open" {
+        ConversationStatus::Open
+    } else {
+        ConversationStatus::Closed
+    }
+}
+
 fn conversation(row: &SqliteRow) -> Result<Conversation, HistoryError> {
-    let parse_err =
-        |e: InvalidId| HistoryError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e))));
     Ok(Conversation {
-        room: row.try_get::<String, _>("id")?.parse().map_err(parse_err)?,
+        room: row.try_get::<String, _>("id")?.parse().map_err(stored_id)?,
         customer: row
             .try_get::<String, _>("customer")?
             .parse()
-            .map_err(parse_err)?,
+            .map_err(stored_id)?,
         agent: row
             .try_get::<Option<String>, _>("agent")?
             .map(|a| a.parse())
             .transpose()
-            .map_err(parse_err)?,
-        status: if row.try_get::<String, _>("status")? == "open" {
-            ConversationStatus::Open
-        } else {
-            ConversationStatus::Closed
-        },
+            .map_err(stored_id)?,
+        status: status(&row.try_get::<String, _>("status")?),
         epoch: to_u64(row.try_get("epoch")?),
         head_seq: to_u64(row.try_get("head_seq")?),
         last_ms: row.try_get("last_ms")?,
@@ -79,9 +87,7 @@ fn message(row: &SqliteRow) -> Result<Message, HistoryError> {
     let room: String = row.try_get("room")?;
     let attachments: String = row.try_get("attachments")?;
     Ok(Message {
-        room: room.parse().map_err(|e| {
-            HistoryError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e))))
-        })?,
+        room: room.parse().map_err(stored_id)?,
         seq: to_u64(row.try_get("seq")?),
         id: row.try_get("id")?,
         sender: row.try_get("sender")?,
@@ -232,14 +238,10 @@ impl HistoryStore for SqliteHistory {
                     .fetch_optional(&mut *conn)
                     .await?;
             let room: RoomId = match open {
-                Some((id,)) => id.parse().map_err(|e| {
-                    HistoryError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e))))
-                })?,
+                Some((id,)) => id.parse().map_err(stored_id)?,
                 None => {
                     let id = format!("conv-{}", uuid::Uuid::new_v4().simple());
-                    let room: RoomId = id.parse().map_err(|e| {
-                        HistoryError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e))))
-                    })?;
+                    let room: RoomId = id.parse().map_err(stored_id)?;
                     let changed = next_change(conn).await?;
                     let now = now_ms();
                     sqlx::query(
@@ -271,16 +273,9 @@ impl HistoryStore for SqliteHistory {
                 .bind(room.as_str())
                 .fetch_optional(self.db.pool())
                 .await?;
-        row.map(|(customer, status)| {
-            let customer = customer.parse().map_err(|e: InvalidId| {
-                HistoryError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e))))
-            })?;
-            let status = if status == "open" {
-                ConversationStatus::Open
-            } else {
-                ConversationStatus::Closed
-            };
-            Ok((customer, status))
+        row.map(|(customer, stored_status)| {
+            let customer = customer.parse().map_err(stored_id)?;
+            Ok((customer, status(&stored_status)))
         })
         .transpose()
     }

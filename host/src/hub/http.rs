@@ -130,8 +130,7 @@ async fn demo_session(
             "sessions are minted by the embedding application with the shared key (see docs/protocol.md)",
         ));
     }
-    let Json(request) =
-        body.map_err(|err| ApiError::new(StatusCode::BAD_REQUEST, "bad-request", err.body_text()))?;
+    let Json(request) = body?;
     let expires = unix_now() + 12 * 3600;
     let token = state
         .hub

@@ -118,11 +118,6 @@ impl Rooms {
 
     /// Queues `message` to every subscriber of its room; returns how many got it.
     pub fn publish(&self, message: &Message) -> usize {
-        let published = Arc::new(Published {
-            room: message.room.clone(),
-            seq: message.seq,
-            json: serde_json::to_string(message).unwrap_or_default(),
-        });
         let rooms = self
             .rooms
             .read()
@@ -130,6 +125,11 @@ impl Rooms {
         let Some(subscribers) = rooms.get(&message.room) else {
             return 0;
         };
+        let published = Arc::new(Published {
+            room: message.room.clone(),
+            seq: message.seq,
+            json: serde_json::to_string(message).unwrap_or_default(),
+        });
         subscribers
             .values()
             .filter(|outbox| outbox.push(Outbound::Message(published.clone())))
