@@ -23,6 +23,39 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Mint a session token for a user (prints it).
     Token(TokenArgs),
+    /// Upload a file to a server's upload store (resumes when run again).
+    Upload(UploadArgs),
+}
+
+/// `hangar upload`.
+#[derive(Debug, Clone, Args)]
+pub struct UploadArgs {
+    /// The file.
+    pub file: PathBuf,
+    /// The server's URL.
+    #[arg(long, env = "HANGAR_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Session token; without one, a demo server is asked for a session of `--user`.
+    #[arg(long, env = "HANGAR_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// User for a demo session (when no token is given).
+    #[arg(long, default_value = "cli")]
+    pub user: String,
+    /// Chunks sent at once.
+    #[arg(long, default_value_t = 4)]
+    pub parallel: usize,
+    /// Tries per chunk after the first.
+    #[arg(long, default_value_t = 5)]
+    pub retries: u32,
+    /// Preferred chunk size in MiB (the server decides).
+    #[arg(long)]
+    pub chunk_mib: Option<u64>,
+    /// Do not ask for instant upload.
+    #[arg(long)]
+    pub no_instant: bool,
+    /// Print the stored file as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `hangar token`.
@@ -93,4 +126,13 @@ pub struct ServeArgs {
     /// Window for merging outbound messages into one batch, ms [default: 20].
     #[arg(long, env = "HANGAR_BATCH_WINDOW_MS")]
     pub batch_window_ms: Option<u64>,
+    /// Largest file accepted by the upload store, bytes [default: 50 GiB].
+    #[arg(long, env = "HANGAR_MAX_UPLOAD_BYTES")]
+    pub max_upload_bytes: Option<u64>,
+    /// Idle time after which an incomplete upload expires, ms [default: 86400000].
+    #[arg(long, env = "HANGAR_UPLOAD_TTL_MS")]
+    pub upload_ttl_ms: Option<u64>,
+    /// How often expired uploads are removed, ms [default: 60000].
+    #[arg(long, env = "HANGAR_UPLOAD_SWEEP_MS")]
+    pub upload_sweep_ms: Option<u64>,
 }

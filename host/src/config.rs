@@ -10,6 +10,8 @@ use serde::Deserialize;
 use crate::cli::ServeArgs;
 use crate::hub::HubConfig;
 use crate::plugins::PluginSettings;
+use crate::upload::UploadConfig;
+use crate::upload::sizing::{MAX_CHUNKS, MIN_CHUNK_BYTES};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "hangar.toml";
@@ -67,6 +69,30 @@ pub struct FileConfig {
     pub allowed_origins: Option<Vec<String>>,
     /// Chat hub tuning.
     pub hub: HubFile,
+    /// Upload store tuning.
+    pub uploads: UploadsFile,
+}
+
+/// `[uploads]` in `hangar.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UploadsFile {
+    /// Largest file, bytes.
+    pub max_file_bytes: Option<u64>,
+    /// Largest chunk, bytes.
+    pub max_chunk_bytes: Option<u64>,
+    /// Idle time before an incomplete upload expires, ms.
+    pub ttl_ms: Option<u64>,
+    /// Interval of the expiry sweep, ms.
+    pub sweep_ms: Option<u64>,
+    /// Chunk bodies in memory at once, bytes.
+    pub body_budget_bytes: Option<usize>,
+    /// Early chunks kept in memory for merging, bytes.
+    pub merge_budget_bytes: Option<usize>,
+    /// Validity of signed download links, seconds.
+    pub link_ttl_secs: Option<u64>,
+    /// Flush every stored chunk and object to disk before acknowledging it.
+    pub fsync: Option<bool>,
 }
 
 /// `[hub]` in `hangar.toml`.
@@ -130,6 +156,10 @@ pub struct ServeConfig {
     pub public_url: Option<String>,
     /// Chat hub behaviour.
     pub hub: HubConfig,
+    /// Upload store behaviour.
+    pub uploads: UploadConfig,
+    /// Flush uploaded bytes to disk before acknowledging them.
+    pub uploads_fsync: bool,
 }
 
 impl ServeConfig {
@@ -253,7 +283,10 @@ impl ServeConfig {
         {
             return Err(invalid("session_key", "must be at least 32 bytes"));
         }
+        let uploads = resolve_uploads(args, &file.uploads)?;
         Ok(Self {
+            uploads,
+            uploads_fsync: file.uploads.fsync.unwrap_or(true),
             session_key,
             public_url: args.public_url.clone().or(file.public_url),
             hub,
@@ -272,6 +305,51 @@ impl ServeConfig {
             plugin_defaults,
         })
     }
+}
+
+fn resolve_uploads(args: &ServeArgs, file: &UploadsFile) -> Result<UploadConfig, ConfigError> {
+    let mut uploads = UploadConfig::default();
+    if let Some(v) = file.max_chunk_bytes {
+        if v < MIN_CHUNK_BYTES {
+            return Err(invalid("uploads max_chunk_bytes", "must be at least 5 MiB"));
+        }
+        uploads.limits.max_chunk_bytes = v;
+    }
+    if let Some(v) = args.max_upload_bytes.or(file.max_file_bytes) {
+        uploads.limits.max_file_bytes = v;
+    }
+    if uploads.limits.max_file_bytes / MAX_CHUNKS > uploads.limits.max_chunk_bytes {
+        return Err(invalid(
+            "uploads max_file_bytes",
+            "must fit in 10,000 chunks of max_chunk_bytes",
+        ));
+    }
+    let positive_ms = |name: &'static str, v: Option<u64>| match v {
+        Some(0) => Err(invalid(name, "must be at least 1")),
+        other => Ok(other.map(Duration::from_millis)),
+    };
+    if let Some(d) = positive_ms("uploads ttl_ms", args.upload_ttl_ms.or(file.ttl_ms))? {
+        uploads.ttl = d;
+    }
+    if let Some(d) = positive_ms("uploads sweep_ms", args.upload_sweep_ms.or(file.sweep_ms))? {
+        uploads.sweep_interval = d;
+    }
+    if let Some(v) = file.body_budget_bytes {
+        if (v as u64) < uploads.limits.max_chunk_bytes {
+            return Err(invalid(
+                "uploads body_budget_bytes",
+                "must hold at least one chunk of max_chunk_bytes",
+            ));
+        }
+        uploads.body_budget_bytes = v;
+    }
+    if let Some(v) = file.merge_budget_bytes {
+        uploads.merge_budget_bytes = v;
+    }
+    if let Some(v) = file.link_ttl_secs {
+        uploads.link_ttl = Duration::from_secs(v.max(1));
+    }
+    Ok(uploads)
 }
 
 fn invalid(name: &'static str, message: &str) -> ConfigError {

@@ -2,7 +2,8 @@
 //! code and a message saying what to do. Every handler returns it, so
 //! statuses and the error body shape live here only.
 //!
-//! Body: `{"error": {"code": "not-found", "message": "..."}}`.
+//! Body: `{"error": {"code": "not-found", "message": "..."}}`, plus fields
+//! that help a client act on some errors (e.g. `missing` chunk indexes).
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -18,6 +19,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// What happened and what to do.
     pub message: String,
+    /// Extra fields of the error object, for clients to act on.
+    pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ApiError {
@@ -27,7 +30,17 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: None,
         }
+    }
+
+    /// Adds the fields of `details` (a JSON object) to the error object.
+    #[must_use]
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        if let serde_json::Value::Object(map) = details {
+            self.details = Some(map);
+        }
+        self
     }
 
     /// 404 for a path no route answers.
@@ -57,7 +70,10 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let mut error = self.details.unwrap_or_default();
+        error.insert("code".into(), json!(self.code));
+        error.insert("message".into(), json!(self.message));
+        let body = json!({ "error": error });
         (self.status, Json(body)).into_response()
     }
 }

@@ -14,6 +14,7 @@
 //! - [`auth`]: session tokens (HS256 JWT) and the HTTP extractor;
 //! - [`lbs`]: node discovery for reconnecting clients;
 //! - [`store`]: the database (SQLite through sqlx) and its migrations;
+//! - [`upload`]: the chunked upload store and file downloads;
 //! - [`admin`]: the administration API;
 //! - [`demo`]: loads the example plugins for `serve --demo`.
 
@@ -29,3 +30,4 @@ pub mod lbs;
 pub mod plugins;
 pub mod server;
 pub mod store;
+pub mod upload;

@@ -16,6 +16,7 @@ async fn main() -> anyhow::Result<()> {
             server::serve(config, server::shutdown_signal()).await?;
         }
         Command::Token(args) => println!("{}", hangar_host::auth::mint_from_cli(&args)?),
+        Command::Upload(args) => hangar_host::upload::command::run(&args).await?,
     }
     Ok(())
 }

@@ -18,6 +18,9 @@ use crate::hub::Hub;
 use crate::plugins::{Runtime, RuntimeConfig, StartError};
 use crate::store::alerts::Alerts;
 use crate::store::{Database, StoreError};
+use crate::upload::UploadStore;
+use crate::upload::blobs::Blobs;
+use crate::upload::index::SqliteIndex;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -34,6 +37,8 @@ pub struct AppState {
     pub demo: bool,
     /// URL clients reach this node at.
     pub public_url: Option<String>,
+    /// The upload store.
+    pub uploads: Arc<UploadStore>,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -73,6 +78,14 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
+    /// The blob directory could not be opened.
+    #[error("cannot open the blob store in {path}: {source}")]
+    Blobs {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: object_store::Error,
+    },
     /// Serving failed.
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
@@ -86,6 +99,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::hub::http::routes())
         .merge(crate::history::http::routes())
         .merge(crate::lbs::routes())
+        .merge(crate::upload::http::routes())
         .fallback(not_found)
         .with_state(state)
 }
@@ -134,6 +148,15 @@ pub async fn serve(
         None => return Err(ServeError::NoSessionKey),
     };
     let tokens = TokenKeys::new(session_key.as_bytes())?;
+    let uploads = Arc::new(UploadStore::new(
+        config.uploads.clone(),
+        Arc::new(SqliteIndex::new(db.clone())),
+        open_blobs(&config)?,
+        runtime.clone(),
+        alerts.clone(),
+        session_key.as_bytes(),
+    ));
+    let sweeper = crate::upload::sweep::spawn(uploads.clone());
     let history: Arc<dyn HistoryStore> = Arc::new(SqliteHistory::new(db.clone()));
     let hub = Arc::new(Hub::new(
         config.hub.clone(),
@@ -141,6 +164,7 @@ pub async fn serve(
         runtime.clone(),
         alerts.clone(),
         tokens,
+        uploads.clone(),
     ));
     let state = AppState {
         runtime: runtime.clone(),
@@ -149,6 +173,7 @@ pub async fn serve(
         hub: hub.clone(),
         demo: config.demo,
         public_url: config.public_url.clone(),
+        uploads,
     };
     let listener = TcpListener::bind(config.listen)
         .await
@@ -175,8 +200,24 @@ pub async fn serve(
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await?;
+    sweeper.abort();
     runtime.close();
     Ok(())
+}
+
+/// Upload blobs live in `DATA_DIR/blobs`.
+fn open_blobs(config: &ServeConfig) -> Result<Blobs, ServeError> {
+    let dir = config.data_dir.join("blobs");
+    let path = dir.display().to_string();
+    std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir {
+        path: path.clone(),
+        source,
+    })?;
+    let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
+        .map_err(|source| ServeError::Blobs { path, source })?
+        .with_fsync(config.uploads_fsync)
+        .with_automatic_cleanup(true);
+    Ok(Blobs::new(Arc::new(store)))
 }
 
 /// The demo's session key: kept in the data directory so tokens survive a

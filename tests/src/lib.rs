@@ -5,7 +5,8 @@
 //!   bytes; cargo makes the build a no-op when nothing changed;
 //! - [`shared_cache_dir`]: one compiled-component cache for the whole test
 //!   run, so each component is compiled once per run, not once per test;
-//! - [`server`]: starts the real `hangar` binary and talks to it over HTTP.
+//! - [`server`]: starts the real `hangar` binary and talks to it over HTTP;
+//! - [`uploads`]: the upload API as a test client, and test data.
 
 // Test support: a set-up that fails is a failed test, so panicking with a
 // message is the right answer here.
@@ -13,6 +14,7 @@
 
 pub mod guests;
 pub mod server;
+pub mod uploads;
 pub mod ws;
 
 use std::path::PathBuf;

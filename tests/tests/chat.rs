@@ -618,3 +618,53 @@ async fn lbs_lists_this_node_with_a_ttl() {
     );
     assert!(answer["ttl_secs"].as_u64().unwrap() > 0);
 }
+
+#[tokio::test]
+async fn attachments_must_be_readable_by_the_sender_and_share_the_file_with_the_conversation() {
+    use hangar_testkit::uploads::{UploadApi, pattern};
+    let chat = Chat::start(BASE_TOML).await;
+    let (alice_token, room) = chat.customer("alice").await;
+    let (eve_token, eves_room) = chat.customer("eve").await;
+    let agent_token = chat.token("agent-1", "agent").await;
+    let agent_files = UploadApi::new(&chat.url(), &agent_token);
+    let alice_files = UploadApi::new(&chat.url(), &alice_token);
+    let eve_files = UploadApi::new(&chat.url(), &eve_token);
+
+    let data = pattern(70_000, 21);
+    let (status, done) = agent_files.upload("invoice.pdf", &data).await;
+    assert_eq!(status, 200, "{done}");
+    let file_id = done["file"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(alice_files.download(&file_id, &[]).await.status, 404);
+
+    // Eve cannot attach a file she may not read.
+    let mut eve = chat.connect(&eve_token).await;
+    join(&mut eve, &eves_room, None).await;
+    let attachment =
+        json!([{"file_id": file_id, "name": "x", "size": 1, "content_type": "text/plain"}]);
+    eve.send(json!({"type": "send", "room": eves_room, "client_id": "e1", "text": "mine now", "attachments": attachment}))
+        .await;
+    let refused = eve.expect_any(&["ack", "rejected", "error"]).await;
+    assert_eq!(
+        (refused["type"].as_str(), refused["code"].as_str()),
+        (Some("error"), Some("bad-attachment")),
+        "{refused}"
+    );
+    assert_eq!(eve_files.download(&file_id, &[]).await.status, 404);
+
+    // The agent sends it to Alice's conversation: Alice may now read it, and
+    // the message carries the stored name and size, not the client's.
+    let mut agent = chat.connect(&agent_token).await;
+    join(&mut agent, &room, None).await;
+    agent
+        .send(json!({"type": "send", "room": room, "client_id": "a1", "text": "your invoice", "attachments": attachment}))
+        .await;
+    let ack = agent.expect_any(&["ack", "rejected", "error"]).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let mut alice = chat.connect(&alice_token).await;
+    let joined = join(&mut alice, &room, Some(0)).await;
+    let message = &joined["messages"][0];
+    assert_eq!(message["attachments"][0]["name"], "invoice.pdf", "{joined}");
+    assert_eq!(message["attachments"][0]["size"], data.len());
+    assert!(alice_files.download(&file_id, &[]).await.body == data);
+    assert_eq!(eve_files.download(&file_id, &[]).await.status, 404);
+}

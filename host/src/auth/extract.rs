@@ -2,7 +2,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 
 use super::{Session, TokenError};
 use crate::error::ApiError;
@@ -19,29 +19,31 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "send the session token as `Authorization: Bearer <token>`",
-                )
-            })?;
-        state
-            .hub
-            .tokens
-            .verify(token)
-            .map(Authenticated)
-            .map_err(|err| {
-                let code = match err {
-                    TokenError::Expired => "session-expired",
-                    TokenError::Invalid(_) => "unauthorized",
-                };
-                ApiError::new(StatusCode::UNAUTHORIZED, code, err.to_string())
-            })
+        bearer_session(&parts.headers, state).map(Authenticated)
     }
+}
+
+/// The session of the bearer token in `headers`.
+///
+/// # Errors
+/// 401 when the header is missing or the token is expired or invalid.
+pub fn bearer_session(headers: &HeaderMap, state: &AppState) -> Result<Session, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send the session token as `Authorization: Bearer <token>`",
+            )
+        })?;
+    state.hub.tokens.verify(token).map_err(|err| {
+        let code = match err {
+            TokenError::Expired => "session-expired",
+            TokenError::Invalid(_) => "unauthorized",
+        };
+        ApiError::new(StatusCode::UNAUTHORIZED, code, err.to_string())
+    })
 }

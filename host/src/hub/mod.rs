@@ -31,6 +31,7 @@ use crate::history::{
 use crate::plugins::{Runtime, wit};
 use crate::store::alerts::{AlertKind, Alerts, NewAlert};
 use crate::store::now_ms;
+use crate::upload::UploadStore;
 use protocol::{ErrorCode, Limits};
 use rooms::Rooms;
 
@@ -122,6 +123,8 @@ pub struct Hub {
     pub alerts: Alerts,
     /// Session verification.
     pub tokens: TokenKeys,
+    /// Files that messages may carry.
+    uploads: Arc<UploadStore>,
     next_connection: AtomicU64,
     shutdown: broadcast::Sender<()>,
 }
@@ -134,6 +137,7 @@ impl Hub {
         runtime: Arc<Runtime>,
         alerts: Alerts,
         tokens: TokenKeys,
+        uploads: Arc<UploadStore>,
     ) -> Self {
         let (shutdown, _) = broadcast::channel(1);
         let rooms = Arc::new(Rooms::default());
@@ -146,6 +150,7 @@ impl Hub {
             writer,
             alerts,
             tokens,
+            uploads,
             next_connection: AtomicU64::new(1),
             shutdown,
         }
@@ -225,6 +230,10 @@ impl Hub {
             }
             Err(AccessError::History(err)) => return internal(&err),
         }
+        let attachments = match self.attachments(session, attachments).await {
+            Ok(attachments) => attachments,
+            Err(refused) => return refused,
+        };
         let id = format!("m-{}", uuid::Uuid::new_v4().simple());
         let time_ms = now_ms();
         let decision = self
@@ -252,6 +261,10 @@ impl Hub {
                 reason: rejection.reason,
                 by: rejection.by.to_string(),
             };
+        }
+        let file_ids: Vec<String> = attachments.iter().map(|a| a.file_id.clone()).collect();
+        if let Err(err) = self.uploads.share(&file_ids, room.as_str()).await {
+            return internal(&err);
         }
         let appended = self
             .writer
@@ -330,7 +343,47 @@ impl Hub {
     }
 }
 
-fn internal(err: &HistoryError) -> SendOutcome {
+/// Most attachments one message may carry.
+pub const MAX_ATTACHMENTS: usize = 10;
+
+impl Hub {
+    /// Checks that the sender may read every attached file and takes each
+    /// file's name, size and type from the store rather than the client.
+    async fn attachments(
+        &self,
+        session: &Session,
+        attachments: Vec<Attachment>,
+    ) -> Result<Vec<Attachment>, SendOutcome> {
+        if attachments.is_empty() {
+            return Ok(attachments);
+        }
+        if attachments.len() > MAX_ATTACHMENTS {
+            return Err(SendOutcome::Refused(
+                ErrorCode::BadAttachment,
+                format!("at most {MAX_ATTACHMENTS} attachments per message"),
+            ));
+        }
+        let ids: Vec<String> = attachments.into_iter().map(|a| a.file_id).collect();
+        match self.uploads.attachable(session, &ids).await {
+            Ok(files) => Ok(files
+                .into_iter()
+                .map(|f| Attachment {
+                    file_id: f.id,
+                    name: f.name,
+                    size: f.size,
+                    content_type: f.content_type,
+                })
+                .collect()),
+            Err(crate::upload::UploadError::UnknownFile(id)) => Err(SendOutcome::Refused(
+                ErrorCode::BadAttachment,
+                format!("attachment {id} is not a file you uploaded or may read"),
+            )),
+            Err(err) => Err(internal(&err)),
+        }
+    }
+}
+
+fn internal(err: &dyn std::fmt::Display) -> SendOutcome {
     tracing::error!(error = %err, "send failed");
     SendOutcome::Refused(
         ErrorCode::Internal,

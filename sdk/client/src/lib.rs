@@ -9,7 +9,9 @@
 //!   reconnect (same URL with full-jitter backoff, then the next node of the
 //!   cached node list, then a fresh node list, then giving up to the
 //!   caller), resuming every joined room from its last seq, and resending
-//!   unacknowledged sends with their original client message id.
+//!   unacknowledged sends with their original client message id;
+//! - [`upload`] (feature `upload`): the chunked uploader behind
+//!   `hangar upload`.
 
 pub mod protocol;
 
@@ -17,6 +19,8 @@ pub mod protocol;
 mod backoff;
 #[cfg(feature = "connect")]
 mod client;
+#[cfg(feature = "upload")]
+pub mod upload;
 
 #[cfg(feature = "connect")]
 pub use backoff::Backoff;

@@ -234,6 +234,8 @@ pub enum ErrorCode {
     NotJoined,
     /// The conversation is closed.
     Closed,
+    /// An attachment is not a file the sender may read, or there are too many.
+    BadAttachment,
     /// The session token is missing or invalid (the socket then closes).
     Unauthorized,
     /// The server failed; retry.
@@ -249,6 +251,7 @@ pub const ERROR_CODES: &[&str] = &[
     "unknown-room",
     "not-joined",
     "closed",
+    "bad-attachment",
     "unauthorized",
     "internal",
 ];
@@ -347,13 +350,14 @@ mod tests {
             (ErrorCode::UnknownRoom, "unknown-room"),
             (ErrorCode::NotJoined, "not-joined"),
             (ErrorCode::Closed, "closed"),
+            (ErrorCode::BadAttachment, "bad-attachment"),
             (ErrorCode::Unauthorized, "unauthorized"),
             (ErrorCode::Internal, "internal"),
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), text);
             assert!(ERROR_CODES.contains(&text));
         }
-        assert_eq!(ERROR_CODES.len(), 9);
+        assert_eq!(ERROR_CODES.len(), 10);
         let pong = ServerFrame::Pong { id: Some(1) }.to_json();
         assert_eq!(pong, r#"{"type":"pong","id":1}"#);
     }

@@ -1,0 +1,515 @@
+//! Upload metadata: uploads in progress, received chunks, stored objects and
+//! files. [`UploadIndex`] is what the upload store needs from a database;
+//! [`SqliteIndex`] is the embedded one.
+
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::sizing::Layout;
+use crate::store::Database;
+
+/// A database failure of the upload index.
+#[derive(Debug, thiserror::Error)]
+#[error("upload index query failed: {0}")]
+pub struct IndexError(#[from] sqlx::Error);
+
+/// Where an upload stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadState {
+    /// Accepting chunks.
+    Open,
+    /// Registered as a file.
+    Complete,
+}
+
+/// The byte range a client must hash to prove it holds a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Challenge {
+    /// First byte.
+    pub offset: u64,
+    /// Number of bytes.
+    pub length: u64,
+}
+
+/// One upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRecord {
+    /// Upload id.
+    pub id: String,
+    /// The user who opened it.
+    pub owner: String,
+    /// File name (metadata only).
+    pub name: String,
+    /// Content type the client declared (or guessed from the name).
+    pub content_type: String,
+    /// Size and chunking.
+    pub layout: Layout,
+    /// Declared whole-file MD5, lowercase hex.
+    pub md5: String,
+    /// Open or complete.
+    pub state: UploadState,
+    /// The client's SHA-256 of the file, when it asked for instant upload.
+    pub sha256_claim: Option<String>,
+    /// The range it must prove.
+    pub challenge: Option<Challenge>,
+    /// Whether the one proof attempt was spent.
+    pub proof_used: bool,
+    /// The file, once complete.
+    pub file_id: Option<String>,
+    /// Opened, ms since the epoch.
+    pub created_ms: i64,
+    /// Removed after this, ms since the epoch.
+    pub expires_ms: i64,
+}
+
+/// Stored content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRecord {
+    /// SHA-256, lowercase hex: the object's address.
+    pub sha256: String,
+    /// Size.
+    pub size: u64,
+    /// MD5, lowercase hex.
+    pub md5: String,
+    /// Files using it.
+    pub refs: u64,
+}
+
+/// A registered file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FileRecord {
+    /// File id.
+    pub id: String,
+    /// Uploader.
+    pub owner: String,
+    /// Name (metadata only).
+    pub name: String,
+    /// Size.
+    pub size: u64,
+    /// MD5, lowercase hex.
+    pub md5: String,
+    /// SHA-256 of the content, lowercase hex.
+    pub sha256: String,
+    /// Content type served.
+    pub content_type: String,
+    /// Served inline (raster images) rather than as an attachment.
+    pub inline: bool,
+    /// Registered, ms since the epoch.
+    pub created_ms: i64,
+}
+
+/// What deleting a file left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Released {
+    /// The object the file used.
+    pub sha256: String,
+    /// Whether no file uses it any more (its blob may go).
+    pub orphaned: bool,
+}
+
+/// The metadata the upload store keeps.
+#[async_trait]
+pub trait UploadIndex: Send + Sync + std::fmt::Debug {
+    /// Stores a new upload.
+    async fn create(&self, upload: &UploadRecord) -> Result<(), IndexError>;
+    /// The open upload of this owner for this file, if any.
+    async fn find_open(
+        &self,
+        owner: &str,
+        md5: &str,
+        size: u64,
+        name: &str,
+    ) -> Result<Option<UploadRecord>, IndexError>;
+    /// One upload.
+    async fn upload(&self, id: &str) -> Result<Option<UploadRecord>, IndexError>;
+    /// Records the client's SHA-256 and its challenge.
+    async fn set_challenge(
+        &self,
+        id: &str,
+        sha256: &str,
+        challenge: Challenge,
+    ) -> Result<(), IndexError>;
+    /// Spends the one proof attempt; false when it was already spent.
+    async fn spend_proof(&self, id: &str) -> Result<bool, IndexError>;
+    /// Indexes of the chunks received, ascending.
+    async fn received(&self, id: &str) -> Result<Vec<u32>, IndexError>;
+    /// Records a written, verified chunk and extends the upload's life;
+    /// false when the upload is gone or no longer open.
+    async fn add_chunk(
+        &self,
+        id: &str,
+        index: u32,
+        md5: &str,
+        expires_ms: i64,
+    ) -> Result<bool, IndexError>;
+    /// Stored content by SHA-256.
+    async fn object(&self, sha256: &str) -> Result<Option<ObjectRecord>, IndexError>;
+    /// In one transaction: counts a reference to the object (creating it),
+    /// registers the file, and marks the upload complete.
+    async fn register(&self, upload_id: &str, file: &FileRecord) -> Result<(), IndexError>;
+    /// Removes an upload and its chunk rows.
+    async fn delete_upload(&self, id: &str) -> Result<(), IndexError>;
+    /// Uploads to remove: open past their expiry, or complete past it.
+    async fn expired(&self, now_ms: i64, limit: u32) -> Result<Vec<String>, IndexError>;
+    /// Ids of open uploads (to find chunks nothing refers to).
+    async fn open_ids(&self) -> Result<Vec<String>, IndexError>;
+    /// One file.
+    async fn file(&self, id: &str) -> Result<Option<FileRecord>, IndexError>;
+    /// Deletes a file and releases its reference to the object.
+    async fn delete_file(&self, id: &str) -> Result<Option<Released>, IndexError>;
+    /// Records that a file was sent to a conversation.
+    async fn share(&self, file_id: &str, room: &str) -> Result<(), IndexError>;
+    /// Whether the file was sent to a conversation of this customer.
+    async fn shared_with_customer(&self, file_id: &str, user: &str) -> Result<bool, IndexError>;
+}
+
+/// [`UploadIndex`] in the host's SQLite database.
+#[derive(Debug, Clone)]
+pub struct SqliteIndex {
+    db: Database,
+}
+
+impl SqliteIndex {
+    /// The index in `db`.
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+// Macros, not constants: queries stay string literals (sqlx's guard
+// against SQL built at run time).
+macro_rules! upload_columns {
+    () => {
+        "id, owner, name, content_type, size, md5, chunk_size, chunk_count, state, \
+         sha256_claim, challenge_offset, challenge_length, proof_used, file_id, created_ms, expires_ms"
+    };
+}
+
+macro_rules! file_columns {
+    () => {
+        "id, owner, name, size, md5, sha256, content_type, inline, created_ms"
+    };
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn upload_row(row: &SqliteRow) -> Result<UploadRecord, sqlx::Error> {
+    let state: String = row.try_get("state")?;
+    let offset: Option<i64> = row.try_get("challenge_offset")?;
+    let length: Option<i64> = row.try_get("challenge_length")?;
+    let chunk_count: i64 = row.try_get("chunk_count")?;
+    Ok(UploadRecord {
+        id: row.try_get("id")?,
+        owner: row.try_get("owner")?,
+        name: row.try_get("name")?,
+        content_type: row.try_get("content_type")?,
+        layout: Layout {
+            size: to_u64(row.try_get("size")?),
+            chunk_size: to_u64(row.try_get("chunk_size")?),
+            chunk_count: u32::try_from(chunk_count).unwrap_or(0),
+        },
+        md5: row.try_get("md5")?,
+        state: if state == "complete" {
+            UploadState::Complete
+        } else {
+            UploadState::Open
+        },
+        sha256_claim: row.try_get("sha256_claim")?,
+        challenge: offset.zip(length).map(|(offset, length)| Challenge {
+            offset: to_u64(offset),
+            length: to_u64(length),
+        }),
+        proof_used: row.try_get::<i64, _>("proof_used")? != 0,
+        file_id: row.try_get("file_id")?,
+        created_ms: row.try_get("created_ms")?,
+        expires_ms: row.try_get("expires_ms")?,
+    })
+}
+
+fn file_row(row: &SqliteRow) -> Result<FileRecord, sqlx::Error> {
+    Ok(FileRecord {
+        id: row.try_get("id")?,
+        owner: row.try_get("owner")?,
+        name: row.try_get("name")?,
+        size: to_u64(row.try_get("size")?),
+        md5: row.try_get("md5")?,
+        sha256: row.try_get("sha256")?,
+        content_type: row.try_get("content_type")?,
+        inline: row.try_get::<i64, _>("inline")? != 0,
+        created_ms: row.try_get("created_ms")?,
+    })
+}
+
+#[async_trait]
+impl UploadIndex for SqliteIndex {
+    async fn create(&self, u: &UploadRecord) -> Result<(), IndexError> {
+        sqlx::query(
+            "INSERT INTO uploads (id, owner, name, content_type, size, md5, chunk_size, chunk_count, \
+             state, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+        )
+        .bind(&u.id)
+        .bind(&u.owner)
+        .bind(&u.name)
+        .bind(&u.content_type)
+        .bind(to_i64(u.layout.size))
+        .bind(&u.md5)
+        .bind(to_i64(u.layout.chunk_size))
+        .bind(i64::from(u.layout.chunk_count))
+        .bind(u.created_ms)
+        .bind(u.expires_ms)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn find_open(
+        &self,
+        owner: &str,
+        md5: &str,
+        size: u64,
+        name: &str,
+    ) -> Result<Option<UploadRecord>, IndexError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            upload_columns!(),
+            " FROM uploads WHERE owner = ? AND md5 = ? AND size = ? AND name = ? \
+             AND state = 'open' ORDER BY created_ms DESC LIMIT 1"
+        ))
+        .bind(owner)
+        .bind(md5)
+        .bind(to_i64(size))
+        .bind(name)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(upload_row).transpose()?)
+    }
+
+    async fn upload(&self, id: &str) -> Result<Option<UploadRecord>, IndexError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            upload_columns!(),
+            " FROM uploads WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(upload_row).transpose()?)
+    }
+
+    async fn set_challenge(
+        &self,
+        id: &str,
+        sha256: &str,
+        challenge: Challenge,
+    ) -> Result<(), IndexError> {
+        sqlx::query(
+            "UPDATE uploads SET sha256_claim = ?, challenge_offset = ?, challenge_length = ? \
+             WHERE id = ? AND challenge_offset IS NULL",
+        )
+        .bind(sha256)
+        .bind(to_i64(challenge.offset))
+        .bind(to_i64(challenge.length))
+        .bind(id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn spend_proof(&self, id: &str) -> Result<bool, IndexError> {
+        let done = sqlx::query(
+            "UPDATE uploads SET proof_used = 1 WHERE id = ? AND proof_used = 0 AND state = 'open'",
+        )
+        .bind(id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn received(&self, id: &str) -> Result<Vec<u32>, IndexError> {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT idx FROM upload_chunks WHERE upload_id = ? ORDER BY idx")
+                .bind(id)
+                .fetch_all(self.db.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(i,)| u32::try_from(i).ok())
+            .collect())
+    }
+
+    async fn add_chunk(
+        &self,
+        id: &str,
+        index: u32,
+        md5: &str,
+        expires_ms: i64,
+    ) -> Result<bool, IndexError> {
+        let mut tx = self.db.pool().begin().await?;
+        let open = sqlx::query("UPDATE uploads SET expires_ms = ? WHERE id = ? AND state = 'open'")
+            .bind(expires_ms)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if open.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("INSERT OR IGNORE INTO upload_chunks (upload_id, idx, md5) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(i64::from(index))
+            .bind(md5)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn object(&self, sha256: &str) -> Result<Option<ObjectRecord>, IndexError> {
+        let row: Option<(String, i64, String, i64)> = sqlx::query_as(
+            "SELECT sha256, size, md5, refs FROM upload_objects WHERE sha256 = ? AND refs > 0",
+        )
+        .bind(sha256)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.map(|(sha256, size, md5, refs)| ObjectRecord {
+            sha256,
+            size: to_u64(size),
+            md5,
+            refs: to_u64(refs),
+        }))
+    }
+
+    async fn register(&self, upload_id: &str, f: &FileRecord) -> Result<(), IndexError> {
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO upload_objects (sha256, size, md5, refs, created_ms) VALUES (?, ?, ?, 1, ?) \
+             ON CONFLICT (sha256) DO UPDATE SET refs = refs + 1",
+        )
+        .bind(&f.sha256)
+        .bind(to_i64(f.size))
+        .bind(&f.md5)
+        .bind(f.created_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(concat!(
+            "INSERT INTO files (",
+            file_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&f.id)
+        .bind(&f.owner)
+        .bind(&f.name)
+        .bind(to_i64(f.size))
+        .bind(&f.md5)
+        .bind(&f.sha256)
+        .bind(&f.content_type)
+        .bind(i64::from(f.inline))
+        .bind(f.created_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE uploads SET state = 'complete', file_id = ? WHERE id = ?")
+            .bind(&f.id)
+            .bind(upload_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM upload_chunks WHERE upload_id = ?")
+            .bind(upload_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_upload(&self, id: &str) -> Result<(), IndexError> {
+        sqlx::query("DELETE FROM uploads WHERE id = ?")
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn expired(&self, now_ms: i64, limit: u32) -> Result<Vec<String>, IndexError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM uploads WHERE expires_ms < ? LIMIT ?")
+                .bind(now_ms)
+                .bind(i64::from(limit))
+                .fetch_all(self.db.pool())
+                .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    async fn open_ids(&self) -> Result<Vec<String>, IndexError> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM uploads WHERE state = 'open'")
+            .fetch_all(self.db.pool())
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    async fn file(&self, id: &str) -> Result<Option<FileRecord>, IndexError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            file_columns!(),
+            " FROM files WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(file_row).transpose()?)
+    }
+
+    async fn delete_file(&self, id: &str) -> Result<Option<Released>, IndexError> {
+        let mut tx = self.db.pool().begin().await?;
+        let sha: Option<(String,)> =
+            sqlx::query_as("DELETE FROM files WHERE id = ? RETURNING sha256")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((sha256,)) = sha else {
+            return Ok(None);
+        };
+        let (refs,): (i64,) = sqlx::query_as(
+            "UPDATE upload_objects SET refs = refs - 1 WHERE sha256 = ? RETURNING refs",
+        )
+        .bind(&sha256)
+        .fetch_one(&mut *tx)
+        .await?;
+        if refs == 0 {
+            sqlx::query("DELETE FROM upload_objects WHERE sha256 = ?")
+                .bind(&sha256)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(Released {
+            sha256,
+            orphaned: refs == 0,
+        }))
+    }
+
+    async fn share(&self, file_id: &str, room: &str) -> Result<(), IndexError> {
+        sqlx::query("INSERT OR IGNORE INTO file_shares (file_id, room) VALUES (?, ?)")
+            .bind(file_id)
+            .bind(room)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn shared_with_customer(&self, file_id: &str, user: &str) -> Result<bool, IndexError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM file_shares s JOIN rooms r ON r.id = s.room \
+             WHERE s.file_id = ? AND r.customer = ? LIMIT 1",
+        )
+        .bind(file_id)
+        .bind(user)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.is_some())
+    }
+}

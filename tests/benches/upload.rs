@@ -1,0 +1,114 @@
+//! Upload benchmark: a 1 GiB file through `hangar upload` (4 parallel
+//! chunks) into the demo server (upload-policy active) over loopback.
+//!
+//! Printed in the same run, so the ratios do not depend on the machine:
+//! - the floor: md-5 hashing the file once on one core (read from the page
+//!   cache, as the upload reads it);
+//! - end-to-end MB/s and wall time as a multiple of the floor (target ≤ 2.5);
+//! - the server's CPU seconds for the upload as a multiple of two floors
+//!   (target ≤ 1.3): every byte is hashed as a chunk and in the whole-file
+//!   pass;
+//! - the server's peak RSS during the upload (target ≤ 128 MiB).
+//!
+//! Run: `cargo bench -p hangar-testkit --bench upload`
+//! (`HANGAR_BENCH_MIB=256` uploads a smaller file).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark binary: any failure aborts the run
+
+use std::io::{Read, Write};
+use std::time::Instant;
+
+use hangar_testkit::server::Server;
+use hangar_testkit::uploads::pattern;
+use md5::{Digest as _, Md5};
+
+fn md5_pass(path: &std::path::Path) -> (f64, String) {
+    let started = Instant::now();
+    let mut file = std::fs::File::open(path).unwrap();
+    let mut md5 = Md5::new();
+    let mut block = vec![0u8; 4 << 20];
+    loop {
+        let n = file.read(&mut block).unwrap();
+        if n == 0 {
+            break;
+        }
+        md5.update(&block[..n]);
+    }
+    (started.elapsed().as_secs_f64(), hex::encode(md5.finalize()))
+}
+
+fn main() {
+    let mib: usize = std::env::var("HANGAR_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
+    let size = mib << 20;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.zip");
+    {
+        let mut out = std::fs::File::create(&path).unwrap();
+        for part in 0..mib.div_ceil(64) {
+            let len = (64 << 20).min(size - part * (64 << 20));
+            out.write_all(&pattern(len, part as u64 + 1)).unwrap();
+        }
+    }
+    // The floor: best of two passes (the first also warms the page cache).
+    let (first, md5) = md5_pass(&path);
+    let (second, _) = md5_pass(&path);
+    let floor = first.min(second);
+
+    let server = Server::start_demo(dir.path(), &[]).expect("server");
+    let cpu_before = server.cpu_seconds().unwrap();
+    assert!(server.reset_peak_rss(), "cannot reset the peak RSS counter");
+    let started = Instant::now();
+    let output = std::process::Command::new(hangar_testkit::server::binary())
+        .args(["upload", path.to_str().unwrap(), "--server", &server.url])
+        .args(["--user", "bench", "--parallel", "4", "--json"])
+        .output()
+        .unwrap();
+    let wall = started.elapsed().as_secs_f64();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let cpu = server.cpu_seconds().unwrap() - cpu_before;
+    let peak_mib = server.peak_rss_kib().unwrap() as f64 / 1024.0;
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer["file"]["md5"], md5.as_str(), "{answer}");
+    assert_eq!(answer["instant"], false);
+
+    let mb = size as f64 / 1e6;
+    println!(
+        "upload of {mib} MiB, 4 parallel chunks, loopback, demo server (upload-policy active)"
+    );
+    println!(
+        "  floor: md-5 alone, one pass, one core        {floor:7.2} s  ({:.0} MB/s)",
+        mb / floor
+    );
+    println!(
+        "  end to end (hash + open + chunks + complete) {wall:7.2} s  ({:.0} MB/s) = {:.2} x floor (target <= 2.5)",
+        mb / wall,
+        wall / floor
+    );
+    println!(
+        "  server CPU                                    {cpu:7.2} s  = {:.2} x two floors (target <= 1.3)",
+        cpu / (2.0 * floor)
+    );
+    println!("  server peak RSS                               {peak_mib:7.1} MiB (target <= 128)");
+
+    // The same file again: instant upload, nothing sent.
+    let started = Instant::now();
+    let output = std::process::Command::new(hangar_testkit::server::binary())
+        .args(["upload", path.to_str().unwrap(), "--server", &server.url])
+        .args(["--user", "bench-2", "--json"])
+        .output()
+        .unwrap();
+    let again: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(again["instant"], true, "{again}");
+    println!(
+        "  instant upload of the same file by another user {:.2} s (= {:.2} x floor: the client's hash pass)",
+        started.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64() / floor
+    );
+}
