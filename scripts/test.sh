@@ -27,3 +27,13 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 section "tests"
 cargo test --workspace
+
+section "browser tests (headless Chromium)"
+if ! command -v chromium >/dev/null 2>&1; then
+    as_root=()
+    [ "$(id -u)" = 0 ] || as_root=(sudo)
+    "${as_root[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends chromium
+fi
+cargo build -p hangar-host --bin hangar
+(cd tests/browser && npm ci --no-audit --no-fund && node --test)

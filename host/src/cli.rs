@@ -25,6 +25,125 @@ pub enum Command {
     Token(TokenArgs),
     /// Upload a file to a server's upload store (resumes when run again).
     Upload(UploadArgs),
+    /// Publish a component to a registry.
+    Publish(PublishArgs),
+    /// Manage a server's plugins through its admin API.
+    Plugins(PluginsArgs),
+    /// The plugin registry.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+/// `hangar registry ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum RegistryCommand {
+    /// Run a registry on its own (hosts fetch from it with --registry-url).
+    Serve(RegistryArgs),
+}
+
+/// `hangar publish`.
+#[derive(Debug, Clone, Args)]
+pub struct PublishArgs {
+    /// The component (`.wasm`).
+    pub file: PathBuf,
+    /// Package name.
+    #[arg(long)]
+    pub name: String,
+    /// Semantic version.
+    #[arg(long)]
+    pub version: String,
+    /// The registry (a host's embedded registry, or `hangar registry serve`).
+    #[arg(
+        long,
+        env = "HANGAR_REGISTRY_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub registry: String,
+    /// Publish token.
+    #[arg(long, env = "HANGAR_PUBLISH_TOKEN", hide_env_values = true)]
+    pub token: String,
+}
+
+/// `hangar plugins`.
+#[derive(Debug, Clone, Args)]
+pub struct PluginsArgs {
+    /// The server.
+    #[arg(
+        long,
+        env = "HANGAR_SERVER",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub server: String,
+    /// Admin token.
+    #[arg(
+        long,
+        env = "HANGAR_ADMIN_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub admin_token: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: PluginsAction,
+}
+
+/// `hangar plugins ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum PluginsAction {
+    /// List plugins with version, state and call figures.
+    List,
+    /// Activate a version (fetched from the registry, then hot-swapped).
+    Activate {
+        /// Plugin.
+        name: String,
+        /// Version.
+        version: String,
+    },
+    /// Swap back to the previous version.
+    Rollback {
+        /// Plugin.
+        name: String,
+    },
+    /// Set the plugin's JSON configuration from a file (`-` for stdin).
+    Config {
+        /// Plugin.
+        name: String,
+        /// JSON file.
+        file: PathBuf,
+    },
+    /// Let chains call the plugin again.
+    Enable {
+        /// Plugin.
+        name: String,
+    },
+    /// Make chains skip the plugin.
+    Disable {
+        /// Plugin.
+        name: String,
+    },
+}
+
+/// `hangar registry serve`.
+#[derive(Debug, Clone, Args)]
+pub struct RegistryArgs {
+    /// Address to listen on.
+    #[arg(long, env = "HANGAR_LISTEN", default_value = "127.0.0.1:8081")]
+    pub listen: SocketAddr,
+    /// Directory for the registry's database and blobs.
+    #[arg(long, env = "HANGAR_REGISTRY_DIR", default_value = "registry")]
+    pub dir: PathBuf,
+    /// Publish tokens, `NAME=TOKEN` (comma-separated).
+    #[arg(
+        long,
+        env = "HANGAR_PUBLISH_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub publish_tokens: Vec<String>,
+    /// Largest component accepted, bytes.
+    #[arg(long, default_value_t = hangar_registry::store::DEFAULT_MAX_COMPONENT_BYTES)]
+    pub max_component_bytes: usize,
 }
 
 /// `hangar upload`.
@@ -126,6 +245,20 @@ pub struct ServeArgs {
     /// Window for merging outbound messages into one batch, ms [default: 20].
     #[arg(long, env = "HANGAR_BATCH_WINDOW_MS")]
     pub batch_window_ms: Option<u64>,
+    /// Registry to fetch plugins from [default: this server's embedded registry].
+    #[arg(long, env = "HANGAR_REGISTRY_URL")]
+    pub registry_url: Option<String>,
+    /// Token of the admin API (demo: generated and kept in the data directory).
+    #[arg(long, env = "HANGAR_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Publish tokens of the embedded registry, `NAME=TOKEN` (comma-separated).
+    #[arg(
+        long,
+        env = "HANGAR_PUBLISH_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub publish_tokens: Option<Vec<String>>,
     /// Largest file accepted by the upload store, bytes [default: 50 GiB].
     #[arg(long, env = "HANGAR_MAX_UPLOAD_BYTES")]
     pub max_upload_bytes: Option<u64>,

@@ -71,6 +71,14 @@ pub struct FileConfig {
     pub hub: HubFile,
     /// Upload store tuning.
     pub uploads: UploadsFile,
+    /// Registry to fetch plugins from.
+    pub registry_url: Option<String>,
+    /// Admin API token.
+    pub admin_token: Option<String>,
+    /// Publish tokens of the embedded registry, `NAME=TOKEN`.
+    pub publish_tokens: Option<Vec<String>>,
+    /// Largest component the embedded registry accepts, bytes.
+    pub max_component_bytes: Option<usize>,
 }
 
 /// `[uploads]` in `hangar.toml`.
@@ -160,6 +168,14 @@ pub struct ServeConfig {
     pub uploads: UploadConfig,
     /// Flush uploaded bytes to disk before acknowledging them.
     pub uploads_fsync: bool,
+    /// Registry to fetch plugins from; `None`: the embedded one.
+    pub registry_url: Option<String>,
+    /// Admin API token; `None` outside demo mode disables the admin API.
+    pub admin_token: Option<String>,
+    /// Who may publish to the embedded registry.
+    pub publishers: Vec<hangar_registry::http::Publisher>,
+    /// Largest component the embedded registry accepts.
+    pub max_component_bytes: usize,
 }
 
 impl ServeConfig {
@@ -284,7 +300,26 @@ impl ServeConfig {
             return Err(invalid("session_key", "must be at least 32 bytes"));
         }
         let uploads = resolve_uploads(args, &file.uploads)?;
+        let admin_token = args.admin_token.clone().or(file.admin_token);
+        if admin_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(invalid("admin_token", "must be at least 16 characters"));
+        }
+        let publishers = args
+            .publish_tokens
+            .clone()
+            .or(file.publish_tokens)
+            .unwrap_or_default()
+            .iter()
+            .map(|t| t.parse())
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|message| invalid("publish_tokens", &message))?;
         Ok(Self {
+            registry_url: args.registry_url.clone().or(file.registry_url),
+            admin_token,
+            publishers,
+            max_component_bytes: file
+                .max_component_bytes
+                .unwrap_or(hangar_registry::store::DEFAULT_MAX_COMPONENT_BYTES),
             uploads,
             uploads_fsync: file.uploads.fsync.unwrap_or(true),
             session_key,

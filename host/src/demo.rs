@@ -1,15 +1,17 @@
-//! Demo mode: loads the example plugins listed in `plugins/demo.toml`,
-//! applies their demo configuration, activates them and orders the chains.
+//! Demo mode: on first start, publishes the example plugins listed in
+//! `plugins/demo.toml` into the embedded registry, activates them through
+//! the registry like an admin would, applies their demo configuration and
+//! orders the chains. Later starts restore what was deployed.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
+use bytes::Bytes;
+use hangar_registry::store::{Registry, RegistryError};
 use semver::Version;
 use serde::Deserialize;
 
-use crate::plugins::{
-    ChainError, Hook, InstallError, LoadError, PluginName, PluginSettings, Runtime,
-};
+use crate::deploy::{DeployError, Deployer};
+use crate::plugins::{Hook, PluginName};
 
 /// Why the example plugins could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -43,20 +45,25 @@ pub enum DemoError {
         /// What is wrong.
         message: String,
     },
-    /// A plugin did not load.
-    #[error("example plugin {name}: {source}")]
-    Load {
+    /// A plugin could not be published.
+    #[error("publishing example plugin {name}: {source}")]
+    Publish {
         /// The plugin.
         name: PluginName,
         /// Why.
-        source: LoadError,
+        source: RegistryError,
     },
-    /// A plugin did not install.
-    #[error(transparent)]
-    Install(#[from] InstallError),
+    /// A plugin could not be activated or configured.
+    #[error("activating example plugin {name}: {source}")]
+    Deploy {
+        /// The plugin.
+        name: PluginName,
+        /// Why.
+        source: DeployError,
+    },
     /// A chain could not be ordered.
-    #[error(transparent)]
-    Chain(#[from] ChainError),
+    #[error("ordering the demo chains: {0}")]
+    Chain(DeployError),
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,15 +94,15 @@ struct Entry {
     config: Option<PathBuf>,
 }
 
-/// Loads, configures and activates the example plugins of `plugins_dir`,
-/// then orders the chains. Returns the names installed.
+/// Publishes, activates and configures the example plugins of
+/// `plugins_dir`, then orders the chains. Returns the names installed.
 ///
 /// # Errors
 /// [`DemoError`] naming the file or plugin at fault and what to do.
 pub async fn install(
-    runtime: &Runtime,
+    registry: &Registry,
+    deployer: &Deployer,
     plugins_dir: &Path,
-    defaults: &PluginSettings,
 ) -> Result<Vec<PluginName>, DemoError> {
     let manifest_path = plugins_dir.join("demo.toml");
     let manifest_error = |message: String| DemoError::Manifest {
@@ -111,14 +118,13 @@ pub async fn install(
     let mut installed = Vec::new();
     for entry in manifest.plugins {
         let path = artifacts.join(&entry.file);
-        let wasm: Arc<[u8]> = tokio::fs::read(&path)
+        let wasm = tokio::fs::read(&path)
             .await
             .map_err(|_| DemoError::MissingPlugin {
                 name: entry.name.clone(),
                 path: path.clone(),
-            })?
-            .into();
-        let config: Arc<String> = match &entry.config {
+            })?;
+        let config = match &entry.config {
             Some(file) => {
                 let path = plugins_dir.join(file);
                 let config_error = |message: String| DemoError::Config {
@@ -131,22 +137,55 @@ pub async fn install(
                     .map_err(|err| config_error(err.to_string()))?;
                 let json: serde_json::Value =
                     serde_json::from_str(&text).map_err(|err| config_error(err.to_string()))?;
-                Arc::new(json.to_string())
+                Some(json.to_string())
             }
-            None => Arc::new("{}".to_owned()),
+            None => None,
         };
-        let version = runtime
-            .load(entry.name.clone(), entry.version, wasm, None)
+        match registry
+            .publish(
+                entry.name.as_str(),
+                &entry.version.to_string(),
+                Bytes::from(wasm),
+                "demo",
+            )
             .await
-            .map_err(|source| DemoError::Load {
-                name: entry.name.clone(),
-                source,
-            })?;
-        tracing::info!(plugin = %entry.name, version = %version.version, world = %version.world, digest = %version.digest, "example plugin active");
-        runtime.install(version, defaults.clone(), config)?;
+        {
+            Ok(_) => {}
+            // A rebuilt example under an already published version: the
+            // registry keeps the first bytes, as it does for anyone.
+            Err(RegistryError::Immutable { existing, .. }) => {
+                tracing::warn!(plugin = %entry.name, version = %entry.version, %existing, "example plugin already published with other bytes; using the published ones");
+            }
+            Err(source) => {
+                return Err(DemoError::Publish {
+                    name: entry.name,
+                    source,
+                });
+            }
+        }
+        let deploy_error = |source| DemoError::Deploy {
+            name: entry.name.clone(),
+            source,
+        };
+        deployer
+            .activate(&entry.name, &entry.version)
+            .await
+            .map_err(deploy_error)?;
+        if let Some(config) = config {
+            deployer
+                .set_config(&entry.name, &config)
+                .await
+                .map_err(deploy_error)?;
+        }
         installed.push(entry.name);
     }
-    runtime.set_chain(Hook::ChatMessages, &manifest.chains.chat_messages)?;
-    runtime.set_chain(Hook::Uploads, &manifest.chains.uploads)?;
+    deployer
+        .set_chain(Hook::ChatMessages, &manifest.chains.chat_messages)
+        .await
+        .map_err(DemoError::Chain)?;
+    deployer
+        .set_chain(Hook::Uploads, &manifest.chains.uploads)
+        .await
+        .map_err(DemoError::Chain)?;
     Ok(installed)
 }

@@ -50,6 +50,16 @@ impl ApiError {
 }
 
 impl ApiError {
+    /// 500 for a failure of the server itself; logged here.
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            err.to_string(),
+        )
+    }
+
     /// 400 for a request the server cannot read.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad-request", message)

@@ -5,6 +5,8 @@
 //!
 //! Map of the crate:
 //! - [`cli`]: the command line (`hangar serve ...`), parsed in `main.rs`;
+//! - [`commands`]: the client subcommands (`upload`, `publish`, `plugins`)
+//!   and `registry serve`;
 //! - [`config`]: configuration from flags, `HANGAR_*` variables and `hangar.toml`;
 //! - [`server`]: the HTTP server, its shared state and shutdown;
 //! - [`error`]: the HTTP API's error type (status, code, message);
@@ -16,13 +18,18 @@
 //! - [`store`]: the database (SQLite through sqlx) and its migrations;
 //! - [`upload`]: the chunked upload store and file downloads;
 //! - [`admin`]: the administration API;
+//! - [`console`]: the admin console page at `/admin`;
+//! - [`deploy`]: fetching from the registry, activation, rollback, persistence;
 //! - [`demo`]: loads the example plugins for `serve --demo`.
 
 pub mod admin;
 pub mod auth;
 pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod console;
 pub mod demo;
+pub mod deploy;
 pub mod error;
 pub mod history;
 pub mod hub;

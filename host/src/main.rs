@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use hangar_host::cli::{Cli, Command};
+use hangar_host::cli::{Cli, Command, RegistryCommand};
 use hangar_host::config::ServeConfig;
 use hangar_host::server;
 
@@ -16,7 +16,12 @@ async fn main() -> anyhow::Result<()> {
             server::serve(config, server::shutdown_signal()).await?;
         }
         Command::Token(args) => println!("{}", hangar_host::auth::mint_from_cli(&args)?),
-        Command::Upload(args) => hangar_host::upload::command::run(&args).await?,
+        Command::Upload(args) => hangar_host::commands::upload::run(&args).await?,
+        Command::Publish(args) => hangar_host::commands::publish::run(&args).await?,
+        Command::Plugins(args) => hangar_host::commands::plugins::run(&args).await?,
+        Command::Registry(RegistryCommand::Serve(args)) => {
+            hangar_host::commands::registry::serve(&args, server::shutdown_signal()).await?;
+        }
     }
     Ok(())
 }

@@ -11,6 +11,8 @@ use tokio::net::TcpListener;
 
 use crate::auth::TokenKeys;
 use crate::config::ServeConfig;
+use crate::deploy::fetch::Fetcher;
+use crate::deploy::{DeployError, Deployer};
 use crate::error::ApiError;
 use crate::history::HistoryStore;
 use crate::history::sqlite::SqliteHistory;
@@ -21,6 +23,8 @@ use crate::store::{Database, StoreError};
 use crate::upload::UploadStore;
 use crate::upload::blobs::Blobs;
 use crate::upload::index::SqliteIndex;
+use hangar_registry::http::{Publisher, RegistryApi};
+use hangar_registry::store::{Registry, RegistryError};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -39,6 +43,10 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// The upload store.
     pub uploads: Arc<UploadStore>,
+    /// Activates, rolls back and configures plugins from the registry.
+    pub deployer: Deployer,
+    /// The admin API's token; `None` turns the admin API off.
+    pub admin_token: Option<Arc<str>>,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -86,6 +94,12 @@ pub enum ServeError {
         /// Why.
         source: object_store::Error,
     },
+    /// The embedded registry could not be opened.
+    #[error("embedded registry: {0}")]
+    Registry(#[from] RegistryError),
+    /// Saved plugins could not be restored.
+    #[error("restoring plugins: {0}")]
+    Deploy(#[from] DeployError),
     /// Serving failed.
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
@@ -96,6 +110,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(crate::admin::routes())
+        .merge(crate::console::routes())
         .merge(crate::hub::http::routes())
         .merge(crate::history::http::routes())
         .merge(crate::lbs::routes())
@@ -139,14 +154,28 @@ pub async fn serve(
         db.clone(),
         alerts.clone(),
     )?);
-    if config.demo {
-        crate::demo::install(&runtime, &config.plugins_dir, &config.plugin_defaults).await?;
-    }
     let session_key = match &config.session_key {
         Some(key) => key.clone(),
-        None if config.demo => demo_session_key(&config.data_dir)?,
+        None if config.demo => demo_secret(&config.data_dir, "demo-session.key")?,
         None => return Err(ServeError::NoSessionKey),
     };
+    let admin_token: Option<Arc<str>> = match &config.admin_token {
+        Some(token) => Some(token.as_str().into()),
+        None if config.demo => Some(demo_secret(&config.data_dir, "admin.token")?.into()),
+        None => None,
+    };
+    let mut publishers = config.publishers.clone();
+    if publishers.is_empty() && config.demo {
+        publishers.push(Publisher {
+            name: "demo".into(),
+            token: demo_secret(&config.data_dir, "publish.token")?,
+        });
+    }
+    let registry = Registry::open(
+        &config.data_dir.join("registry"),
+        config.max_component_bytes,
+    )
+    .await?;
     let tokens = TokenKeys::new(session_key.as_bytes())?;
     let uploads = Arc::new(UploadStore::new(
         config.uploads.clone(),
@@ -166,6 +195,24 @@ pub async fn serve(
         tokens,
         uploads.clone(),
     ));
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    // The host fetches over HTTP even from its own embedded registry.
+    let registry_url = config
+        .registry_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let deployer = Deployer::new(
+        runtime.clone(),
+        db.clone(),
+        Fetcher::new(&registry_url),
+        config.plugin_defaults.clone(),
+    );
     let state = AppState {
         runtime: runtime.clone(),
         db,
@@ -174,15 +221,28 @@ pub async fn serve(
         demo: config.demo,
         public_url: config.public_url.clone(),
         uploads,
+        deployer: deployer.clone(),
+        admin_token: admin_token.clone(),
     };
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr()?;
-    tracing::info!(%addr, "hangar is serving");
+    let router = app(state).merge(RegistryApi::new(registry.clone(), publishers.clone()).router());
+    let closing = hub.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // WebSockets never finish on their own: tell them to go away.
+        closing.shut_down();
+    };
+    let serving = tokio::spawn(
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .into_future(),
+    );
+    // Plugins come back before the server says it is listening.
+    if config.demo && !deployer.has_deployments().await? {
+        crate::demo::install(&registry, &deployer, &config.plugins_dir).await?;
+    } else {
+        deployer.restore().await?;
+    }
+    tracing::info!(%addr, registry = %registry_url, "hangar is serving");
     println!("listening on http://{addr}");
     if config.demo {
         println!("  plugins:  http://{addr}/api/plugins");
@@ -190,19 +250,20 @@ pub async fn serve(
             "  sessions: POST http://{addr}/api/session {{\"user\": \"alice\", \"role\": \"customer\"}}"
         );
         println!("  chat:     ws://{addr}/ws?v=1&token=TOKEN");
+        if let Some(token) = &admin_token {
+            println!("  admin token (HANGAR_ADMIN_TOKEN):     {token}");
+        }
+        for publisher in &publishers {
+            println!(
+                "  publish token (HANGAR_PUBLISH_TOKEN): {} (publisher {})",
+                publisher.token, publisher.name
+            );
+        }
     }
-    let closing = hub.clone();
-    let shutdown = async move {
-        shutdown.await;
-        // WebSockets never finish on their own: tell them to go away.
-        closing.shut_down();
-    };
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let served = serving.await.map_err(std::io::Error::other)?;
     sweeper.abort();
     runtime.close();
-    Ok(())
+    Ok(served?)
 }
 
 /// Upload blobs live in `DATA_DIR/blobs`.
@@ -220,10 +281,10 @@ fn open_blobs(config: &ServeConfig) -> Result<Blobs, ServeError> {
     Ok(Blobs::new(Arc::new(store)))
 }
 
-/// The demo's session key: kept in the data directory so tokens survive a
-/// restart, generated on first start.
-fn demo_session_key(data_dir: &std::path::Path) -> Result<String, ServeError> {
-    let path = data_dir.join("demo-session.key");
+/// A demo secret (session key, admin or publish token): kept in the data
+/// directory so it survives a restart, generated on first start.
+fn demo_secret(data_dir: &std::path::Path, file: &str) -> Result<String, ServeError> {
+    let path = data_dir.join(file);
     if let Ok(key) = std::fs::read_to_string(&path)
         && key.trim().len() >= crate::auth::MIN_KEY_BYTES
     {
@@ -231,7 +292,7 @@ fn demo_session_key(data_dir: &std::path::Path) -> Result<String, ServeError> {
     }
     let key = hex::encode(rand::random::<[u8; 32]>());
     std::fs::write(&path, &key)?;
-    tracing::warn!(path = %path.display(), "demo mode: generated a session signing key");
+    tracing::warn!(path = %path.display(), "demo mode: generated a secret");
     Ok(key)
 }
 

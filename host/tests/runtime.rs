@@ -493,7 +493,7 @@ async fn repeated_failures_quarantine_the_plugin_and_raise_one_alert() {
     assert_eq!(alert.kind, AlertKind::Quarantine);
     assert_eq!(alert.severity, Severity::Critical);
     assert_eq!(alert.source, "misbehave");
-    let stored = f.alerts.list(None, 10).await.unwrap();
+    let stored = f.alerts.list(None, 10, None).await.unwrap();
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_eq!(stored[0].id, alert.id);
     assert_eq!(p.status().failures, 5);

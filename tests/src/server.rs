@@ -120,9 +120,23 @@ impl Server {
     /// When the server exits or stays silent for 60 s; the error carries
     /// what it printed.
     pub fn start(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Result<Self, String> {
+        Self::start_command(&["serve"], args, env, cwd)
+    }
+
+    /// As [`start`](Self::start) for another long-running subcommand
+    /// (e.g. `["registry", "serve"]`) that prints `listening on URL`.
+    ///
+    /// # Errors
+    /// As [`Server::start`].
+    pub fn start_command(
+        subcommand: &[&str],
+        args: &[&str],
+        env: &[(&str, &str)],
+        cwd: &Path,
+    ) -> Result<Self, String> {
         let mut command = Command::new(binary());
         command
-            .arg("serve")
+            .args(subcommand)
             .args(args)
             .current_dir(cwd)
             .env_remove("RUST_LOG")

@@ -110,6 +110,20 @@ impl WsClient {
         }
     }
 
+    /// The next frame of one of `kinds`, skipping others; panics on timeout.
+    ///
+    /// # Panics
+    /// When none arrives within [`WAIT`].
+    pub async fn expect_any(&mut self, kinds: &[&str]) -> Value {
+        loop {
+            match self.next(WAIT).await {
+                Some(Received::Frame(f)) if kinds.iter().any(|k| f["type"] == *k) => return f,
+                Some(Received::Frame(_)) => {}
+                other => panic!("waiting for one of {kinds:?}, got {other:?}"),
+            }
+        }
+    }
+
     /// Chat messages from `batch` (and `joined`) frames until `count` have
     /// arrived; panics on timeout.
     ///

@@ -119,22 +119,6 @@ async fn send(client: &mut WsClient, room: &str, client_id: &str, text: &str) ->
     }
 }
 
-trait ExpectAny {
-    async fn expect_any(&mut self, kinds: &[&str]) -> Value;
-}
-
-impl ExpectAny for WsClient {
-    async fn expect_any(&mut self, kinds: &[&str]) -> Value {
-        loop {
-            match self.next(hangar_testkit::ws::WAIT).await {
-                Some(Received::Frame(f)) if kinds.iter().any(|k| f["type"] == *k) => return f,
-                Some(Received::Frame(_)) => {}
-                other => panic!("waiting for one of {kinds:?}, got {other:?}"),
-            }
-        }
-    }
-}
-
 #[tokio::test]
 async fn customer_and_agent_chat_with_acks_batches_and_unread_counts() {
     let chat = Chat::start(BASE_TOML).await;

@@ -1,16 +1,73 @@
-//! The administration API. So far: the list of installed plugins.
+//! The administration API (`/api/admin/...`, admin bearer token; see
+//! `docs/admin.md`), and the public plugin list (`GET /api/plugins`).
 
-use axum::extract::State;
-use axum::routing::get;
+mod auth;
+
+use std::str::FromStr;
+
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use crate::plugins::World;
+pub use auth::Admin;
+
+use crate::deploy::DeployError;
+use crate::error::ApiError;
+use crate::plugins::{Hook, PluginName, PluginStatus, World};
 use crate::server::AppState;
+use crate::store::alerts::Severity;
 
-/// Routes under `/api/plugins`.
+/// Routes of the admin API and the public plugin list.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/plugins", get(list_plugins))
+    Router::new()
+        .route("/api/plugins", get(list_plugins))
+        .route("/api/admin/plugins", get(admin_plugins))
+        .route("/api/admin/plugins/{name}/activate", post(activate))
+        .route("/api/admin/plugins/{name}/rollback", post(rollback))
+        .route("/api/admin/plugins/{name}/enable", post(enable))
+        .route("/api/admin/plugins/{name}/disable", post(disable))
+        .route(
+            "/api/admin/plugins/{name}/config",
+            put(set_config).get(get_config),
+        )
+        .route("/api/admin/chains", get(chains))
+        .route("/api/admin/chains/{hook}", put(set_chain))
+        .route("/api/admin/alerts", get(alerts))
+        .route("/api/admin/files", get(files))
+        .route("/api/admin/session", post(session))
+}
+
+impl From<DeployError> for ApiError {
+    fn from(err: DeployError) -> Self {
+        use crate::deploy::fetch::FetchError;
+        let (status, code) = match &err {
+            DeployError::Fetch(FetchError::NotFound(_)) => {
+                (StatusCode::NOT_FOUND, "not-in-registry")
+            }
+            DeployError::Fetch(FetchError::DigestMismatch { .. }) => {
+                (StatusCode::BAD_GATEWAY, "digest-mismatch")
+            }
+            DeployError::Fetch(_) => (StatusCode::BAD_GATEWAY, "registry-unavailable"),
+            DeployError::Load(_) => (StatusCode::UNPROCESSABLE_ENTITY, "not-loadable"),
+            DeployError::Install(_) => (StatusCode::CONFLICT, "wrong-world"),
+            DeployError::Swap(_) => (StatusCode::CONFLICT, "no-previous-version"),
+            DeployError::UnknownPlugin(_) => (StatusCode::NOT_FOUND, "unknown-plugin"),
+            DeployError::Chain(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad-chain"),
+            DeployError::BadConfig(_) => (StatusCode::BAD_REQUEST, "bad-config"),
+            DeployError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        ApiError::new(status, code, err.to_string())
+    }
+}
+
+fn plugin_name(name: &str) -> Result<PluginName, ApiError> {
+    PluginName::from_str(name).map_err(|err| ApiError::bad_request(err.to_string()))
 }
 
 /// One row of `GET /api/plugins`.
@@ -37,4 +94,180 @@ async fn list_plugins(State(state): State<AppState>) -> Json<Vec<PluginRow>> {
             })
             .collect(),
     )
+}
+
+async fn admin_plugins(_: Admin, State(state): State<AppState>) -> Json<Vec<PluginStatus>> {
+    Json(state.runtime.list())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActivateRequest {
+    version: semver::Version,
+}
+
+async fn activate(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Result<Json<ActivateRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let name = plugin_name(&name)?;
+    let Json(request) = body?;
+    let activated = state.deployer.activate(&name, &request.version).await?;
+    Ok(Json(activated).into_response())
+}
+
+async fn rollback(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let name = plugin_name(&name)?;
+    let back = state.deployer.rollback(&name).await?;
+    Ok(
+        Json(json!({"name": name, "version": back.version.to_string(), "digest": back.digest}))
+            .into_response(),
+    )
+}
+
+async fn enable(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .deployer
+        .set_enabled(&plugin_name(&name)?, true)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn disable(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .deployer
+        .set_enabled(&plugin_name(&name)?, false)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_config(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let name = plugin_name(&name)?;
+    let plugin = state
+        .runtime
+        .get(&name)
+        .ok_or_else(|| ApiError::from(DeployError::UnknownPlugin(name.clone())))?;
+    let config = plugin.config();
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        config.to_string(),
+    )
+        .into_response())
+}
+
+async fn set_config(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let name = plugin_name(&name)?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::from(DeployError::BadConfig("not UTF-8".into())))?;
+    state.deployer.set_config(&name, text).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn chains(_: Admin, State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({
+        "chat-messages": state.runtime.chat_chain().order(),
+        "uploads": state.runtime.upload_chain().order(),
+    }))
+}
+
+async fn set_chain(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(hook): Path<String>,
+    body: Result<Json<Vec<PluginName>>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let hook = Hook::from_name(&hook).ok_or_else(|| {
+        ApiError::not_found(format!("no chain {hook:?}; chains: chat-messages, uploads"))
+    })?;
+    let Json(order) = body?;
+    state.deployer.set_chain(hook, &order).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Limit {
+    limit: Option<u32>,
+}
+
+async fn files(
+    _: Admin,
+    State(state): State<AppState>,
+    query: Result<Query<Limit>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query?;
+    let files = state
+        .uploads
+        .index()
+        .recent_files(query.limit.unwrap_or(50).clamp(1, 500))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(files).into_response())
+}
+
+/// Hours an admin console session lasts.
+const CONSOLE_SESSION_HOURS: u64 = 12;
+
+/// A hub session with the admin role for the holder of the admin token:
+/// the console receives live alerts over the same WebSocket as any admin.
+async fn session(_: Admin, State(state): State<AppState>) -> Result<Response, ApiError> {
+    let user: crate::history::UserId = "admin-console"
+        .parse()
+        .map_err(|err: crate::history::InvalidId| ApiError::bad_request(err.to_string()))?;
+    let expires = crate::auth::unix_now() + CONSOLE_SESSION_HOURS * 3600;
+    let token = state
+        .hub
+        .tokens
+        .mint(&user, crate::auth::Role::Admin, expires)
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({"token": token, "user": user, "expires": expires})).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertQuery {
+    before: Option<i64>,
+    limit: Option<u32>,
+    severity: Option<Severity>,
+}
+
+async fn alerts(
+    _: Admin,
+    State(state): State<AppState>,
+    query: Result<Query<AlertQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let alerts = state
+        .alerts
+        .list(query.before, limit, query.severity)
+        .await
+        .map_err(ApiError::internal)?;
+    let next = (alerts.len() == limit as usize)
+        .then(|| alerts.last().map(|a| a.id))
+        .flatten();
+    Ok(Json(json!({"alerts": alerts, "next_before": next})).into_response())
 }

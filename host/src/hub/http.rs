@@ -136,13 +136,7 @@ async fn demo_session(
         .hub
         .tokens
         .mint(&request.user, request.role, expires)
-        .map_err(|err| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                err.to_string(),
-            )
-        })?;
+        .map_err(ApiError::internal)?;
     Ok(Json(
         json!({"token": token, "user": request.user, "role": request.role, "expires": expires}),
     ))

@@ -19,7 +19,7 @@ use super::plugin::{Plugin, Unanswered};
 use crate::store::alerts::Severity;
 
 /// A hook point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Hook {
     /// Every chat message, before it is stored.
@@ -29,6 +29,22 @@ pub enum Hook {
 }
 
 impl Hook {
+    /// Every hook point.
+    pub const ALL: [Self; 2] = [Self::ChatMessages, Self::Uploads];
+
+    /// The name used in the API and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ChatMessages => "chat-messages",
+            Self::Uploads => "uploads",
+        }
+    }
+
+    /// The hook called `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|h| h.as_str() == name)
+    }
+
     /// The world its plugins export.
     pub fn world(self) -> World {
         match self {

@@ -21,34 +21,7 @@ use super::limits::PluginLimits;
 use super::name::PluginName;
 use super::state::{CallState, PluginContext};
 
-/// The world a component exports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum World {
-    /// `hangar:plugin/chat-plugin`.
-    ChatPlugin,
-    /// `hangar:plugin/upload-hook`.
-    UploadHook,
-    /// `hangar:plugin/material`.
-    Material,
-}
-
-impl World {
-    /// The world's name in the WIT package.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ChatPlugin => "chat-plugin",
-            Self::UploadHook => "upload-hook",
-            Self::Material => "material",
-        }
-    }
-}
-
-impl std::fmt::Display for World {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use hangar_registry::World;
 
 /// How a plugin's calls get their instances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -177,16 +150,7 @@ pub fn detect_world(engine: &Engine, component: &Component) -> Result<World, Com
         .exports(engine)
         .map(|(name, _)| name.to_owned())
         .collect();
-    let has = |name: &str| exports.iter().any(|e| e == name);
-    if has("on-message") {
-        Ok(World::ChatPlugin)
-    } else if has("on-upload") {
-        Ok(World::UploadHook)
-    } else if has("describe") && has("render") {
-        Ok(World::Material)
-    } else {
-        Err(ComponentError::UnknownWorld(exports.join(", ")))
-    }
+    World::from_exports(&exports).ok_or_else(|| ComponentError::UnknownWorld(exports.join(", ")))
 }
 
 /// One version of a plugin, compiled and ready to instantiate.

@@ -88,6 +88,8 @@ pub enum Unanswered {
 /// Counters of one plugin.
 #[derive(Debug, Default)]
 struct Health {
+    /// Recent call times, µs, for percentiles.
+    recent: Mutex<std::collections::VecDeque<u32>>,
     calls: AtomicU64,
     failures: AtomicU64,
     consecutive_failures: AtomicU32,
@@ -112,7 +114,14 @@ pub struct PluginStatus {
     pub calls: u64,
     /// Calls that failed.
     pub failures: u64,
+    /// Median of the last 1,024 call times, µs.
+    pub p50_us: Option<u32>,
+    /// 99th percentile of the last 1,024 call times, µs.
+    pub p99_us: Option<u32>,
 }
+
+/// Call times kept for percentiles.
+const RECENT_CALLS: usize = 1024;
 
 /// A plugin slot.
 pub struct Plugin {
@@ -308,7 +317,24 @@ impl Plugin {
             state,
             calls: self.health.calls.load(Ordering::Relaxed),
             failures: self.health.failures.load(Ordering::Relaxed),
+            p50_us: self.percentile(0.50),
+            p99_us: self.percentile(0.99),
         }
+    }
+
+    fn percentile(&self, q: f64) -> Option<u32> {
+        let mut times: Vec<u32> = self
+            .health
+            .recent
+            .lock()
+            .map(|r| r.iter().copied().collect())
+            .unwrap_or_default();
+        if times.is_empty() {
+            return None;
+        }
+        times.sort_unstable();
+        let rank = ((times.len() as f64 * q).ceil() as usize).clamp(1, times.len());
+        Some(times[rank - 1])
     }
 
     /// What a call started now runs under, for `settings`.
@@ -353,6 +379,12 @@ impl Plugin {
         let elapsed = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.health.calls.fetch_add(1, Ordering::Relaxed);
         self.health.busy_nanos.fetch_add(elapsed, Ordering::Relaxed);
+        if let Ok(mut recent) = self.health.recent.lock() {
+            if recent.len() == RECENT_CALLS {
+                recent.pop_front();
+            }
+            recent.push_back(u32::try_from(elapsed / 1000).unwrap_or(u32::MAX));
+        }
         let result = match joined {
             Ok(result) => result,
             // The call panicked on the host side (a bug in a host function).

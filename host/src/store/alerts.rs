@@ -87,16 +87,24 @@ impl Alerts {
         self.live.subscribe()
     }
 
-    /// The newest alerts first, at most `limit`, older than `before_id` when given.
+    /// The newest alerts first, at most `limit`, older than `before_id` when
+    /// given, of `severity` when given.
     ///
     /// # Errors
     /// When the query fails.
-    pub async fn list(&self, before_id: Option<i64>, limit: u32) -> Result<Vec<Alert>, StoreError> {
+    pub async fn list(
+        &self,
+        before_id: Option<i64>,
+        limit: u32,
+        severity: Option<Severity>,
+    ) -> Result<Vec<Alert>, StoreError> {
         let rows: Vec<AlertRow> = sqlx::query_as(
             "SELECT id, created_ms, severity, source, kind, reason, room, message_id
-             FROM alerts WHERE id < ? ORDER BY id DESC LIMIT ?",
+             FROM alerts WHERE id < ? AND (? IS NULL OR severity = ?) ORDER BY id DESC LIMIT ?",
         )
         .bind(before_id.unwrap_or(i64::MAX))
+        .bind(severity.map(Severity::as_str))
+        .bind(severity.map(Severity::as_str))
         .bind(limit)
         .fetch_all(self.db.pool())
         .await?;

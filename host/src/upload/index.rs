@@ -156,6 +156,8 @@ pub trait UploadIndex: Send + Sync + std::fmt::Debug {
     async fn open_ids(&self) -> Result<Vec<String>, IndexError>;
     /// One file.
     async fn file(&self, id: &str) -> Result<Option<FileRecord>, IndexError>;
+    /// The newest files first, at most `limit`.
+    async fn recent_files(&self, limit: u32) -> Result<Vec<FileRecord>, IndexError>;
     /// Deletes a file and releases its reference to the object.
     async fn delete_file(&self, id: &str) -> Result<Option<Released>, IndexError>;
     /// Records that a file was sent to a conversation.
@@ -461,6 +463,18 @@ impl UploadIndex for SqliteIndex {
         .fetch_optional(self.db.pool())
         .await?;
         Ok(row.as_ref().map(file_row).transpose()?)
+    }
+
+    async fn recent_files(&self, limit: u32) -> Result<Vec<FileRecord>, IndexError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            file_columns!(),
+            " FROM files ORDER BY created_ms DESC LIMIT ?"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(file_row).collect::<Result<_, _>>()?)
     }
 
     async fn delete_file(&self, id: &str) -> Result<Option<Released>, IndexError> {

@@ -11,12 +11,10 @@
 //! Map: [`sizing`] picks chunk sizes, [`index`] keeps metadata, [`blobs`]
 //! names objects, [`merge`] hashes and merges while chunks arrive,
 //! [`access`] decides who reads a file and signs links, [`http`] and
-//! [`download`] are the routes, [`sweep`] removes expired uploads, and
-//! [`command`] is `hangar upload`, the client side.
+//! [`download`] are the routes, [`sweep`] removes expired uploads.
 
 pub mod access;
 pub mod blobs;
-pub mod command;
 pub mod download;
 pub mod http;
 pub mod index;

@@ -1,0 +1,139 @@
+//! `hangar plugins list|activate|rollback|config|enable|disable`: the admin
+//! API from a shell, with readable errors.
+
+use anyhow::Context;
+
+use super::server_message;
+use crate::cli::{PluginsAction, PluginsArgs};
+
+async fn call(
+    args: &PluginsArgs,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<String>,
+) -> anyhow::Result<serde_json::Value> {
+    let token = args
+        .admin_token
+        .as_deref()
+        .context("no admin token: pass --admin-token or set HANGAR_ADMIN_TOKEN")?;
+    let url = format!("{}{path}", args.server.trim_end_matches('/'));
+    let mut request = reqwest::Client::new()
+        .request(method, &url)
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+    }
+    let response = request
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    if !status.is_success() {
+        anyhow::bail!("{}", server_message(status, &text));
+    }
+    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+fn field(row: &serde_json::Value, key: &str) -> String {
+    match &row[key] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Runs one action and prints its outcome.
+///
+/// # Errors
+/// The server cannot be reached or refuses; the message says why.
+pub async fn run(args: &PluginsArgs) -> anyhow::Result<()> {
+    use reqwest::Method;
+    match &args.action {
+        PluginsAction::List => {
+            let rows = call(args, Method::GET, "/api/admin/plugins", None).await?;
+            println!(
+                "{:<22} {:<10} {:<12} {:<12} {:>8} {:>8} {:>8} {:>8}",
+                "NAME", "VERSION", "WORLD", "STATE", "CALLS", "FAILED", "P50 µs", "P99 µs"
+            );
+            for row in rows.as_array().into_iter().flatten() {
+                println!(
+                    "{:<22} {:<10} {:<12} {:<12} {:>8} {:>8} {:>8} {:>8}",
+                    field(row, "name"),
+                    field(row, "version"),
+                    field(row, "world"),
+                    field(row, "state"),
+                    field(row, "calls"),
+                    field(row, "failures"),
+                    field(row, "p50_us"),
+                    field(row, "p99_us"),
+                );
+            }
+        }
+        PluginsAction::Activate { name, version } => {
+            let body = serde_json::json!({ "version": version }).to_string();
+            let done = call(
+                args,
+                Method::POST,
+                &format!("/api/admin/plugins/{name}/activate"),
+                Some(body),
+            )
+            .await?;
+            println!(
+                "{name} {} active ({}, {} in {:.1} ms)",
+                field(&done, "version"),
+                field(&done, "digest"),
+                if done["cached"] == true {
+                    "from the compiled cache"
+                } else {
+                    "fetched and compiled"
+                },
+                done["elapsed_ms"].as_f64().unwrap_or(0.0),
+            );
+        }
+        PluginsAction::Rollback { name } => {
+            let done = call(
+                args,
+                Method::POST,
+                &format!("/api/admin/plugins/{name}/rollback"),
+                None,
+            )
+            .await?;
+            println!("{name} rolled back to {}", field(&done, "version"));
+        }
+        PluginsAction::Config { name, file } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin()).context("cannot read stdin")?
+            } else {
+                std::fs::read_to_string(file)
+                    .with_context(|| format!("cannot read {}", file.display()))?
+            };
+            call(
+                args,
+                Method::PUT,
+                &format!("/api/admin/plugins/{name}/config"),
+                Some(text),
+            )
+            .await?;
+            println!("{name}: configuration applied from the next call");
+        }
+        PluginsAction::Enable { name } | PluginsAction::Disable { name } => {
+            let verb = if matches!(args.action, PluginsAction::Enable { .. }) {
+                "enable"
+            } else {
+                "disable"
+            };
+            call(
+                args,
+                Method::POST,
+                &format!("/api/admin/plugins/{name}/{verb}"),
+                None,
+            )
+            .await?;
+            println!("{name}: {verb}d");
+        }
+    }
+    Ok(())
+}

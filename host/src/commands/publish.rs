@@ -1,0 +1,72 @@
+//! `hangar publish FILE --name N --version V`: uploads a component to a
+//! registry with a progress bar and prints its digest.
+
+use anyhow::Context;
+use bytes::Bytes;
+use futures_util::stream;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::server_message;
+use crate::cli::PublishArgs;
+
+/// Publishes and prints the digest.
+///
+/// # Errors
+/// The file cannot be read, the registry cannot be reached or refuses.
+pub async fn run(args: &PublishArgs) -> anyhow::Result<()> {
+    let bytes = Bytes::from(
+        tokio::fs::read(&args.file)
+            .await
+            .with_context(|| format!("cannot read {}", args.file.display()))?,
+    );
+    let bar = ProgressBar::new(bytes.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("publishing [{bar:32}] {bytes}/{total_bytes}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let parts: Vec<Bytes> = (0..bytes.len())
+        .step_by(64 << 10)
+        .map(|at| bytes.slice(at..(at + (64 << 10)).min(bytes.len())))
+        .collect();
+    let progress = bar.clone();
+    let body = stream::iter(parts.into_iter().map(move |part| {
+        progress.inc(part.len() as u64);
+        Ok::<_, std::io::Error>(part)
+    }));
+    let url = format!(
+        "{}/registry/v1/packages/{}/{}",
+        args.registry.trim_end_matches('/'),
+        args.name,
+        args.version
+    );
+    let response = reqwest::Client::new()
+        .put(&url)
+        .bearer_auth(&args.token)
+        .header(reqwest::header::CONTENT_LENGTH, bytes.len())
+        .body(reqwest::Body::wrap_stream(body))
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the registry at {url}"))?;
+    bar.finish_and_clear();
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    if !status.is_success() {
+        anyhow::bail!("publish refused: {}", server_message(status, &text));
+    }
+    let info: serde_json::Value = serde_json::from_str(&text).context("unreadable answer")?;
+    let unchanged = if status == reqwest::StatusCode::OK {
+        " (already published with these bytes)"
+    } else {
+        ""
+    };
+    println!(
+        "published {} {} ({}, {} bytes){unchanged}\n{}",
+        args.name,
+        args.version,
+        info["world"].as_str().unwrap_or("?"),
+        bytes.len(),
+        info["digest"].as_str().unwrap_or("?"),
+    );
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! `hangar registry serve`: the registry on its own, for hosts that fetch
+//! from a shared one.
+
+use std::future::Future;
+
+use anyhow::Context;
+use hangar_registry::http::{Publisher, RegistryApi};
+use hangar_registry::store::Registry;
+
+use crate::cli::RegistryArgs;
+
+/// Serves the registry until `shutdown` completes.
+///
+/// # Errors
+/// Bad tokens, the directory cannot be opened, the address cannot be bound.
+pub async fn serve(
+    args: &RegistryArgs,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let publishers = args
+        .publish_tokens
+        .iter()
+        .map(|t| t.parse::<Publisher>())
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(anyhow::Error::msg)
+        .context("invalid --publish-tokens")?;
+    if publishers.is_empty() {
+        tracing::warn!("no publish tokens: the registry is read-only");
+    }
+    let registry = Registry::open(&args.dir, args.max_component_bytes)
+        .await
+        .with_context(|| format!("cannot open the registry in {}", args.dir.display()))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr}");
+    axum::serve(
+        listener,
+        RegistryApi::new(registry, publishers).router::<()>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}

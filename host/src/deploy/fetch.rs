@@ -1,0 +1,200 @@
+//! Fetching components from a registry over HTTP: metadata, then the blob,
+//! verified against its digest before anyone compiles it. Transient
+//! failures are retried with backoff; concurrent requests for one digest
+//! share one download.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
+use hangar_client::Backoff;
+use hangar_registry::store::VersionInfo;
+use hangar_registry::{Digest, PluginName};
+use semver::Version;
+
+/// Why a fetch failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FetchError {
+    /// The registry does not have it.
+    #[error("the registry has no {0}")]
+    NotFound(String),
+    /// The registry could not be reached or failed, after every retry.
+    #[error("registry unreachable at {url}: {message}")]
+    Unreachable {
+        /// What was asked.
+        url: String,
+        /// The last failure.
+        message: String,
+    },
+    /// The registry answered something unexpected.
+    #[error("registry answered {status} for {url}: {message}")]
+    Refused {
+        /// What was asked.
+        url: String,
+        /// Status.
+        status: u16,
+        /// Its message.
+        message: String,
+    },
+    /// The bytes do not hash to the digest asked for.
+    #[error("blob {expected} from the registry hashes to {actual}; refusing it")]
+    DigestMismatch {
+        /// Asked for.
+        expected: Digest,
+        /// Received.
+        actual: Digest,
+    },
+}
+
+type Inflight = Shared<BoxFuture<'static, Result<Bytes, FetchError>>>;
+
+/// A registry client.
+#[derive(Clone)]
+pub struct Fetcher {
+    http: reqwest::Client,
+    base: Arc<str>,
+    attempts: u32,
+    backoff: Backoff,
+    inflight: Arc<Mutex<HashMap<Digest, Inflight>>>,
+}
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetcher")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Fetcher {
+    /// A client of the registry at `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(120))
+                .build()
+                .unwrap_or_default(),
+            base: base.trim_end_matches('/').into(),
+            attempts: 4,
+            backoff: Backoff {
+                initial: Duration::from_millis(100),
+                max: Duration::from_secs(2),
+            },
+            inflight: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// The registry's URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// GET with retries of transient failures (network, 5xx, 429).
+    async fn get(&self, path: &str) -> Result<reqwest::Response, FetchError> {
+        let url = format!("{}{path}", self.base);
+        let mut attempt = 0;
+        loop {
+            let failure = match self.http.get(&url).send().await {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) if response.status() == reqwest::StatusCode::NOT_FOUND => {
+                    return Err(FetchError::NotFound(path.to_owned()));
+                }
+                Ok(response)
+                    if response.status().is_server_error()
+                        || response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS =>
+                {
+                    format!("status {}", response.status())
+                }
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let message = response.text().await.unwrap_or_default();
+                    return Err(FetchError::Refused {
+                        url,
+                        status,
+                        message,
+                    });
+                }
+                Err(err) => err.to_string(),
+            };
+            attempt += 1;
+            if attempt >= self.attempts {
+                return Err(FetchError::Unreachable {
+                    url,
+                    message: failure,
+                });
+            }
+            tracing::debug!(%url, attempt, failure, "registry fetch failed; retrying");
+            tokio::time::sleep(self.backoff.delay(attempt)).await;
+        }
+    }
+
+    /// A version's metadata.
+    ///
+    /// # Errors
+    /// [`FetchError`].
+    pub async fn version(
+        &self,
+        name: &PluginName,
+        version: &Version,
+    ) -> Result<VersionInfo, FetchError> {
+        let path = format!("/registry/v1/packages/{name}/{version}");
+        let response = self.get(&path).await.map_err(|err| match err {
+            FetchError::NotFound(_) => FetchError::NotFound(format!("{name} {version}")),
+            other => other,
+        })?;
+        response.json().await.map_err(|err| FetchError::Refused {
+            url: path,
+            status: 200,
+            message: err.to_string(),
+        })
+    }
+
+    /// The blob `digest`, verified. Concurrent calls for one digest share
+    /// one download.
+    ///
+    /// # Errors
+    /// [`FetchError`].
+    pub async fn blob(&self, digest: Digest) -> Result<Bytes, FetchError> {
+        let shared = {
+            let mut inflight = self.inflight.lock().unwrap_or_else(PoisonError::into_inner);
+            inflight
+                .entry(digest)
+                .or_insert_with(|| {
+                    let this = self.clone();
+                    async move { this.download(digest).await }.boxed().shared()
+                })
+                .clone()
+        };
+        let result = shared.await;
+        self.inflight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&digest);
+        result
+    }
+
+    async fn download(&self, digest: Digest) -> Result<Bytes, FetchError> {
+        let path = format!("/registry/v1/blobs/{digest}");
+        let bytes =
+            self.get(&path)
+                .await?
+                .bytes()
+                .await
+                .map_err(|err| FetchError::Unreachable {
+                    url: path,
+                    message: err.to_string(),
+                })?;
+        let actual = Digest::of(&bytes);
+        if actual != digest {
+            return Err(FetchError::DigestMismatch {
+                expected: digest,
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+}

@@ -1,0 +1,299 @@
+//! Deploying plugins from a registry on a live server: activate a version
+//! (fetch, verify, compile, validate, then hot swap), roll back, enable,
+//! configure, order the chains, and persist all of it so a restarted host
+//! comes back the same, from its compiled cache when the registry is down.
+
+pub mod fetch;
+mod saved;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hangar_registry::{Digest, PluginName};
+use semver::Version;
+use serde::Serialize;
+
+use crate::plugins::{
+    ChainError, Hook, InstallError, LoadError, PluginSettings, PluginVersion, Runtime, SwapError,
+};
+use crate::store::{Database, StoreError};
+use fetch::{FetchError, Fetcher};
+pub use saved::Deployment;
+
+/// Why a deployment step failed; nothing active changed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// The registry has no such version, or could not be reached.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The component did not load (digest, compile, world, imports).
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The plugin's slot refused it (another world).
+    #[error(transparent)]
+    Install(#[from] InstallError),
+    /// Nothing to roll back to.
+    #[error(transparent)]
+    Swap(#[from] SwapError),
+    /// No such plugin installed.
+    #[error("no plugin {0} is installed")]
+    UnknownPlugin(PluginName),
+    /// A chain order is not acceptable.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The configuration is not JSON.
+    #[error("configuration is not valid JSON: {0}")]
+    BadConfig(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for DeployError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Store(StoreError::Query(err))
+    }
+}
+
+/// What an activation did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Activated {
+    /// Plugin.
+    pub name: PluginName,
+    /// Version now active.
+    pub version: String,
+    /// Its digest.
+    pub digest: Digest,
+    /// Whether the compiled cache had it (no fetch, no compile).
+    pub cached: bool,
+    /// From the request to the new version answering, ms.
+    pub elapsed_ms: f64,
+}
+
+/// Deploys plugins into a runtime from a registry.
+#[derive(Debug, Clone)]
+pub struct Deployer {
+    runtime: Arc<Runtime>,
+    db: Database,
+    fetcher: Fetcher,
+    defaults: PluginSettings,
+}
+
+impl Deployer {
+    /// A deployer fetching from `fetcher`'s registry.
+    pub fn new(
+        runtime: Arc<Runtime>,
+        db: Database,
+        fetcher: Fetcher,
+        defaults: PluginSettings,
+    ) -> Self {
+        Self {
+            runtime,
+            db,
+            fetcher,
+            defaults,
+        }
+    }
+
+    /// The registry client.
+    pub fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
+    /// Loads a version: from the compiled cache when it holds the digest,
+    /// else fetched (verified) and compiled.
+    async fn load(
+        &self,
+        name: &PluginName,
+        version: &Version,
+        digest: Digest,
+        size: usize,
+    ) -> Result<(Arc<PluginVersion>, bool), DeployError> {
+        match self
+            .runtime
+            .load_cached(name.clone(), version.clone(), digest, size)
+            .await
+        {
+            Ok(loaded) => return Ok((loaded, true)),
+            Err(LoadError::NotCached(_)) => {}
+            Err(err) => return Err(err.into()),
+        }
+        let bytes = self.fetcher.blob(digest).await?;
+        let loaded = self
+            .runtime
+            .load(
+                name.clone(),
+                version.clone(),
+                Arc::from(&bytes[..]),
+                Some(digest),
+            )
+            .await?;
+        Ok((loaded, false))
+    }
+
+    /// Activates `version` of `name`: a new plugin is installed (disabled
+    /// until its config is set only if asked), an installed one hot-swapped.
+    /// Any failure leaves the current version active.
+    ///
+    /// # Errors
+    /// [`DeployError`] saying which step failed.
+    pub async fn activate(
+        &self,
+        name: &PluginName,
+        version: &Version,
+    ) -> Result<Activated, DeployError> {
+        let started = Instant::now();
+        let info = self.fetcher.version(name, version).await?;
+        let size = usize::try_from(info.size).unwrap_or(usize::MAX);
+        let (loaded, cached) = self.load(name, version, info.digest, size).await?;
+        let existing = self.runtime.get(name);
+        let (settings, config) = match &existing {
+            Some(plugin) => ((*plugin.settings()).clone(), plugin.config()),
+            None => (self.defaults.clone(), Arc::new("{}".to_owned())),
+        };
+        self.runtime
+            .install(loaded, settings.clone(), config.clone())?;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        saved::save(
+            &self.db,
+            &Deployment {
+                name: name.clone(),
+                version: version.to_string(),
+                digest: info.digest,
+                size: info.size,
+                enabled: settings.enabled,
+                config: config.to_string(),
+            },
+        )
+        .await?;
+        tracing::info!(plugin = %name, %version, digest = %info.digest, cached, elapsed_ms, "activated");
+        Ok(Activated {
+            name: name.clone(),
+            version: version.to_string(),
+            digest: info.digest,
+            cached,
+            elapsed_ms,
+        })
+    }
+
+    fn plugin(&self, name: &PluginName) -> Result<Arc<crate::plugins::Plugin>, DeployError> {
+        self.runtime
+            .get(name)
+            .ok_or_else(|| DeployError::UnknownPlugin(name.clone()))
+    }
+
+    /// Persists the plugin's current version, state and config.
+    async fn persist(&self, name: &PluginName) -> Result<(), DeployError> {
+        let plugin = self.plugin(name)?;
+        let active = plugin.active();
+        saved::save(
+            &self.db,
+            &Deployment {
+                name: name.clone(),
+                version: active.version.to_string(),
+                digest: active.digest,
+                size: active.size as u64,
+                enabled: plugin.settings().enabled,
+                config: plugin.config().to_string(),
+            },
+        )
+        .await
+    }
+
+    /// Swaps back to the version active before the last activation.
+    ///
+    /// # Errors
+    /// Unknown plugin, or nothing to roll back to.
+    pub async fn rollback(&self, name: &PluginName) -> Result<Arc<PluginVersion>, DeployError> {
+        let back = self.plugin(name)?.rollback()?;
+        self.persist(name).await?;
+        tracing::info!(plugin = %name, version = %back.version, "rolled back");
+        Ok(back)
+    }
+
+    /// Enables or disables a plugin (chains skip a disabled one).
+    ///
+    /// # Errors
+    /// Unknown plugin.
+    pub async fn set_enabled(&self, name: &PluginName, enabled: bool) -> Result<(), DeployError> {
+        let plugin = self.plugin(name)?;
+        let mut settings = (*plugin.settings()).clone();
+        settings.enabled = enabled;
+        plugin.set_settings(settings);
+        if enabled {
+            plugin.reset_health();
+        }
+        self.persist(name).await
+    }
+
+    /// Sets a plugin's JSON configuration, applied from the next call.
+    ///
+    /// # Errors
+    /// Unknown plugin, or not JSON.
+    pub async fn set_config(&self, name: &PluginName, config: &str) -> Result<(), DeployError> {
+        let value: serde_json::Value =
+            serde_json::from_str(config).map_err(|e| DeployError::BadConfig(e.to_string()))?;
+        self.plugin(name)?.set_config(Arc::new(value.to_string()));
+        self.persist(name).await
+    }
+
+    /// Sets the order of a chain.
+    ///
+    /// # Errors
+    /// A name is not an installed plugin of the chain's world.
+    pub async fn set_chain(&self, hook: Hook, order: &[PluginName]) -> Result<(), DeployError> {
+        self.runtime.set_chain(hook, order)?;
+        saved::save_chain(&self.db, hook, order).await
+    }
+
+    /// Whether anything was ever deployed here.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn has_deployments(&self) -> Result<bool, DeployError> {
+        Ok(!saved::load_all(&self.db).await?.is_empty())
+    }
+
+    /// Reinstalls every saved deployment (from the compiled cache, or
+    /// fetched when not cached) and the chain orders. A plugin that cannot
+    /// be restored is logged and skipped; the others start.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn restore(&self) -> Result<Vec<PluginName>, DeployError> {
+        let mut restored = Vec::new();
+        for saved in saved::load_all(&self.db).await? {
+            let Ok(version) = Version::from_str(&saved.version) else {
+                tracing::error!(plugin = %saved.name, version = %saved.version, "saved version is not semver; skipped");
+                continue;
+            };
+            let size = usize::try_from(saved.size).unwrap_or(usize::MAX);
+            match self.load(&saved.name, &version, saved.digest, size).await {
+                Ok((loaded, cached)) => {
+                    let settings = PluginSettings {
+                        enabled: saved.enabled,
+                        ..self.defaults.clone()
+                    };
+                    self.runtime
+                        .install(loaded, settings, Arc::new(saved.config.clone()))?;
+                    tracing::info!(plugin = %saved.name, %version, cached, "restored");
+                    restored.push(saved.name);
+                }
+                Err(err) => {
+                    tracing::error!(plugin = %saved.name, %version, error = %err, "could not restore plugin");
+                }
+            }
+        }
+        for (hook, order) in saved::load_chains(&self.db).await? {
+            let present: Vec<PluginName> = order
+                .into_iter()
+                .filter(|name| self.runtime.get(name).is_some())
+                .collect();
+            if let Err(err) = self.runtime.set_chain(hook, &present) {
+                tracing::error!(hook = hook.as_str(), error = %err, "could not restore chain order");
+            }
+        }
+        Ok(restored)
+    }
+}

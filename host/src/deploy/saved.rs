@@ -1,0 +1,106 @@
+//! The persisted deployments and chain orders.
+
+use std::str::FromStr;
+
+use hangar_registry::{Digest, PluginName};
+
+use super::DeployError;
+use crate::plugins::Hook;
+use crate::store::{Database, now_ms};
+
+/// One plugin as deployed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    /// Plugin.
+    pub name: PluginName,
+    /// Active version.
+    pub version: String,
+    /// Its digest.
+    pub digest: Digest,
+    /// Its size.
+    pub size: u64,
+    /// Whether chains call it.
+    pub enabled: bool,
+    /// Its JSON configuration.
+    pub config: String,
+}
+
+pub(super) async fn save(db: &Database, d: &Deployment) -> Result<(), DeployError> {
+    sqlx::query(
+        "INSERT INTO deployments (name, version, digest, size, enabled, config, updated_ms) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version, \
+         digest = excluded.digest, size = excluded.size, enabled = excluded.enabled, \
+         config = excluded.config, updated_ms = excluded.updated_ms",
+    )
+    .bind(d.name.as_str())
+    .bind(&d.version)
+    .bind(d.digest.to_string())
+    .bind(i64::try_from(d.size).unwrap_or(i64::MAX))
+    .bind(i64::from(d.enabled))
+    .bind(&d.config)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn load_all(db: &Database) -> Result<Vec<Deployment>, DeployError> {
+    let rows: Vec<(String, String, String, i64, i64, String)> = sqlx::query_as(
+        "SELECT name, version, digest, size, enabled, config FROM deployments ORDER BY name",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(name, version, digest, size, enabled, config)| {
+            let parsed = PluginName::from_str(&name)
+                .ok()
+                .zip(Digest::from_str(&digest).ok());
+            if parsed.is_none() {
+                tracing::error!(plugin = %name, "unreadable saved deployment; skipped");
+            }
+            parsed.map(|(name, digest)| Deployment {
+                name,
+                version,
+                digest,
+                size: u64::try_from(size).unwrap_or(0),
+                enabled: enabled != 0,
+                config,
+            })
+        })
+        .collect())
+}
+
+pub(super) async fn save_chain(
+    db: &Database,
+    hook: Hook,
+    order: &[PluginName],
+) -> Result<(), DeployError> {
+    let names: Vec<&str> = order.iter().map(PluginName::as_str).collect();
+    let json = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
+    sqlx::query(
+        "INSERT INTO chains (hook, plugins) VALUES (?, ?) \
+         ON CONFLICT (hook) DO UPDATE SET plugins = excluded.plugins",
+    )
+    .bind(hook.as_str())
+    .bind(json)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn load_chains(
+    db: &Database,
+) -> Result<Vec<(Hook, Vec<PluginName>)>, DeployError> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT hook, plugins FROM chains")
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(hook, plugins)| {
+            let hook = Hook::from_name(&hook)?;
+            let names: Vec<String> = serde_json::from_str(&plugins).ok()?;
+            Some((hook, names.iter().filter_map(|n| n.parse().ok()).collect()))
+        })
+        .collect())
+}

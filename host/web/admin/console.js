@@ -1,0 +1,239 @@
+// Hangar admin console: plain browser JavaScript over the admin API
+// (docs/admin.md) and the hub WebSocket for live alerts.
+
+const $ = (selector) => document.querySelector(selector);
+let token = sessionStorage.getItem('hangar-admin-token') || '';
+let plugins = [];
+let socket = null;
+
+function element(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === 'class') node.className = value;
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+async function api(method, path, body) {
+  const headers = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  if (!response.ok) {
+    const message = data && data.error ? data.error.message : `${response.status} ${text}`;
+    throw new Error(message);
+  }
+  return data;
+}
+
+function say(selector, text, kind = '') {
+  const node = $(selector);
+  node.textContent = text;
+  node.className = `note ${kind}`;
+}
+
+async function versionsOf(name) {
+  const response = await fetch(`/registry/v1/packages/${encodeURIComponent(name)}`);
+  if (!response.ok) return [];
+  const data = await response.json();
+  return data.versions.map((v) => ({ version: v.version, yanked: v.yanked }));
+}
+
+async function renderPlugins() {
+  plugins = await api('GET', '/api/admin/plugins');
+  plugins.sort((a, b) => a.name.localeCompare(b.name));
+  const body = $('#plugins tbody');
+  const rows = [];
+  for (const p of plugins) {
+    const versions = await versionsOf(p.name);
+    const picker = element('select', { 'aria-label': `version of ${p.name}`, 'data-plugin': p.name });
+    for (const v of versions) {
+      const option = element('option', { value: v.version }, v.version + (v.yanked ? ' (yanked)' : ''));
+      if (v.version === p.version) option.selected = true;
+      picker.append(option);
+    }
+    const activate = element('button', { 'data-action': 'activate', onclick: () => act(p.name, 'activate', picker.value) }, 'Activate');
+    const rollback = element('button', { class: 'ghost', 'data-action': 'rollback', onclick: () => act(p.name, 'rollback') }, 'Roll back');
+    const toggle = p.state === 'disabled'
+      ? element('button', { class: 'ghost', onclick: () => act(p.name, 'enable') }, 'Enable')
+      : element('button', { class: 'danger', onclick: () => act(p.name, 'disable') }, p.state === 'quarantined' ? 'Disable' : 'Disable');
+    const config = element('button', { class: 'ghost', onclick: () => openConfig(p.name) }, 'Config');
+    if (p.state === 'quarantined') toggle.textContent = 'Disable';
+    const enable = p.state === 'quarantined'
+      ? element('button', { class: 'ghost', onclick: () => act(p.name, 'enable') }, 'Lift quarantine') : '';
+    rows.push(element('tr', { 'data-plugin': p.name },
+      element('td', {}, element('strong', {}, p.name)),
+      element('td', {}, p.world),
+      element('td', { class: 'version' }, p.version),
+      element('td', {}, element('span', { class: `pill ${p.state}` }, p.state)),
+      element('td', { class: 'num' }, String(p.calls)),
+      element('td', { class: 'num' }, String(p.failures)),
+      element('td', { class: 'num' }, p.p50_us == null ? '–' : `${p.p50_us} µs`),
+      element('td', { class: 'num' }, p.p99_us == null ? '–' : `${p.p99_us} µs`),
+      element('td', {}, element('div', { class: 'actions' }, picker, activate, rollback)),
+      element('td', {}, element('div', { class: 'actions' }, config, toggle, enable)),
+    ));
+  }
+  body.replaceChildren(...rows);
+}
+
+async function act(name, action, version) {
+  say('#plugin-message', `${action} ${name}${version ? ' ' + version : ''}…`);
+  try {
+    const path = `/api/admin/plugins/${encodeURIComponent(name)}/${action}`;
+    const result = await api('POST', path, action === 'activate' ? { version } : undefined);
+    const detail = result && result.version ? ` — ${name} ${result.version} active` +
+      (result.elapsed_ms != null ? ` (${result.cached ? 'cached' : 'fetched and compiled'}, ${result.elapsed_ms.toFixed(1)} ms)` : '') : '';
+    say('#plugin-message', `${action}: done${detail}`, 'ok');
+  } catch (err) {
+    say('#plugin-message', `${action} ${name}: ${err.message}`, 'error');
+  }
+  await refresh();
+}
+
+async function openConfig(name) {
+  $('#config-card').hidden = false;
+  $('#config-name').textContent = name;
+  say('#config-message', '');
+  try {
+    const config = await api('GET', `/api/admin/plugins/${encodeURIComponent(name)}/config`);
+    $('#config-text').value = JSON.stringify(config, null, 2);
+  } catch (err) {
+    say('#config-message', err.message, 'error');
+  }
+}
+
+async function saveConfig() {
+  const name = $('#config-name').textContent;
+  let value;
+  try { value = JSON.parse($('#config-text').value); } catch (err) {
+    say('#config-message', `not valid JSON: ${err.message}`, 'error');
+    return;
+  }
+  try {
+    await api('PUT', `/api/admin/plugins/${encodeURIComponent(name)}/config`, value);
+    say('#config-message', 'saved: applies from the next call', 'ok');
+  } catch (err) {
+    say('#config-message', err.message, 'error');
+  }
+}
+
+async function renderChains() {
+  const chains = await api('GET', '/api/admin/chains');
+  const worlds = { 'chat-messages': 'chat-plugin', uploads: 'upload-hook' };
+  const container = $('#chains');
+  container.replaceChildren();
+  for (const [hook, order] of Object.entries(chains)) {
+    const list = element('ol');
+    const draw = () => {
+      list.replaceChildren(...order.map((name, i) => element('li', {}, name,
+        element('button', { class: 'ghost', title: 'move up', onclick: () => { if (i > 0) { [order[i - 1], order[i]] = [order[i], order[i - 1]]; draw(); } } }, '↑'),
+        element('button', { class: 'ghost', title: 'move down', onclick: () => { if (i < order.length - 1) { [order[i + 1], order[i]] = [order[i], order[i + 1]]; draw(); } } }, '↓'),
+        element('button', { class: 'danger', title: 'remove', onclick: () => { order.splice(i, 1); draw(); } }, '×'))));
+      if (!order.length) list.append(element('li', { class: 'empty' }, 'no plugins'));
+    };
+    draw();
+    const add = element('select', { 'aria-label': `add to ${hook}` }, element('option', { value: '' }, 'add plugin…'));
+    for (const p of plugins.filter((p) => p.world === worlds[hook])) add.append(element('option', { value: p.name }, p.name));
+    add.addEventListener('change', () => { if (add.value && !order.includes(add.value)) { order.push(add.value); draw(); } add.value = ''; });
+    const status = element('span', { class: 'note' });
+    const save = element('button', { onclick: async () => {
+      try { await api('PUT', `/api/admin/chains/${hook}`, order); status.textContent = 'saved'; status.className = 'note ok'; }
+      catch (err) { status.textContent = err.message; status.className = 'note error'; }
+    } }, 'Save order');
+    container.append(element('div', { class: 'chain' }, element('h3', {}, hook), list, element('div', { class: 'row' }, add, save, status)));
+  }
+}
+
+function showAlert(alert, prepend = true) {
+  const list = $('#alerts');
+  const empty = list.querySelector('.empty');
+  if (empty) empty.remove();
+  const when = new Date(alert.created_ms).toLocaleTimeString();
+  const item = element('li', { class: alert.severity },
+    element('div', {}, element('strong', {}, `${alert.severity} · ${alert.source}`), ` ${alert.reason}`),
+    element('div', { class: 'meta' }, `${when}${alert.room ? ' · room ' + alert.room : ''} · ${alert.kind}`));
+  if (prepend) list.prepend(item); else list.append(item);
+}
+
+async function renderAlerts() {
+  const { alerts } = await api('GET', '/api/admin/alerts?limit=20');
+  $('#alerts').replaceChildren();
+  if (!alerts.length) $('#alerts').append(element('li', { class: 'empty' }, 'no alerts yet'));
+  for (const alert of alerts) showAlert(alert, false);
+}
+
+async function connectAlerts() {
+  const live = $('#alerts-live');
+  try {
+    const { token: session } = await api('POST', '/api/admin/session');
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    socket = new WebSocket(`${scheme}://${location.host}/ws?v=1&token=${encodeURIComponent(session)}`);
+    socket.onopen = () => { live.textContent = 'live'; live.className = 'pill live'; };
+    socket.onmessage = (event) => {
+      const frame = JSON.parse(event.data);
+      if (frame.type === 'alert') showAlert(frame.alert);
+    };
+    socket.onclose = () => {
+      live.textContent = 'offline'; live.className = 'pill offline';
+      setTimeout(connectAlerts, 3000);
+    };
+  } catch (err) {
+    live.textContent = 'offline'; live.className = 'pill offline';
+  }
+}
+
+function formatSize(bytes) {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let i = 0; let n = bytes;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+async function renderFiles() {
+  const files = await api('GET', '/api/admin/files?limit=50');
+  const rows = files.map((f) => element('tr', {},
+    element('td', {}, f.name), element('td', {}, f.owner), element('td', {}, f.content_type),
+    element('td', { class: 'num' }, formatSize(f.size)), element('td', {}, new Date(f.created_ms).toLocaleString())));
+  if (!rows.length) rows.push(element('tr', {}, element('td', { class: 'empty', colspan: '5' }, 'no uploads yet')));
+  $('#files tbody').replaceChildren(...rows);
+}
+
+async function refresh() {
+  await renderPlugins();
+  await renderFiles();
+}
+
+async function start() {
+  try {
+    await renderPlugins();
+  } catch (err) {
+    $('#login-error').textContent = err.message;
+    $('#login').hidden = false;
+    $('#console').hidden = true;
+    return;
+  }
+  sessionStorage.setItem('hangar-admin-token', token);
+  $('#login').hidden = true;
+  $('#console').hidden = false;
+  $('#status').textContent = 'signed in';
+  await Promise.all([renderChains(), renderAlerts(), renderFiles()]);
+  connectAlerts();
+  setInterval(() => refresh().catch(() => {}), 5000);
+}
+
+$('#login-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  token = $('#token').value.trim();
+  start();
+});
+$('#config-save').addEventListener('click', saveConfig);
+$('#config-close').addEventListener('click', () => { $('#config-card').hidden = true; });
+if (token) start();

@@ -1,0 +1,285 @@
+//! The registry's HTTP API under `/registry/v1` (see `docs/registry.md`).
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use semver::Version;
+use serde_json::json;
+
+use crate::store::{Published, Registry, RegistryError};
+use crate::{Digest, PluginName};
+
+/// A publisher: a name recorded with what it publishes, and its token.
+#[derive(Clone)]
+pub struct Publisher {
+    /// Recorded as the publisher of each version.
+    pub name: String,
+    /// Bearer token.
+    pub token: String,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FromStr for Publisher {
+    type Err = String;
+
+    /// `NAME=TOKEN`, or a bare token (publisher `publisher`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, token) = s.split_once('=').unwrap_or(("publisher", s));
+        if token.len() < 16 {
+            return Err("a publish token needs at least 16 characters".into());
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            token: token.to_owned(),
+        })
+    }
+}
+
+/// What the routes share.
+#[derive(Debug, Clone)]
+pub struct RegistryApi {
+    registry: Registry,
+    publishers: Arc<Vec<Publisher>>,
+}
+
+/// Equal-length byte strings compared without an early exit.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// An error answer: `{"error": {"code", "message"}}` with a status.
+#[derive(Debug)]
+pub struct Failure {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Failure {
+    fn new(status: StatusCode, code: &'static str, message: impl std::fmt::Display) -> Self {
+        Self {
+            status,
+            code,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<RegistryError> for Failure {
+    fn from(err: RegistryError) -> Self {
+        let (status, code) = match &err {
+            RegistryError::Name(_) => (StatusCode::BAD_REQUEST, "bad-name"),
+            RegistryError::Version(_) => (StatusCode::BAD_REQUEST, "bad-version"),
+            RegistryError::Component(_) => (StatusCode::UNPROCESSABLE_ENTITY, "not-a-plugin"),
+            RegistryError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
+            RegistryError::Immutable { .. } => (StatusCode::CONFLICT, "immutable"),
+            RegistryError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
+            RegistryError::Corrupt(_)
+            | RegistryError::Db(_)
+            | RegistryError::Migrate(_)
+            | RegistryError::Blob(_) => {
+                tracing::error!(error = %err, "registry failure");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        Self::new(status, code, err)
+    }
+}
+
+type Answer = Result<Response, Failure>;
+
+impl RegistryApi {
+    /// The API of `registry`, accepting publishes from `publishers`.
+    pub fn new(registry: Registry, publishers: Vec<Publisher>) -> Self {
+        Self {
+            registry,
+            publishers: Arc::new(publishers),
+        }
+    }
+
+    /// The routes, with their state; merge into any router.
+    pub fn router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
+        // The body limit leaves room for the registry to say "too large"
+        // itself for anything up to twice the limit.
+        let limit = self.registry.max_component_bytes().saturating_mul(2);
+        Router::new()
+            .route("/registry/v1/packages", get(packages))
+            .route("/registry/v1/packages/{name}", get(versions))
+            .route(
+                "/registry/v1/packages/{name}/{version}",
+                get(version)
+                    .put(publish)
+                    .layer(DefaultBodyLimit::max(limit)),
+            )
+            .route(
+                "/registry/v1/packages/{name}/{version}/yank",
+                post(yank).delete(unyank),
+            )
+            .route("/registry/v1/blobs/{digest}", get(blob))
+            .with_state(self)
+    }
+
+    /// The publisher whose token `headers` carry.
+    fn publisher(&self, headers: &HeaderMap) -> Result<&Publisher, Failure> {
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let Some(token) = token else {
+            return Err(Failure::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send a publish token as `Authorization: Bearer <token>`",
+            ));
+        };
+        // Every token is compared, so timing says nothing about which matched.
+        let mut found = None;
+        for publisher in self.publishers.iter() {
+            if constant_time_eq(publisher.token.as_bytes(), token.as_bytes()) {
+                found = Some(publisher);
+            }
+        }
+        found.ok_or_else(|| {
+            Failure::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this token may not publish",
+            )
+        })
+    }
+}
+
+fn parse_name(name: &str) -> Result<PluginName, Failure> {
+    Ok(PluginName::from_str(name).map_err(RegistryError::Name)?)
+}
+
+fn parse_version(version: &str) -> Result<Version, Failure> {
+    Ok(Version::parse(version).map_err(|_| RegistryError::Version(version.to_owned()))?)
+}
+
+async fn packages(State(api): State<RegistryApi>) -> Answer {
+    Ok(Json(api.registry.packages().await?).into_response())
+}
+
+async fn versions(State(api): State<RegistryApi>, Path(name): Path<String>) -> Answer {
+    let name = parse_name(&name)?;
+    let list = api.registry.versions(&name).await?;
+    if list.is_empty() {
+        return Err(RegistryError::NotFound(name.to_string()).into());
+    }
+    Ok(Json(json!({"name": name, "versions": list})).into_response())
+}
+
+async fn version(
+    State(api): State<RegistryApi>,
+    Path((name, version)): Path<(String, String)>,
+) -> Answer {
+    let (name, version) = (parse_name(&name)?, parse_version(&version)?);
+    match api.registry.version(&name, &version).await? {
+        Some(info) => Ok(Json(info).into_response()),
+        None => Err(RegistryError::NotFound(format!("{name} {version}")).into()),
+    }
+}
+
+async fn publish(
+    State(api): State<RegistryApi>,
+    Path((name, version)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
+    let publisher = api.publisher(&headers)?.name.clone();
+    Ok(
+        match api
+            .registry
+            .publish(&name, &version, body, &publisher)
+            .await?
+        {
+            Published::Created(info) => (StatusCode::CREATED, Json(info)).into_response(),
+            Published::Unchanged(info) => (StatusCode::OK, Json(info)).into_response(),
+        },
+    )
+}
+
+async fn set_yanked(
+    api: &RegistryApi,
+    headers: &HeaderMap,
+    name: &str,
+    version: &str,
+    yanked: bool,
+) -> Answer {
+    api.publisher(headers)?;
+    let (name, version) = (parse_name(name)?, parse_version(version)?);
+    Ok(Json(api.registry.set_yanked(&name, &version, yanked).await?).into_response())
+}
+
+async fn yank(
+    State(api): State<RegistryApi>,
+    Path((name, version)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Answer {
+    set_yanked(&api, &headers, &name, &version, true).await
+}
+
+async fn unyank(
+    State(api): State<RegistryApi>,
+    Path((name, version)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Answer {
+    set_yanked(&api, &headers, &name, &version, false).await
+}
+
+async fn blob(
+    State(api): State<RegistryApi>,
+    Path(digest): Path<String>,
+    headers: HeaderMap,
+) -> Answer {
+    let digest = Digest::from_str(&digest).map_err(|_| {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            "bad-digest",
+            format!("{digest:?} is not a digest; use sha256:<64 lowercase hex>"),
+        )
+    })?;
+    let etag = format!("\"{digest}\"");
+    let cache = [
+        (header::ETAG, etag.clone()),
+        (
+            header::CACHE_CONTROL,
+            "public, max-age=31536000, immutable".to_owned(),
+        ),
+    ];
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
+    }
+    let bytes = api.registry.blob(&digest).await?;
+    let mut response = (cache, bytes).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/wasm"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,161 @@
+// The admin console in headless Chromium against the real demo server:
+// sign in, watch a live alert arrive, activate version 0.2.0 of
+// keyword-moderation from the page, and see the next chat message follow
+// the new rule on a WebSocket that never reconnected.
+//
+// Needs the debug `hangar` binary and the built guests (./scripts/test.sh
+// builds both) and Debian's chromium (HANGAR_CHROMIUM overrides the path).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import WebSocket from 'ws';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const binary = process.env.HANGAR_BIN || join(root, 'target/debug/hangar');
+const browserPath = process.env.HANGAR_CHROMIUM || '/usr/bin/chromium';
+const ADMIN = 'admin-token-browser-0123456789';
+const PUBLISH = 'publish-token-browser-0123456789';
+
+function startServer(dir) {
+  const child = spawn(binary, [
+    'serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'),
+    '--plugins-dir', join(root, 'plugins'), '--cache-dir', join(root, 'target/hangar-test-cache'),
+    '--admin-token', ADMIN, '--publish-tokens', `ci=${PUBLISH}`,
+  ], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error('server did not start in 60 s')), 60_000);
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      const match = buffered.match(/listening on (http:\/\/\S+)/);
+      if (match) { clearTimeout(timer); resolve({ child, url: match[1] }); }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+async function json(method, url, { token, body } = {}) {
+  const headers = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+/// A chat client that records every frame and never reconnects.
+function connect(url, token) {
+  const socket = new WebSocket(`${url.replace('http', 'ws')}/ws?v=1&token=${token}`, { origin: url });
+  const frames = [];
+  const waiters = [];
+  let closed = false;
+  socket.on('message', (data) => {
+    const frame = JSON.parse(data.toString());
+    frames.push(frame);
+    for (const waiter of waiters.splice(0)) waiter();
+  });
+  socket.on('close', () => { closed = true; });
+  const next = async (predicate, what) => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const found = frames.find(predicate);
+      if (found) { frames.splice(frames.indexOf(found), 1); return found; }
+      if (Date.now() > deadline) throw new Error(`no ${what} frame; have ${JSON.stringify(frames)}`);
+      await new Promise((resolve) => { waiters.push(resolve); setTimeout(resolve, 200); });
+    }
+  };
+  return {
+    socket, next, isClosed: () => closed,
+    send: (frame) => socket.send(JSON.stringify(frame)),
+    opened: new Promise((resolve, reject) => { socket.on('open', resolve); socket.on('error', reject); }),
+  };
+}
+
+test('admin console activates a new version that the next chat message follows', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hangar-browser-'));
+  const { child, url } = await startServer(dir);
+  t.after(() => child.kill('SIGKILL'));
+
+  // keyword-moderation 0.2.0 in the registry; 0.1.0 is active.
+  const v2 = readFileSync(join(root, 'plugins/target/wasm32-wasip2/release/guest_moderation_v2.wasm'));
+  const published = await fetch(`${url}/registry/v1/packages/keyword-moderation/0.2.0`, {
+    method: 'PUT', headers: { authorization: `Bearer ${PUBLISH}` }, body: v2,
+  });
+  assert.equal(published.status, 201);
+
+  const { body: session } = await json('POST', `${url}/api/session`, { body: { user: 'alice', role: 'customer' } });
+  const { body: conversation } = await json('POST', `${url}/api/conversations`, { token: session.token });
+  const room = conversation.room;
+  const chat = connect(url, session.token);
+  await chat.opened;
+  await chat.next((f) => f.type === 'welcome', 'welcome');
+  chat.send({ type: 'join', room });
+  await chat.next((f) => f.type === 'joined', 'joined');
+  const say = async (id, text) => {
+    chat.send({ type: 'send', room, client_id: id, text });
+    return chat.next((f) => f.client_id === id, `answer to ${id}`);
+  };
+  const stored = async () => {
+    const { body } = await json('GET', `${url}/api/rooms/${room}/messages?limit=100`, { token: session.token });
+    return body.messages.filter((m) => m.kind === 'user').map((m) => m.text);
+  };
+
+  assert.equal((await say('before', 'card 4111111111111111')).type, 'ack');
+  assert.deepEqual(await stored(), ['card 4111111111111111']);
+
+  const profile = mkdtempSync(join(tmpdir(), 'hangar-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: browserPath,
+    headless: true,
+    viewport: { width: 1360, height: 1000 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  t.after(() => context.close());
+  const page = context.pages()[0] || await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+
+  await page.goto(`${url}/admin`);
+  await page.fill('#token', 'wrong-token-0123456789');
+  await page.click('#login-form button');
+  await page.waitForSelector('#login-error:has-text("wrong admin token")');
+  await page.fill('#token', ADMIN);
+  await page.click('#login-form button');
+  const row = page.locator('tr[data-plugin="keyword-moderation"]');
+  await row.waitFor();
+  assert.equal((await row.locator('.version').textContent()).trim(), '0.1.0');
+  await page.waitForSelector('#alerts-live:has-text("live")');
+
+  // A flagged message shows up in the live alert feed.
+  assert.equal((await say('flag', 'I will call my lawyer')).type, 'ack');
+  await page.waitForSelector('#alerts li:has-text("lawyer")');
+
+  // Activate 0.2.0 from the page.
+  await row.locator('select').selectOption('0.2.0');
+  await row.locator('button[data-action="activate"]').click();
+  await page.waitForSelector('#plugin-message:has-text("keyword-moderation 0.2.0 active")');
+  await page.waitForSelector('tr[data-plugin="keyword-moderation"] .version:has-text("0.2.0")');
+  mkdirSync(join(root, 'target/browser'), { recursive: true });
+  await page.screenshot({ path: join(root, 'target/browser/admin-console.png'), fullPage: true });
+
+  // The same connection: the next message follows the new rule.
+  assert.equal((await say('after', 'card 4111111111111111')).type, 'ack');
+  const texts = await stored();
+  assert.equal(texts.at(-1), 'card ****************');
+  assert.equal(chat.isClosed(), false, 'the chat client never reconnected');
+
+  // Roll back from the page: 0.1.0 answers again.
+  await row.locator('button[data-action="rollback"]').click();
+  await page.waitForSelector('tr[data-plugin="keyword-moderation"] .version:has-text("0.1.0")');
+  assert.equal((await say('back', 'card 4111111111111111')).type, 'ack');
+  assert.equal((await stored()).at(-1), 'card 4111111111111111');
+  assert.deepEqual(pageErrors, []);
+  chat.socket.close();
+});
