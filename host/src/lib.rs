@@ -15,6 +15,8 @@
 //! - [`history`]: conversations and messages, incremental sync;
 //! - [`auth`]: session tokens (HS256 JWT) and the HTTP extractor;
 //! - [`lbs`]: node discovery for reconnecting clients;
+//! - [`materials`]: low-code materials: on-demand loading, props validation, sanitised rendering;
+//! - [`pages`]: low-code page schemas with revisions, rendered server-side;
 //! - [`store`]: the database (SQLite through sqlx) and its migrations;
 //! - [`upload`]: the chunked upload store and file downloads;
 //! - [`admin`]: the administration API;
@@ -34,6 +36,8 @@ pub mod error;
 pub mod history;
 pub mod hub;
 pub mod lbs;
+pub mod materials;
+pub mod pages;
 pub mod plugins;
 pub mod server;
 pub mod store;

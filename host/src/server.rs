@@ -47,6 +47,8 @@ pub struct AppState {
     pub deployer: Deployer,
     /// The admin API's token; `None` turns the admin API off.
     pub admin_token: Option<Arc<str>>,
+    /// UI materials, loaded on demand.
+    pub materials: crate::materials::Materials,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -111,6 +113,8 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(crate::admin::routes())
         .merge(crate::console::routes())
+        .merge(crate::materials::http::routes())
+        .merge(crate::pages::http::routes())
         .merge(crate::hub::http::routes())
         .merge(crate::history::http::routes())
         .merge(crate::lbs::routes())
@@ -221,6 +225,7 @@ pub async fn serve(
         demo: config.demo,
         public_url: config.public_url.clone(),
         uploads,
+        materials: crate::materials::Materials::new(deployer.clone()),
         deployer: deployer.clone(),
         admin_token: admin_token.clone(),
     };

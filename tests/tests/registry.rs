@@ -144,6 +144,8 @@ async fn publish_list_fetch_with_immutable_versions_and_clear_refusals() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     for example in [
+        "card",
+        "form-input",
         "keyword-moderation",
         "faq-bot",
         "upload-policy",

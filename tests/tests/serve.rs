@@ -50,7 +50,9 @@ async fn demo_server_is_healthy_and_lists_the_example_plugins() {
     rows.sort();
     let expected = [
         ("button", "material"),
+        ("card", "material"),
         ("faq-bot", "chat-plugin"),
+        ("form-input", "material"),
         ("image", "material"),
         ("keyword-moderation", "chat-plugin"),
         ("text", "material"),

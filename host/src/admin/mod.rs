@@ -41,6 +41,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/alerts", get(alerts))
         .route("/api/admin/files", get(files))
         .route("/api/admin/session", post(session))
+        .route("/api/admin/runtime", get(runtime_counts))
+}
+
+/// What the runtime has fetched and compiled since start.
+async fn runtime_counts(_: Admin, State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({
+        "downloads": state.deployer.fetcher().downloads(),
+        "cache": state.runtime.cache_counts(),
+    }))
 }
 
 impl From<DeployError> for ApiError {

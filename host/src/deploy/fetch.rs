@@ -59,6 +59,7 @@ pub struct Fetcher {
     attempts: u32,
     backoff: Backoff,
     inflight: Arc<Mutex<HashMap<Digest, Inflight>>>,
+    downloads: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -85,7 +86,30 @@ impl Fetcher {
                 max: Duration::from_secs(2),
             },
             inflight: Arc::new(Mutex::new(HashMap::new())),
+            downloads: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
+    }
+
+    /// Blobs downloaded so far (one per shared download).
+    pub fn downloads(&self) -> u64 {
+        self.downloads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Every package of the registry.
+    ///
+    /// # Errors
+    /// [`FetchError`].
+    pub async fn packages(&self) -> Result<Vec<hangar_registry::store::PackageInfo>, FetchError> {
+        let path = "/registry/v1/packages";
+        self.get(path)
+            .await?
+            .json()
+            .await
+            .map_err(|err| FetchError::Refused {
+                url: path.to_owned(),
+                status: 200,
+                message: err.to_string(),
+            })
     }
 
     /// The registry's URL.
@@ -178,6 +202,8 @@ impl Fetcher {
     }
 
     async fn download(&self, digest: Digest) -> Result<Bytes, FetchError> {
+        self.downloads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = format!("/registry/v1/blobs/{digest}");
         let bytes =
             self.get(&path)

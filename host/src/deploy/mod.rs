@@ -101,6 +101,40 @@ impl Deployer {
         &self.fetcher
     }
 
+    /// The runtime.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// The settings new plugins start with.
+    pub fn defaults(&self) -> &PluginSettings {
+        &self.defaults
+    }
+
+    /// Loads `name` `version` as published: its metadata from the registry,
+    /// then the component from the compiled cache or fetched and compiled.
+    /// Returns the metadata too, and whether the cache had it.
+    ///
+    /// # Errors
+    /// [`DeployError`] saying which step failed.
+    pub async fn load_published(
+        &self,
+        name: &PluginName,
+        version: &Version,
+    ) -> Result<
+        (
+            Arc<PluginVersion>,
+            hangar_registry::store::VersionInfo,
+            bool,
+        ),
+        DeployError,
+    > {
+        let info = self.fetcher.version(name, version).await?;
+        let size = usize::try_from(info.size).unwrap_or(usize::MAX);
+        let (loaded, cached) = self.load(name, version, info.digest, size).await?;
+        Ok((loaded, info, cached))
+    }
+
     /// Loads a version: from the compiled cache when it holds the digest,
     /// else fetched (verified) and compiled.
     async fn load(
@@ -144,9 +178,7 @@ impl Deployer {
         version: &Version,
     ) -> Result<Activated, DeployError> {
         let started = Instant::now();
-        let info = self.fetcher.version(name, version).await?;
-        let size = usize::try_from(info.size).unwrap_or(usize::MAX);
-        let (loaded, cached) = self.load(name, version, info.digest, size).await?;
+        let (loaded, info, cached) = self.load_published(name, version).await?;
         let existing = self.runtime.get(name);
         let (settings, config) = match &existing {
             Some(plugin) => ((*plugin.settings()).clone(), plugin.config()),

@@ -261,6 +261,18 @@ impl Runtime {
         Ok(plugin)
     }
 
+    /// A plugin slot for `version` that no chain or listing knows: for
+    /// components called on demand (materials), with the same sandbox,
+    /// limits, failure counting and quarantine as installed plugins.
+    pub fn detached(&self, version: Arc<PluginVersion>, settings: PluginSettings) -> Arc<Plugin> {
+        Arc::new(Plugin::new(
+            self.shared.clone(),
+            version,
+            settings,
+            Arc::new("{}".to_owned()),
+        ))
+    }
+
     /// The installed plugin called `name`.
     pub fn get(&self, name: &PluginName) -> Option<Arc<Plugin>> {
         self.plugins

@@ -1,0 +1,72 @@
+//! `/api/materials`: list, describe and render materials (`docs/materials.md`).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::{MaterialError, parse_reference};
+use crate::error::ApiError;
+use crate::server::AppState;
+
+/// The material routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/materials", get(list))
+        .route("/api/materials/{reference}", get(describe))
+        .route("/api/materials/{reference}/render", post(render))
+}
+
+impl From<MaterialError> for ApiError {
+    fn from(err: MaterialError) -> Self {
+        let message = err.to_string();
+        match err {
+            MaterialError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "unknown-material", message)
+            }
+            MaterialError::NotAMaterial(..) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not-a-material", message)
+            }
+            MaterialError::BadReference(_) => ApiError::bad_request(message),
+            MaterialError::InvalidProps { errors, .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-props", message)
+                    .with_details(json!({ "errors": errors }))
+            }
+            MaterialError::Load { .. }
+            | MaterialError::BadSchema { .. }
+            | MaterialError::Failed { .. } => {
+                ApiError::new(StatusCode::BAD_GATEWAY, "material-failed", message)
+            }
+        }
+    }
+}
+
+async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(Json(state.materials.list().await?).into_response())
+}
+
+async fn describe(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Response, ApiError> {
+    let (name, version) = parse_reference(&reference)?;
+    let version = state.materials.resolve(&name, version).await?;
+    let loaded = state.materials.load(&name, &version).await?;
+    Ok(Json(&loaded.info).into_response())
+}
+
+async fn render(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(props) = body?;
+    let (name, version) = parse_reference(&reference)?;
+    let version = state.materials.resolve(&name, version).await?;
+    let loaded = state.materials.load(&name, &version).await?;
+    let html = state.materials.render(&loaded, &props).await?;
+    Ok(Json(json!({"name": name, "version": version.to_string(), "html": html})).into_response())
+}

@@ -1,0 +1,299 @@
+//! `/api/pages/{id}` (schemas, revisions) and `/p/{id}` (the rendered page).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+
+use super::{MAX_DEPTH, MAX_NODES, Node, Page, PageStore, SaveError, Saved, valid_page_id};
+use crate::auth::extract::Authenticated;
+use crate::error::ApiError;
+use crate::materials::{MaterialError, Materials, parse_reference};
+use crate::server::AppState;
+
+/// The page routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/pages/{id}", get(load).put(save))
+        .route("/api/pages/{id}/revisions", get(revisions))
+        .route("/api/pages/{id}/revisions/{revision}", get(revision))
+        .route("/p/{id}", get(published))
+        .route("/materials.css", get(stylesheet))
+}
+
+const STYLESHEET: &str = include_str!("../../web/materials.css");
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        STYLESHEET,
+    )
+}
+
+fn page_id(id: &str) -> Result<&str, ApiError> {
+    if valid_page_id(id) {
+        Ok(id)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "invalid page id {id:?}: use 1-64 lowercase letters, digits and '-'"
+        )))
+    }
+}
+
+fn etag(revision: i64) -> String {
+    format!("\"r{revision}\"")
+}
+
+fn answer(saved: &Saved, status: StatusCode) -> Response {
+    let page: Value = serde_json::from_str(&saved.schema).unwrap_or(Value::Null);
+    let mut response = (
+        status,
+        Json(json!({
+            "id": saved.id,
+            "revision": saved.revision,
+            "page": page,
+            "updated_ms": saved.updated_ms,
+            "updated_by": saved.updated_by,
+        })),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&etag(saved.revision)) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+fn pages(state: &AppState) -> PageStore {
+    PageStore::new(state.db.clone())
+}
+
+async fn load(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let id = page_id(&id)?;
+    let saved = pages(&state)
+        .get(id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no page {id}")))?;
+    Ok(answer(&saved, StatusCode::OK))
+}
+
+async fn revisions(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = page_id(&id)?;
+    let list = pages(&state)
+        .revisions(id)
+        .await
+        .map_err(ApiError::internal)?;
+    if list.is_empty() {
+        return Err(ApiError::not_found(format!("no page {id}")));
+    }
+    let list: Vec<Value> = list
+        .into_iter()
+        .map(|(revision, saved_ms, saved_by)| json!({"revision": revision, "saved_ms": saved_ms, "saved_by": saved_by}))
+        .collect();
+    Ok(Json(json!({"id": id, "revisions": list})).into_response())
+}
+
+async fn revision(
+    State(state): State<AppState>,
+    Path((id, revision)): Path<(String, i64)>,
+) -> Result<Response, ApiError> {
+    let id = page_id(&id)?;
+    let saved = pages(&state)
+        .revision(id, revision)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no revision {revision} of page {id}")))?;
+    Ok(answer(&saved, StatusCode::OK))
+}
+
+fn invalid(path: &str, message: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-page",
+        format!("{path}: {message}"),
+    )
+    .with_details(json!({ "path": path }))
+}
+
+/// Checks the tree's size and every node: its material version exists, is a
+/// material, and its props match that version's schema.
+async fn validate(materials: &Materials, page: &Page) -> Result<(), ApiError> {
+    let nodes = page.walk();
+    if nodes.len() > MAX_NODES {
+        return Err(invalid("/nodes", format!("more than {MAX_NODES} nodes")));
+    }
+    for (path, node, depth) in nodes {
+        if depth > MAX_DEPTH {
+            return Err(invalid(&path, format!("nested deeper than {MAX_DEPTH}")));
+        }
+        let (name, version) = parse_reference(&format!("{}@{}", node.material, node.version))
+            .map_err(|e| invalid(&path, e))?;
+        let version = version.ok_or_else(|| invalid(&path, "a node needs a pinned version"))?;
+        let loaded = materials
+            .load(&name, &version)
+            .await
+            .map_err(|e| invalid(&path, e))?;
+        if let Err(MaterialError::InvalidProps { errors, .. }) =
+            materials.validate(&loaded, &node.props)
+        {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-props",
+                format!(
+                    "{path}: props do not match {}@{}",
+                    node.material, node.version
+                ),
+            )
+            .with_details(json!({"path": path, "errors": errors})));
+        }
+    }
+    Ok(())
+}
+
+async fn save(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<Page>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let id = page_id(&id)?;
+    if !session.role.is_staff() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only agents and admins edit pages",
+        ));
+    }
+    let Json(page) = body?;
+    validate(&state.materials, &page).await?;
+    let expected = match headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) {
+        None => None,
+        Some(tag) => Some(
+            tag.trim()
+                .trim_matches('"')
+                .strip_prefix('r')
+                .and_then(|n| n.parse::<i64>().ok())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::PRECONDITION_FAILED,
+                        "stale-page",
+                        format!("If-Match {tag:?} is not an ETag of this page"),
+                    )
+                })?,
+        ),
+    };
+    let schema = serde_json::to_string(&page).map_err(ApiError::internal)?;
+    let saved = pages(&state)
+        .save(id, expected, &schema, session.user.as_str())
+        .await
+        .map_err(|err| match err {
+            SaveError::Conflict { .. } => ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "stale-page",
+                err.to_string(),
+            ),
+            SaveError::PreconditionRequired(_) => ApiError::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "if-match-required",
+                err.to_string(),
+            ),
+            SaveError::Db(err) => ApiError::internal(err),
+        })?;
+    let status = if saved.revision == 1 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(answer(&saved, status))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Renders nodes in order; a node that cannot be rendered becomes a visible
+/// placeholder so the rest of the page still shows.
+fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a, String> {
+    async move {
+        let mut html = String::new();
+        for node in nodes {
+            let rendered = async {
+                let (name, version) =
+                    parse_reference(&format!("{}@{}", node.material, node.version))?;
+                let version = version.ok_or_else(|| {
+                    MaterialError::BadReference("a node needs a pinned version".into())
+                })?;
+                let loaded = materials.load(&name, &version).await?;
+                materials.render(&loaded, &node.props).await
+            }
+            .await;
+            let inner = match rendered {
+                Ok(inner) => inner,
+                Err(err) => {
+                    tracing::warn!(material = %node.material, version = %node.version, error = %err, "page node not rendered");
+                    format!(r#"<div class="hm-unavailable">{}</div>"#, escape(&err.to_string()))
+                }
+            };
+            let children = if node.children.is_empty() {
+                String::new()
+            } else {
+                format!(r#"<div class="hm-children">{}</div>"#, render_nodes(materials, &node.children).await)
+            };
+            html.push_str(&format!(
+                r#"<div class="hm-node" data-material="{}" data-version="{}">{inner}{children}</div>"#,
+                escape(&node.material),
+                escape(&node.version)
+            ));
+        }
+        html
+    }
+    .boxed()
+}
+
+async fn published(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = page_id(&id)?;
+    let saved = pages(&state)
+        .get(id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no page {id}")))?;
+    let page: Page = serde_json::from_str(&saved.schema).map_err(ApiError::internal)?;
+    let body = render_nodes(&state.materials, &page.nodes).await;
+    let title = escape(if page.title.is_empty() {
+        id
+    } else {
+        &page.title
+    });
+    let document = format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"/materials.css\">\n</head>\n\
+         <body>\n<main class=\"hm-page\" data-page=\"{id}\" data-revision=\"{}\">{body}</main>\n</body>\n</html>\n",
+        saved.revision
+    );
+    let mut response = Html(document).into_response();
+    // Sanitised already; the policy is a second wall: no script runs here.
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src * data:; script-src 'none'; object-src 'none'; base-uri 'none'"),
+    );
+    Ok(response)
+}
