@@ -27,7 +27,8 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-async fn page(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+/// A static asset of a page, never sniffed, revalidated on each load.
+pub(crate) async fn page(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, content_type),

@@ -21,6 +21,7 @@
 //! - [`upload`]: the chunked upload store and file downloads;
 //! - [`admin`]: the administration API;
 //! - [`console`]: the admin console page at `/admin`;
+//! - [`designer`]: the low-code page designer at `/designer`;
 //! - [`deploy`]: fetching from the registry, activation, rollback, persistence;
 //! - [`demo`]: loads the example plugins for `serve --demo`.
 
@@ -32,6 +33,7 @@ pub mod config;
 pub mod console;
 pub mod demo;
 pub mod deploy;
+pub mod designer;
 pub mod error;
 pub mod history;
 pub mod hub;

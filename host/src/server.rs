@@ -113,6 +113,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(crate::admin::routes())
         .merge(crate::console::routes())
+        .merge(crate::designer::routes())
         .merge(crate::materials::http::routes())
         .merge(crate::pages::http::routes())
         .merge(crate::hub::http::routes())

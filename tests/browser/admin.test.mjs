@@ -8,37 +8,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const binary = process.env.HANGAR_BIN || join(root, 'target/debug/hangar');
-const browserPath = process.env.HANGAR_CHROMIUM || '/usr/bin/chromium';
-const ADMIN = 'admin-token-browser-0123456789';
-const PUBLISH = 'publish-token-browser-0123456789';
-
-function startServer(dir) {
-  const child = spawn(binary, [
-    'serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'),
-    '--plugins-dir', join(root, 'plugins'), '--cache-dir', join(root, 'target/hangar-test-cache'),
-    '--admin-token', ADMIN, '--publish-tokens', `ci=${PUBLISH}`,
-  ], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error('server did not start in 60 s')), 60_000);
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      const match = buffered.match(/listening on (http:\/\/\S+)/);
-      if (match) { clearTimeout(timer); resolve({ child, url: match[1] }); }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-}
+import { ADMIN, PUBLISH, browser, root, startServer } from './support.mjs';
 
 async function json(method, url, { token, body } = {}) {
   const headers = {};
@@ -78,8 +51,7 @@ function connect(url, token) {
 }
 
 test('admin console activates a new version that the next chat message follows', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'hangar-browser-'));
-  const { child, url } = await startServer(dir);
+  const { child, url } = await startServer();
   t.after(() => child.kill('SIGKILL'));
 
   // keyword-moderation 0.2.0 in the registry; 0.1.0 is active.
@@ -109,14 +81,7 @@ test('admin console activates a new version that the next chat message follows',
   assert.equal((await say('before', 'card 4111111111111111')).type, 'ack');
   assert.deepEqual(await stored(), ['card 4111111111111111']);
 
-  const profile = mkdtempSync(join(tmpdir(), 'hangar-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: browserPath,
-    headless: true,
-    viewport: { width: 1360, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const context = await browser();
   t.after(() => context.close());
   const page = context.pages()[0] || await context.newPage();
   const pageErrors = [];

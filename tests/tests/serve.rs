@@ -95,7 +95,7 @@ async fn configuration_comes_from_flags_environment_and_file() {
     let (_, list) = server.get_json("/api/plugins").await;
     assert_eq!(
         list.as_array().unwrap().len(),
-        6,
+        8,
         "demo = true came from the file"
     );
     drop(server);

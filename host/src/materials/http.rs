@@ -67,6 +67,14 @@ async fn render(
     let (name, version) = parse_reference(&reference)?;
     let version = state.materials.resolve(&name, version).await?;
     let loaded = state.materials.load(&name, &version).await?;
+    let started = std::time::Instant::now();
     let html = state.materials.render(&loaded, &props).await?;
-    Ok(Json(json!({"name": name, "version": version.to_string(), "html": html})).into_response())
+    // Validation, the sandboxed call and sanitising, for clients and benchmarks.
+    let timing = format!("render;dur={:.3}", started.elapsed().as_secs_f64() * 1000.0);
+    let mut response =
+        Json(json!({"name": name, "version": version.to_string(), "html": html})).into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&timing) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    Ok(response)
 }
