@@ -28,6 +28,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 section "tests"
 cargo test --workspace
 
+section "browser SDK unit tests"
+(cd sdk/js && node --test test/)
+
 section "browser tests (headless Chromium)"
 if ! command -v chromium >/dev/null 2>&1; then
     as_root=()
