@@ -121,18 +121,22 @@ async fn chunk(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let index: u32 = index.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "index-out-of-range",
-            format!("chunk index {index:?} is not a number"),
-        )
-    })?;
     let md5 = headers.get("chunk-md5").and_then(|v| v.to_str().ok());
     let length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
+    let Ok(index) = index.parse::<u32>() else {
+        state
+            .uploads
+            .refuse_body(body.into_data_stream(), length)
+            .await;
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "index-out-of-range",
+            format!("chunk index {index:?} is not a number"),
+        ));
+    };
     let outcome = state
         .uploads
         .put_chunk(&session, &id, index, md5, length, body.into_data_stream())

@@ -597,27 +597,16 @@ impl UploadStore {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let upload = self.owned(session, id).await?;
-        if upload.state == UploadState::Complete {
-            return Err(UploadError::AlreadyComplete(id.to_owned()));
-        }
-        let expected = upload
-            .layout
-            .chunk_len(index)
-            .ok_or(UploadError::IndexOutOfRange {
-                index,
-                count: upload.layout.chunk_count,
-            })?;
-        let md5 = md5
-            .and_then(|m| lower_hex(m, "Chunk-MD5", 32).ok())
-            .ok_or(UploadError::MissingChunkMd5)?;
-        if let Some(got) = declared_len.filter(|&len| len != expected) {
-            return Err(UploadError::WrongLength {
-                index,
-                expected,
-                got,
-            });
-        }
+        let (upload, expected, md5) = match self
+            .check_chunk(session, id, index, md5, declared_len)
+            .await
+        {
+            Ok(checked) => checked,
+            Err(err) => {
+                self.refuse_body(body, declared_len).await;
+                return Err(err);
+            }
+        };
         if self.index.received(id).await?.binary_search(&index).is_ok() {
             // Read and drop the body: answering before it is read would
             // break the client's connection mid-send.
@@ -658,6 +647,52 @@ impl UploadStore {
             index,
             stored: true,
         })
+    }
+
+    /// What a chunk must be: the upload, the chunk's length and its MD5.
+    async fn check_chunk(
+        &self,
+        session: &Session,
+        id: &str,
+        index: u32,
+        md5: Option<&str>,
+        declared_len: Option<u64>,
+    ) -> Result<(UploadRecord, u64, String), UploadError> {
+        let upload = self.owned(session, id).await?;
+        if upload.state == UploadState::Complete {
+            return Err(UploadError::AlreadyComplete(id.to_owned()));
+        }
+        let expected = upload
+            .layout
+            .chunk_len(index)
+            .ok_or(UploadError::IndexOutOfRange {
+                index,
+                count: upload.layout.chunk_count,
+            })?;
+        let md5 = md5
+            .and_then(|m| lower_hex(m, "Chunk-MD5", 32).ok())
+            .ok_or(UploadError::MissingChunkMd5)?;
+        if let Some(got) = declared_len.filter(|&len| len != expected) {
+            return Err(UploadError::WrongLength {
+                index,
+                expected,
+                got,
+            });
+        }
+        Ok((upload, expected, md5))
+    }
+
+    /// Reads and drops the body of a refused chunk (up to the largest chunk
+    /// size) so the client sees the answer rather than a broken connection.
+    pub async fn refuse_body<S, E>(&self, body: S, declared_len: Option<u64>)
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let limit = self.config.limits.max_chunk_bytes;
+        if declared_len.is_none_or(|len| len <= limit) {
+            let _ = drain(body, limit).await;
+        }
     }
 
     async fn merge_of(&self, upload: &UploadRecord) -> Result<Arc<Merge>, UploadError> {

@@ -160,9 +160,60 @@ pub struct FileHashes {
     pub md5: String,
     /// SHA-256, lowercase hex.
     pub sha256: String,
+    /// MD5 of each chunk, when a chunk size was given.
+    pub chunks: Option<ChunkHashes>,
+}
+
+/// The MD5s of a file's chunks, for one chunk size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkHashes {
+    /// The chunk size they were computed for.
+    pub chunk_size: u64,
+    /// MD5 of each chunk, lowercase hex, in order.
+    pub md5s: Vec<String>,
 }
 
 const READ_BLOCK: usize = 4 << 20;
+
+/// The chunk size the server will choose when asked for `preferred` (its
+/// default rules: at least 5 MiB, at most 10,000 chunks, at most 64 MiB).
+/// If the server is configured otherwise, it answers another size and the
+/// chunk MD5s are computed again while sending.
+pub fn planned_chunk_size(size: u64, preferred: Option<u64>) -> u64 {
+    const MIN: u64 = 5 << 20;
+    const MAX: u64 = 64 << 20;
+    const DEFAULT: u64 = 8 << 20;
+    preferred
+        .unwrap_or(DEFAULT)
+        .max(size.div_ceil(10_000))
+        .clamp(MIN, MAX)
+}
+
+/// MD5s of consecutive `chunk_size` pieces of the blocks received.
+fn chunk_md5s(blocks: std::sync::mpsc::Receiver<Arc<Vec<u8>>>, chunk_size: u64) -> Vec<String> {
+    let mut md5s = Vec::new();
+    let mut current = Md5::new();
+    let mut filled = 0u64;
+    for block in blocks {
+        let mut rest = block.as_slice();
+        while !rest.is_empty() {
+            let take = usize::try_from(chunk_size - filled)
+                .unwrap_or(usize::MAX)
+                .min(rest.len());
+            current.update(&rest[..take]);
+            filled += take as u64;
+            rest = &rest[take..];
+            if filled == chunk_size {
+                md5s.push(hex::encode(std::mem::take(&mut current).finalize()));
+                filled = 0;
+            }
+        }
+    }
+    if filled > 0 {
+        md5s.push(hex::encode(current.finalize()));
+    }
+    md5s
+}
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> UploadError + '_ {
     move |source| UploadError::Io {
@@ -171,11 +222,17 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> UploadError + '_ {
     }
 }
 
-/// Hashes a file in one read: MD5 on this thread, SHA-256 on another.
+/// Hashes a file in one read: the whole-file MD5 on this thread, SHA-256
+/// on another, and, with a `chunk_size`, each chunk's MD5 on a third, so
+/// sending the chunks needs no second hashing pass.
 ///
 /// # Errors
 /// The file cannot be read.
-pub fn hash_file(path: &Path, progress: &dyn Fn(u64, u64)) -> Result<FileHashes, UploadError> {
+pub fn hash_file(
+    path: &Path,
+    chunk_size: Option<u64>,
+    progress: &dyn Fn(u64, u64),
+) -> Result<FileHashes, UploadError> {
     use std::io::Read;
     let mut file = std::fs::File::open(path).map_err(io_error(path))?;
     let total = file.metadata().map_err(io_error(path))?.len();
@@ -186,6 +243,10 @@ pub fn hash_file(path: &Path, progress: &dyn Fn(u64, u64)) -> Result<FileHashes,
             sha.update(block.as_slice());
         }
         hex::encode(sha.finalize())
+    });
+    let chunker = chunk_size.filter(|&size| size > 0).map(|size| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
+        (tx, size, std::thread::spawn(move || chunk_md5s(rx, size)))
     });
     let mut md5 = Md5::new();
     let mut done = 0u64;
@@ -203,14 +264,30 @@ pub fn hash_file(path: &Path, progress: &dyn Fn(u64, u64)) -> Result<FileHashes,
             break;
         }
         block.truncate(filled);
-        md5.update(&block);
+        let block = Arc::new(block);
+        if let Some((chunks, _, _)) = &chunker
+            && chunks.send(block.clone()).is_err()
+        {
+            break;
+        }
+        md5.update(block.as_slice());
         done += filled as u64;
         progress(done, total);
-        if tx.send(Arc::new(block)).is_err() {
+        if tx.send(block).is_err() {
             break;
         }
     }
     drop(tx);
+    let chunks = match chunker {
+        Some((chunks, chunk_size, thread)) => {
+            drop(chunks);
+            let md5s = thread
+                .join()
+                .map_err(|_| UploadError::Hashing("the chunk MD5 thread panicked".into()))?;
+            Some(ChunkHashes { chunk_size, md5s })
+        }
+        None => None,
+    };
     let sha256 = sha_thread
         .join()
         .map_err(|_| UploadError::Hashing("the SHA-256 thread panicked".into()))?;
@@ -218,6 +295,7 @@ pub fn hash_file(path: &Path, progress: &dyn Fn(u64, u64)) -> Result<FileHashes,
         size: done,
         md5: hex::encode(md5.finalize()),
         sha256,
+        chunks,
     })
 }
 
@@ -301,17 +379,17 @@ impl Uploader {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "file".to_owned());
-        let hashes = hash_reporting(path, events).await?;
+        let size = std::fs::metadata(path).map_err(io_error(path))?.len();
+        let planned = planned_chunk_size(size, options.chunk_size);
+        let hashes = hash_reporting(path, planned, events).await?;
         let mut open = serde_json::json!({
             "name": name,
             "size": hashes.size,
             "md5": hashes.md5,
+            "chunk_size": planned,
         });
         if options.instant {
             open["sha256"] = hashes.sha256.clone().into();
-        }
-        if let Some(size) = options.chunk_size {
-            open["chunk_size"] = size.into();
         }
         let url = format!("{}/api/uploads", self.server);
         let mut upload: UploadView = self.send(self.http.post(&url).json(&open)).await?;
@@ -349,9 +427,19 @@ impl Uploader {
         let missing: Vec<u32> = (0..upload.chunk_count)
             .filter(|i| upload.received.binary_search(i).is_err())
             .collect();
-        let sent = self
-            .send_chunks(path, &upload.id, layout, &missing, options, events)
-            .await?;
+        // The MD5s from the hashing pass, if the server cut the file as planned.
+        let md5s: Arc<[String]> = hashes
+            .chunks
+            .filter(|c| c.chunk_size == upload.chunk_size)
+            .map(|c| c.md5s.into())
+            .unwrap_or_else(|| Arc::from(Vec::new()));
+        let job = Job {
+            path,
+            id: &upload.id,
+            layout,
+            md5s,
+        };
+        let sent = self.send_chunks(&job, &missing, options, events).await?;
         events(UploadEvent::Completing);
         let url = format!("{}/api/uploads/{}/complete", self.server, upload.id);
         let done: Completed = self.send(self.http.post(&url)).await?;
@@ -364,9 +452,7 @@ impl Uploader {
 
     async fn send_chunks(
         &self,
-        path: &Path,
-        id: &str,
-        layout: Layout,
+        job: &Job<'_>,
         missing: &[u32],
         options: &UploadOptions,
         events: &(dyn Fn(UploadEvent) + Send + Sync),
@@ -377,7 +463,7 @@ impl Uploader {
         loop {
             while running.len() < options.parallel.max(1) {
                 let Some(index) = queue.next() else { break };
-                running.push(self.send_chunk(path, id, layout, index, options, events));
+                running.push(self.send_chunk(job, index, options, events));
             }
             match running.next().await {
                 Some(Ok(())) => sent += 1,
@@ -389,14 +475,14 @@ impl Uploader {
 
     async fn send_chunk(
         &self,
-        path: &Path,
-        id: &str,
-        layout: Layout,
+        job: &Job<'_>,
         index: u32,
         options: &UploadOptions,
         events: &(dyn Fn(UploadEvent) + Send + Sync),
     ) -> Result<(), UploadError> {
-        let (bytes, md5) = read_chunk(path, layout, index).await?;
+        let (path, id, layout) = (job.path, job.id, job.layout);
+        let known_md5 = job.md5s.get(index as usize).cloned();
+        let (bytes, md5) = read_chunk(path, layout, index, known_md5).await?;
         let url = format!("{}/api/uploads/{id}/chunks/{index}", self.server);
         let mut attempt = 0;
         loop {
@@ -430,13 +516,14 @@ impl Uploader {
 /// Hashes off the async threads, reporting progress every 100 ms.
 async fn hash_reporting(
     path: &Path,
+    chunk_size: u64,
     events: &(dyn Fn(UploadEvent) + Send + Sync),
 ) -> Result<FileHashes, UploadError> {
     use std::sync::atomic::{AtomicU64, Ordering};
     let progress = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
     let (path, shared) = (path.to_path_buf(), progress.clone());
     let mut task = tokio::task::spawn_blocking(move || {
-        hash_file(&path, &|done, total| {
+        hash_file(&path, Some(chunk_size), &|done, total| {
             shared.0.store(done, Ordering::Relaxed);
             shared.1.store(total, Ordering::Relaxed);
         })
@@ -469,6 +556,15 @@ struct Completed {
     file: StoredFile,
 }
 
+/// The chunks of one upload to send.
+struct Job<'a> {
+    path: &'a Path,
+    id: &'a str,
+    layout: Layout,
+    /// Chunk MD5s from the hashing pass (empty when the cut differs).
+    md5s: Arc<[String]>,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Layout {
     size: u64,
@@ -496,16 +592,18 @@ fn read_at(path: &Path, offset: u64, len: u64) -> Result<Vec<u8>, UploadError> {
     Ok(buf)
 }
 
-/// Reads chunk `index` and its MD5 off the async threads.
+/// Reads chunk `index` off the async threads, with its MD5 (computed here
+/// unless the hashing pass already did).
 async fn read_chunk(
     path: &Path,
     layout: Layout,
     index: u32,
+    known_md5: Option<String>,
 ) -> Result<(bytes::Bytes, String), UploadError> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let buf = read_at(&path, layout.start(index), layout.len(index))?;
-        let md5 = hex::encode(Md5::digest(&buf));
+        let md5 = known_md5.unwrap_or_else(|| hex::encode(Md5::digest(&buf)));
         Ok((bytes::Bytes::from(buf), md5))
     })
     .await
@@ -536,11 +634,28 @@ mod tests {
             .map(|i| (i * 7 % 251) as u8)
             .collect();
         std::fs::write(&path, &data).unwrap();
-        let hashes = hash_file(&path, &|_, _| {}).unwrap();
+        let chunk = 3 << 20;
+        let hashes = hash_file(&path, Some(chunk), &|_, _| {}).unwrap();
         assert_eq!(hashes.size, data.len() as u64);
         assert_eq!(hashes.md5, hex::encode(Md5::digest(&data)));
         assert_eq!(hashes.sha256, hex::encode(Sha256::digest(&data)));
+        let expected: Vec<String> = data
+            .chunks(chunk as usize)
+            .map(|c| hex::encode(Md5::digest(c)))
+            .collect();
+        assert_eq!(hashes.chunks.unwrap().md5s, expected);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn planned_chunk_sizes_follow_the_server_rules() {
+        assert_eq!(planned_chunk_size(1 << 30, None), 8 << 20);
+        assert_eq!(planned_chunk_size(1 << 30, Some(1)), 5 << 20);
+        assert_eq!(
+            planned_chunk_size(50 << 30, Some(5 << 20)),
+            (50u64 << 30).div_ceil(10_000)
+        );
+        assert_eq!(planned_chunk_size(1 << 40, None), 64 << 20);
     }
 
     #[test]
