@@ -20,8 +20,7 @@
 //! - [`store`]: the database (SQLite through sqlx) and its migrations;
 //! - [`upload`]: the chunked upload store and file downloads;
 //! - [`admin`]: the administration API;
-//! - [`console`]: the admin console page at `/admin`;
-//! - [`designer`]: the low-code page designer at `/designer`;
+//! - [`web`]: the static pages (`/admin`, `/designer`, `/chat`) and the browser SDK;
 //! - [`deploy`]: fetching from the registry, activation, rollback, persistence;
 //! - [`demo`]: loads the example plugins for `serve --demo`.
 
@@ -30,10 +29,8 @@ pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod console;
 pub mod demo;
 pub mod deploy;
-pub mod designer;
 pub mod error;
 pub mod history;
 pub mod hub;
@@ -44,3 +41,4 @@ pub mod plugins;
 pub mod server;
 pub mod store;
 pub mod upload;
+pub mod web;

@@ -23,19 +23,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/pages/{id}/revisions", get(revisions))
         .route("/api/pages/{id}/revisions/{revision}", get(revision))
         .route("/p/{id}", get(published))
-        .route("/materials.css", get(stylesheet))
-}
-
-const STYLESHEET: &str = include_str!("../../web/materials.css");
-
-async fn stylesheet() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        STYLESHEET,
-    )
 }
 
 fn page_id(id: &str) -> Result<&str, ApiError> {

@@ -198,6 +198,11 @@ export class HubClient extends EventTarget {
     return clientId;
   }
 
+  /** Tells the server the user has read `room` up to `seq` (unread counts). */
+  markRead(room, seq) {
+    this.raw({ type: 'read', room, seq });
+  }
+
   persistOutbox() {
     if (this.options.outbox) this.options.outbox.save([...this.pending.values()]).catch(() => {});
   }

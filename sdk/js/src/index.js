@@ -4,3 +4,4 @@ export { DEFAULT_BACKOFF, ceilingMs, delayMs } from './backoff.js';
 export { ReconnectPlan } from './tiers.js';
 export { applyJoined, applyMessages, emptyRoom, lastSeq, mergeConversations, mergeMessages } from './sync.js';
 export { HubClient, PROTOCOL_VERSION } from './hub-client.js';
+export { VirtualList } from './virtual-list.js';

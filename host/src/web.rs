@@ -1,0 +1,100 @@
+//! The static pages the host serves, compiled into the binary: the admin
+//! console (`/admin`), the page designer (`/designer`), the chat page
+//! (`/chat`), and the browser SDK they use (`/sdk/js/`, the ES modules of
+//! `sdk/js/src`, for any page to import).
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use crate::server::AppState;
+
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// Every asset: path, content type, body.
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("/admin", HTML, include_str!("../web/admin/index.html")),
+    (
+        "/admin/console.js",
+        JS,
+        include_str!("../web/admin/console.js"),
+    ),
+    (
+        "/admin/console.css",
+        CSS,
+        include_str!("../web/admin/console.css"),
+    ),
+    (
+        "/designer",
+        HTML,
+        include_str!("../web/designer/index.html"),
+    ),
+    (
+        "/designer/designer.js",
+        JS,
+        include_str!("../web/designer/designer.js"),
+    ),
+    (
+        "/designer/designer.css",
+        CSS,
+        include_str!("../web/designer/designer.css"),
+    ),
+    ("/chat", HTML, include_str!("../web/chat/index.html")),
+    ("/chat/chat.js", JS, include_str!("../web/chat/chat.js")),
+    ("/chat/chat.css", CSS, include_str!("../web/chat/chat.css")),
+    ("/materials.css", CSS, include_str!("../web/materials.css")),
+    (
+        "/sdk/js/index.js",
+        JS,
+        include_str!("../../sdk/js/src/index.js"),
+    ),
+    (
+        "/sdk/js/backoff.js",
+        JS,
+        include_str!("../../sdk/js/src/backoff.js"),
+    ),
+    (
+        "/sdk/js/tiers.js",
+        JS,
+        include_str!("../../sdk/js/src/tiers.js"),
+    ),
+    (
+        "/sdk/js/sync.js",
+        JS,
+        include_str!("../../sdk/js/src/sync.js"),
+    ),
+    (
+        "/sdk/js/hub-client.js",
+        JS,
+        include_str!("../../sdk/js/src/hub-client.js"),
+    ),
+    (
+        "/sdk/js/virtual-list.js",
+        JS,
+        include_str!("../../sdk/js/src/virtual-list.js"),
+    ),
+];
+
+/// The routes of every static asset.
+pub fn routes() -> Router<AppState> {
+    ASSETS
+        .iter()
+        .fold(Router::new(), |router, &(path, content_type, body)| {
+            router.route(path, get(move || asset(content_type, body)))
+        })
+}
+
+/// One asset: never sniffed, revalidated on each load.
+async fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+}
