@@ -76,6 +76,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         JS,
         include_str!("../../sdk/js/src/virtual-list.js"),
     ),
+    (
+        "/sdk/js/dom.js",
+        JS,
+        include_str!("../../sdk/js/src/dom.js"),
+    ),
 ];
 
 /// The routes of every static asset.
@@ -97,4 +102,22 @@ async fn asset(content_type: &'static str, body: &'static str) -> impl IntoRespo
         ],
         body,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ASSETS;
+
+    #[test]
+    fn every_module_of_the_browser_sdk_is_served() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk/js/src");
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = format!("/sdk/js/{name}");
+            assert!(
+                ASSETS.iter().any(|(served, _, _)| *served == path),
+                "{path} is not served"
+            );
+        }
+    }
 }

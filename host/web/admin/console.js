@@ -1,21 +1,12 @@
 // Hangar admin console: plain browser JavaScript over the admin API
 // (docs/admin.md) and the hub WebSocket for live alerts.
 
+import { element } from '/sdk/js/dom.js';
+
 const $ = (selector) => document.querySelector(selector);
 let token = sessionStorage.getItem('hangar-admin-token') || '';
 let plugins = [];
 let socket = null;
-
-function element(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === 'class') node.className = value;
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
 
 async function api(method, path, body) {
   const headers = { authorization: `Bearer ${token}` };

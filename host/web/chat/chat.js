@@ -3,21 +3,11 @@
 // served at /sdk/js/.
 
 import { HubClient, VirtualList, mergeConversations } from '/sdk/js/index.js';
+import { element } from '/sdk/js/dom.js';
 
 const $ = (selector) => document.querySelector(selector);
 const page = { client: null, list: null, room: null, user: null, role: null, token: null, cursor: null, conversations: [] };
 window.hangarChat = page; // for tests and debugging
-
-function element(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === 'class') node.className = value;
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
 
 async function api(method, path) {
   const response = await fetch(path, { method, headers: { authorization: `Bearer ${page.token}` } });

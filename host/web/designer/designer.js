@@ -2,20 +2,11 @@
 // pages APIs (docs/materials.md). The page is a list of nodes, each a
 // material pinned to a version with its props.
 
+import { element } from '/sdk/js/dom.js';
+
 const $ = (selector) => document.querySelector(selector);
 const state = { materials: [], described: new Map(), nodes: [], selected: -1, revision: null, pageId: 'home' };
 let token = sessionStorage.getItem('hangar-designer-token') || '';
-
-function element(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === 'class') node.className = value;
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? '' : value);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
 
 async function call(method, path, body, headers = {}) {
   const init = { method, headers: { ...headers } };
