@@ -24,6 +24,10 @@ use super::sizing::Layout;
 /// Bytes of the file's start kept for the upload hooks.
 pub const HEAD_BYTES: usize = 4096;
 
+/// Longest an early chunk waits for room in memory before it is left on
+/// disk for the merge to read back.
+const WAIT_FOR_ROOM: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Why a merge failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
@@ -51,7 +55,7 @@ pub struct Merged {
 
 struct Inbox {
     received: Vec<bool>,
-    waiting: BTreeMap<u32, (PutPayload, OwnedSemaphorePermit)>,
+    waiting: BTreeMap<u32, (PutPayload, Option<OwnedSemaphorePermit>)>,
     next: u32,
 }
 
@@ -139,17 +143,33 @@ impl Merge {
     /// the merge as far as the received chunks allow. Never fails: a merge
     /// that cannot advance now catches up in [`finish`](Self::finish).
     pub async fn offer(&self, index: u32, payload: PutPayload) {
+        let permits = budget_permits(payload.content_length());
+        let permit = match self.budget.clone().try_acquire_many_owned(permits) {
+            Ok(permit) => Some(permit),
+            // The next chunk in order is consumed at once and never waits.
+            // A later one waits, a bounded time, for room: a fast sender is
+            // slowed to the merge's pace (its request holds its body's
+            // share of the body budget meanwhile) instead of its chunks
+            // being written, dropped and read back.
+            Err(_) if index == self.inbox().next => None,
+            Err(_) => tokio::time::timeout(
+                WAIT_FOR_ROOM,
+                self.budget.clone().acquire_many_owned(permits),
+            )
+            .await
+            .ok()
+            .and_then(Result::ok),
+        };
         {
             let mut inbox = self.inbox();
+            let next = inbox.next;
             let Some(flag) = inbox.received.get_mut(index as usize) else {
                 return;
             };
             *flag = true;
-            if index >= inbox.next && !inbox.waiting.contains_key(&index) {
-                let permits = budget_permits(payload.content_length());
-                if let Ok(permit) = self.budget.clone().try_acquire_many_owned(permits) {
-                    inbox.waiting.insert(index, (payload, permit));
-                }
+            let keep = permit.is_some() || index == next;
+            if keep && index >= next && !inbox.waiting.contains_key(&index) {
+                inbox.waiting.insert(index, (payload, permit));
             }
         }
         // Whoever holds the merge advances it; the check after letting go
