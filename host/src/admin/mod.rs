@@ -42,6 +42,76 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/files", get(files))
         .route("/api/admin/session", post(session))
         .route("/api/admin/runtime", get(runtime_counts))
+        .route("/api/admin/rooms/{room}/import", post(import_history))
+}
+
+/// Most messages one import request carries.
+const MAX_IMPORT: usize = 10_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Imported {
+    sender: String,
+    text: String,
+    time_ms: Option<i64>,
+}
+
+/// Appends messages to a conversation's history in one transaction (for
+/// migrating history from another system). Not moderated and not pushed to
+/// connected clients: they see the messages when they sync.
+async fn import_history(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(room): Path<String>,
+    body: Result<Json<Vec<Imported>>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    use crate::history::{NewMessage, RoomId, SenderKind};
+    let room: RoomId = room
+        .parse()
+        .map_err(|e: crate::history::InvalidId| ApiError::bad_request(e.to_string()))?;
+    let Json(messages) = body?;
+    if messages.len() > MAX_IMPORT {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_IMPORT} messages per import"
+        )));
+    }
+    let max_text = state.hub.config.limits.max_text_bytes;
+    if let Some(i) = messages
+        .iter()
+        .position(|m| m.text.len() > max_text || m.sender.is_empty())
+    {
+        return Err(ApiError::bad_request(format!(
+            "message {i}: empty sender or text longer than {max_text} bytes"
+        )));
+    }
+    let now = crate::store::now_ms();
+    let batch: Vec<NewMessage> = messages
+        .into_iter()
+        .map(|m| NewMessage {
+            room: room.clone(),
+            id: format!("m-{}", uuid::Uuid::new_v4().simple()),
+            sender: m.sender,
+            kind: SenderKind::User,
+            text: m.text,
+            time_ms: m.time_ms.unwrap_or(now),
+            attachments: Vec::new(),
+            client_id: None,
+        })
+        .collect();
+    let results = state
+        .hub
+        .history
+        .append_many(batch)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut stored = 0;
+    for result in results {
+        result.map_err(|err| {
+            ApiError::new(StatusCode::CONFLICT, "import-refused", err.to_string())
+        })?;
+        stored += 1;
+    }
+    Ok(Json(json!({"room": room, "imported": stored})).into_response())
 }
 
 /// What the runtime has fetched and compiled since start.

@@ -44,11 +44,20 @@ function openRoom(room, title) {
   page.room = room;
   $('#room-title').textContent = title;
   notice('');
-  page.list = new VirtualList($('#messages'), { render: row, key: keyOf });
+  page.loadingOlder = false;
+  page.list = new VirtualList($('#messages'), { render: row, key: keyOf, onTop: loadOlder });
   const cache = page.client.room(room);
   if (cache) page.list.setItems(cache.messages);
   else page.client.join(room);
   for (const li of document.querySelectorAll('#conversation-list li')) li.classList.toggle('selected', li.dataset.room === room);
+}
+
+/** Older history when the top of the list comes near. */
+function loadOlder() {
+  const first = page.list && page.list.items.find((m) => m.seq != null);
+  if (!first || first.seq <= 1 || page.loadingOlder) return;
+  page.loadingOlder = true;
+  page.client.history(page.room, first.seq);
 }
 
 async function refreshConversations() {
@@ -94,6 +103,13 @@ async function start(user, role) {
     markRead();
     if (role === 'agent') refreshConversations().catch(() => {});
   });
+  client.addEventListener('history', (e) => {
+    page.loadingOlder = false;
+    if (e.room !== page.room) return;
+    const first = page.list.items.find((m) => m.seq != null);
+    page.list.prepend(e.added.filter((m) => !first || m.seq < first.seq));
+  });
+  client.addEventListener('batch', () => { page.batches = (page.batches || 0) + 1; });
   client.addEventListener('rejected', (e) => {
     page.list.remove((m) => m.client_id === e.frame.client_id && !m.id);
     notice(`Not sent: ${e.frame.reason}`);

@@ -198,6 +198,13 @@ export class HubClient extends EventTarget {
     return clientId;
   }
 
+  /** Asks for the page of `room`'s history before `before` (a `history` event answers). */
+  history(room, before, limit) {
+    const frame = { type: 'history', room, before };
+    if (limit) frame.limit = limit;
+    this.raw(frame);
+  }
+
   /** Tells the server the user has read `room` up to `seq` (unread counts). */
   markRead(room, seq) {
     this.raw({ type: 'read', room, seq });

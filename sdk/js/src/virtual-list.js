@@ -1,7 +1,8 @@
 // VirtualList: renders only the rows near the viewport, whatever the
 // length of the list. Two sentinels (spacers above and below the rendered
 // window) are watched by an IntersectionObserver whose rootMargin is the
-// buffer zone; when one comes near, the window slides. Row heights vary:
+// buffer zone; when one comes near (and on every frame of a scroll), the
+// window moves to the rows around the scroll position. Row heights vary:
 // each rendered row is measured and remembered, unmeasured rows use an
 // estimate. New rows keep the view at the bottom unless the user scrolled up.
 
@@ -14,8 +15,10 @@ export class VirtualList {
    * @param {number} [options.windowSize] rows rendered at most
    * @param {number} [options.estimate] height of an unmeasured row, px
    * @param {string} [options.buffer] rootMargin of the observer
+   * @param {() => void} [options.onTop] called when the top of the list comes near (load older rows)
    */
-  constructor(container, { render, key, windowSize = 60, estimate = 56, buffer = '600px 0px' }) {
+  constructor(container, { render, key, windowSize = 60, estimate = 56, buffer = '600px 0px', onTop = () => {} }) {
+    this.onTop = onTop;
     this.container = container;
     this.renderRow = render;
     this.key = key;
@@ -36,6 +39,14 @@ export class VirtualList {
     this.observer = new IntersectionObserver((entries) => this.onIntersect(entries), { root: container, rootMargin: buffer });
     this.observer.observe(this.top);
     this.observer.observe(this.bottom);
+    // The observer reports a sentinel entering the buffer zone; a scroll
+    // that stays inside it (a long drag, a jump) is followed frame by frame.
+    let scheduled = false;
+    container.addEventListener('scroll', () => {
+      if (scheduled) return;
+      scheduled = true;
+      requestAnimationFrame(() => { scheduled = false; this.recenter(); });
+    });
   }
 
   atBottom() {
@@ -75,6 +86,27 @@ export class VirtualList {
     if (stick) this.container.scrollTop = this.container.scrollHeight;
   }
 
+  /** Adds older items before the first, keeping the visible rows in place. */
+  prepend(items) {
+    if (!items.length) return;
+    this.keepingPlace(() => {
+      this.items = items.concat(this.items);
+      this.start += items.length;
+      this.end += items.length;
+      this.paint();
+    });
+  }
+
+  /** Runs `change` and scrolls so the first rendered row stays where it was on screen. */
+  keepingPlace(change) {
+    const anchor = this.rows.firstElementChild;
+    const key = anchor && anchor.dataset.key;
+    const before = anchor ? anchor.getBoundingClientRect().top : 0;
+    change();
+    const same = key && [...this.rows.children].find((row) => row.dataset.key === key);
+    if (same) this.container.scrollTop += same.getBoundingClientRect().top - before;
+  }
+
   /** Replaces the item with `key` (e.g. a pending message once stored). */
   update(key, item) {
     const index = this.items.findIndex((it) => this.key(it) === key);
@@ -94,23 +126,33 @@ export class VirtualList {
   }
 
   onIntersect(entries) {
-    for (const entry of entries) {
-      if (!entry.isIntersecting) continue;
-      const step = Math.floor(this.windowSize / 3);
-      if (entry.target === this.top && this.start > 0) {
-        const anchor = this.rows.firstElementChild;
-        const before = anchor ? anchor.getBoundingClientRect().top : 0;
-        this.start = Math.max(0, this.start - step);
-        this.end = Math.min(this.items.length, this.start + this.windowSize);
-        this.paint();
-        // Keep the row that was on screen where it was.
-        if (anchor && anchor.isConnected) this.container.scrollTop += anchor.getBoundingClientRect().top - before;
-      } else if (entry.target === this.bottom && this.end < this.items.length) {
-        this.end = Math.min(this.items.length, this.end + step);
-        this.start = Math.max(0, this.end - this.windowSize);
-        this.paint();
-      }
+    if (entries.some((entry) => entry.isIntersecting)) this.recenter();
+  }
+
+  /**
+   * Moves the window to the rows around the current scroll position (from
+   * the measured or estimated heights), so a jump (to the top, say) lands on
+   * the right rows at once; asks for older rows at the very top.
+   */
+  recenter() {
+    const scrollTop = this.container.scrollTop;
+    let offset = 0;
+    let index = 0;
+    while (index < this.items.length && offset + this.heightOf(index) < scrollTop) {
+      offset += this.heightOf(index);
+      index += 1;
     }
+    const lead = Math.floor(this.windowSize / 3);
+    const start = Math.max(0, Math.min(index - lead, this.items.length - this.windowSize));
+    const end = Math.min(this.items.length, start + this.windowSize);
+    if (start !== this.start || end !== this.end) {
+      this.keepingPlace(() => {
+        this.start = start;
+        this.end = end;
+        this.paint();
+      });
+    }
+    if (this.start === 0 && scrollTop < 50) this.onTop();
   }
 
   paint() {
