@@ -38,21 +38,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
-    let server = Server::start(
-        &["--data-dir", "data", "--cache-dir", cache.to_str().unwrap()],
-        &[
-            (
-                "HANGAR_SESSION_KEY",
-                "bench-session-key-0123456789abcdef0123",
-            ),
-            ("HANGAR_ADMIN_TOKEN", ADMIN),
-            ("HANGAR_PUBLISH_TOKENS", PUBLISH),
-            ("RUST_LOG", "warn"),
-        ],
-        dir.path(),
-    )
-    .expect("server");
+    let server = Server::start_isolated(dir.path(), ADMIN, PUBLISH).expect("server");
     println!("activation: request sent -> new version active (answers the next call)");
     for guest in ["keyword-moderation", "faq-bot"] {
         let bytes = hangar_testkit::guests::wasm(guest);

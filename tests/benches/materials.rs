@@ -19,20 +19,7 @@ const PUBLISH: &str = "publish-token-0123456789abcdef";
 const RENDERS: usize = 2000;
 
 fn start(dir: &Path) -> Server {
-    let cache = dir.join("cache");
-    Server::start(
-        &["--data-dir", "data", "--cache-dir", cache.to_str().unwrap()],
-        &[
-            (
-                "HANGAR_SESSION_KEY",
-                "bench-session-key-0123456789abcdef0123",
-            ),
-            ("HANGAR_PUBLISH_TOKENS", PUBLISH),
-            ("RUST_LOG", "warn"),
-        ],
-        dir,
-    )
-    .expect("server")
+    Server::start_isolated(dir, "bench-admin-token-0123456789", PUBLISH).expect("server")
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {

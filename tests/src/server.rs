@@ -222,6 +222,30 @@ impl Server {
         Self::start(&all, &[], dir)
     }
 
+    /// Starts a server that is not a demo in `dir` (data in `dir/data`), with
+    /// a compiled cache of its own (`dir/cache`, so fetches and compiles can
+    /// be counted), a session key, and the given tokens: `--admin-token
+    /// ADMIN`, `--publish-tokens PUBLISHERS` (`NAME=TOKEN`, comma-separated).
+    ///
+    /// # Errors
+    /// As [`Server::start`].
+    pub fn start_isolated(dir: &Path, admin: &str, publishers: &str) -> Result<Self, String> {
+        let cache = dir.join("cache").display().to_string();
+        Self::start(
+            &["--data-dir", "data", "--cache-dir", &cache],
+            &[
+                (
+                    "HANGAR_SESSION_KEY",
+                    "isolated-session-key-0123456789abcdef",
+                ),
+                ("HANGAR_ADMIN_TOKEN", admin),
+                ("HANGAR_PUBLISH_TOKENS", publishers),
+                ("RUST_LOG", "warn"),
+            ],
+            dir,
+        )
+    }
+
     /// Runs `hangar serve` expecting it to fail; returns its exit code and stderr.
     ///
     /// # Panics

@@ -216,26 +216,7 @@ async fn material_html_is_sanitised_and_a_failing_material_is_isolated() {
 #[tokio::test]
 async fn concurrent_first_requests_share_one_fetch_and_one_compile() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
-    let publishers = format!("ci={PUBLISH}");
-    let server = Server::start(
-        &[
-            "--data-dir",
-            "data",
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--admin-token",
-            ADMIN,
-            "--publish-tokens",
-            &publishers,
-        ],
-        &[(
-            "HANGAR_SESSION_KEY",
-            "session-key-0123456789abcdef0123456789",
-        )],
-        dir.path(),
-    )
-    .unwrap();
+    let server = Server::start_isolated(dir.path(), ADMIN, &format!("ci={PUBLISH}")).unwrap();
     publish(&server, "card", "1.0.0", wasm("material-card")).await;
     let (_, before) = call(
         &server,

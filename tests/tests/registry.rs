@@ -834,22 +834,7 @@ async fn a_host_with_its_registry_down_starts_from_its_compiled_cache() {
 #[tokio::test]
 async fn a_blob_tampered_with_in_storage_is_detected_and_not_loaded() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
-    let host = Server::start(
-        &[
-            "--data-dir",
-            "data",
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--admin-token",
-            ADMIN,
-            "--publish-tokens",
-            PUBLISH,
-        ],
-        &[("HANGAR_SESSION_KEY", SESSION_KEY)],
-        dir.path(),
-    )
-    .unwrap();
+    let host = Server::start_isolated(dir.path(), ADMIN, PUBLISH).unwrap();
     let bytes = wasm("guest-swap-v1");
     assert_eq!(
         publish_to(

@@ -210,16 +210,20 @@ async fn rollback(
     )
 }
 
+async fn set_enabled(state: &AppState, name: &str, enabled: bool) -> Result<StatusCode, ApiError> {
+    state
+        .deployer
+        .set_enabled(&plugin_name(name)?, enabled)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn enable(
     _: Admin,
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .deployer
-        .set_enabled(&plugin_name(&name)?, true)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    set_enabled(&state, &name, true).await
 }
 
 async fn disable(
@@ -227,11 +231,7 @@ async fn disable(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .deployer
-        .set_enabled(&plugin_name(&name)?, false)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    set_enabled(&state, &name, false).await
 }
 
 async fn get_config(
