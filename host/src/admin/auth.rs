@@ -2,9 +2,10 @@
 //! time.
 
 use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 
+use crate::auth::extract::bearer_token;
 use crate::error::ApiError;
 use crate::server::AppState;
 
@@ -26,18 +27,13 @@ impl FromRequestParts<AppState> for Admin {
                 "the admin API is off: start the server with HANGAR_ADMIN_TOKEN",
             ));
         };
-        let sent = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "send the admin token as `Authorization: Bearer <token>`",
-                )
-            })?;
+        let sent = bearer_token(&parts.headers).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send the admin token as `Authorization: Bearer <token>`",
+            )
+        })?;
         if hangar_registry::http::constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
             Ok(Self)
         } else {

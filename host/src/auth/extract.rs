@@ -23,22 +23,26 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header, if any.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
 /// The session of the bearer token in `headers`.
 ///
 /// # Errors
 /// 401 when the header is missing or the token is expired or invalid.
 pub fn bearer_session(headers: &HeaderMap, state: &AppState) -> Result<Session, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "send the session token as `Authorization: Bearer <token>`",
-            )
-        })?;
+    let token = bearer_token(headers).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send the session token as `Authorization: Bearer <token>`",
+        )
+    })?;
     state.hub.tokens.verify(token).map_err(|err| {
         let code = match err {
             TokenError::Expired => "session-expired",

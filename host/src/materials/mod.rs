@@ -362,6 +362,23 @@ impl Materials {
         }))
     }
 
+    /// The material `name` at exactly `version` (a page node's pin), loaded.
+    ///
+    /// # Errors
+    /// A malformed name or version, or the load failed.
+    pub async fn load_pinned(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Arc<Loaded>, MaterialError> {
+        let name =
+            PluginName::from_str(name).map_err(|e| MaterialError::BadReference(e.to_string()))?;
+        let version = Version::parse(version).map_err(|_| {
+            MaterialError::BadReference(format!("invalid pinned version {version:?} of {name}"))
+        })?;
+        self.load(&name, &version).await
+    }
+
     /// Checks `props` against the material's schema.
     ///
     /// # Errors

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::{MAX_DEPTH, MAX_NODES, Node, Page, PageStore, SaveError, Saved, valid_page_id};
 use crate::auth::extract::Authenticated;
 use crate::error::ApiError;
-use crate::materials::{MaterialError, Materials, parse_reference};
+use crate::materials::{MaterialError, Materials};
 use crate::server::AppState;
 
 /// The page routes.
@@ -62,13 +62,18 @@ fn pages(state: &AppState) -> PageStore {
     PageStore::new(state.db.clone())
 }
 
-async fn load(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let id = page_id(&id)?;
-    let saved = pages(&state)
+/// The current revision of page `id`, or 404.
+async fn current(state: &AppState, id: &str) -> Result<Saved, ApiError> {
+    pages(state)
         .get(id)
         .await
         .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found(format!("no page {id}")))?;
+        .ok_or_else(|| ApiError::not_found(format!("no page {id}")))
+}
+
+async fn load(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let id = page_id(&id)?;
+    let saved = current(&state, id).await?;
     Ok(answer(&saved, StatusCode::OK))
 }
 
@@ -124,11 +129,8 @@ async fn validate(materials: &Materials, page: &Page) -> Result<(), ApiError> {
         if depth > MAX_DEPTH {
             return Err(invalid(&path, format!("nested deeper than {MAX_DEPTH}")));
         }
-        let (name, version) = parse_reference(&format!("{}@{}", node.material, node.version))
-            .map_err(|e| invalid(&path, e))?;
-        let version = version.ok_or_else(|| invalid(&path, "a node needs a pinned version"))?;
         let loaded = materials
-            .load(&name, &version)
+            .load_pinned(&node.material, &node.version)
             .await
             .map_err(|e| invalid(&path, e))?;
         if let Err(MaterialError::InvalidProps { errors, .. }) =
@@ -220,12 +222,7 @@ fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a
         let mut html = String::new();
         for node in nodes {
             let rendered = async {
-                let (name, version) =
-                    parse_reference(&format!("{}@{}", node.material, node.version))?;
-                let version = version.ok_or_else(|| {
-                    MaterialError::BadReference("a node needs a pinned version".into())
-                })?;
-                let loaded = materials.load(&name, &version).await?;
+                let loaded = materials.load_pinned(&node.material, &node.version).await?;
                 materials.render(&loaded, &node.props).await
             }
             .await;
@@ -257,11 +254,7 @@ async fn published(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = page_id(&id)?;
-    let saved = pages(&state)
-        .get(id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found(format!("no page {id}")))?;
+    let saved = current(&state, id).await?;
     let page: Page = serde_json::from_str(&saved.schema).map_err(ApiError::internal)?;
     let body = render_nodes(&state.materials, &page.nodes).await;
     let title = escape(if page.title.is_empty() {
