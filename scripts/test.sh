@@ -22,14 +22,16 @@ cargo clippy --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml
 section "guest unit tests (host target)"
 cargo test --manifest-path plugins/Cargo.toml
 
+section "browser SDK: dependencies, bundle up to date, unit tests"
+# The host serves sdk/js/dist (compiled into the binary); it must match the sources.
+(cd sdk/js && npm ci --no-audit --no-fund && npm run check && node --test test/)
+
 section "lint"
 cargo clippy --workspace --all-targets -- -D warnings
 
 section "tests"
 cargo test --workspace
 
-section "browser SDK unit tests"
-(cd sdk/js && node --test test/)
 
 section "browser tests (headless Chromium)"
 if ! command -v chromium >/dev/null 2>&1; then

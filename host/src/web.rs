@@ -1,7 +1,7 @@
 //! The static pages the host serves, compiled into the binary: the admin
 //! console (`/admin`), the page designer (`/designer`), the chat page
-//! (`/chat`), and the browser SDK they use (`/sdk/js/`, the ES modules of
-//! `sdk/js/src`, for any page to import).
+//! (`/chat`), and the browser SDK they use (`/sdk/js/hangar-client.js`, the
+//! bundled ES module of `sdk/js`, and its hashing worker, for any page).
 
 use axum::Router;
 use axum::http::header;
@@ -44,42 +44,22 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ),
     ("/chat", HTML, include_str!("../web/chat/index.html")),
     ("/chat/chat.js", JS, include_str!("../web/chat/chat.js")),
+    (
+        "/chat/attachments.js",
+        JS,
+        include_str!("../web/chat/attachments.js"),
+    ),
     ("/chat/chat.css", CSS, include_str!("../web/chat/chat.css")),
     ("/materials.css", CSS, include_str!("../web/materials.css")),
     (
-        "/sdk/js/index.js",
+        "/sdk/js/hangar-client.js",
         JS,
-        include_str!("../../sdk/js/src/index.js"),
+        include_str!("../../sdk/js/dist/hangar-client.js"),
     ),
     (
-        "/sdk/js/backoff.js",
+        "/sdk/js/hash-worker.js",
         JS,
-        include_str!("../../sdk/js/src/backoff.js"),
-    ),
-    (
-        "/sdk/js/tiers.js",
-        JS,
-        include_str!("../../sdk/js/src/tiers.js"),
-    ),
-    (
-        "/sdk/js/sync.js",
-        JS,
-        include_str!("../../sdk/js/src/sync.js"),
-    ),
-    (
-        "/sdk/js/hub-client.js",
-        JS,
-        include_str!("../../sdk/js/src/hub-client.js"),
-    ),
-    (
-        "/sdk/js/virtual-list.js",
-        JS,
-        include_str!("../../sdk/js/src/virtual-list.js"),
-    ),
-    (
-        "/sdk/js/dom.js",
-        JS,
-        include_str!("../../sdk/js/src/dom.js"),
+        include_str!("../../sdk/js/dist/hash-worker.js"),
     ),
 ];
 
@@ -109,8 +89,8 @@ mod tests {
     use super::ASSETS;
 
     #[test]
-    fn every_module_of_the_browser_sdk_is_served() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk/js/src");
+    fn every_bundle_of_the_browser_sdk_is_served() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk/js/dist");
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = format!("/sdk/js/{name}");

@@ -8,10 +8,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { ADMIN, PUBLISH, browser, root, startServer } from './support.mjs';
+import { ADMIN, PUBLISH, browser, root, screenshots, startServer } from './support.mjs';
 
 async function json(method, url, { token, body } = {}) {
   const headers = {};
@@ -107,8 +107,7 @@ test('admin console activates a new version that the next chat message follows',
   await row.locator('button[data-action="activate"]').click();
   await page.waitForSelector('#plugin-message:has-text("keyword-moderation 0.2.0 active")');
   await page.waitForSelector('tr[data-plugin="keyword-moderation"] .version:has-text("0.2.0")');
-  mkdirSync(join(root, 'target/browser'), { recursive: true });
-  await page.screenshot({ path: join(root, 'target/browser/admin-console.png'), fullPage: true });
+  await page.screenshot({ path: join(screenshots(), 'admin-console.png'), fullPage: true });
 
   // The same connection: the next message follows the new rule.
   assert.equal((await say('after', 'card 4111111111111111')).type, 'ack');

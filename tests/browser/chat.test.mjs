@@ -5,31 +5,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { browser, freePort, root, startServer } from './support.mjs';
+import { customerAndAgent, freePort, screenshots, startServer } from './support.mjs';
 
 test('customer and agent chat across a server restart', async (t) => {
   const port = await freePort();
   let server = await startServer({ port });
   t.after(() => server.child.kill('SIGKILL'));
-  const shots = join(root, 'target/browser');
-  mkdirSync(shots, { recursive: true });
-
-  const customerContext = await browser({ width: 900, height: 760 });
-  const agentContext = await browser({ width: 1100, height: 760 });
-  t.after(() => customerContext.close());
-  t.after(() => agentContext.close());
-  const customer = customerContext.pages()[0] || await customerContext.newPage();
-  const agent = agentContext.pages()[0] || await agentContext.newPage();
-  const errors = [];
-  for (const page of [customer, agent]) page.on('pageerror', (err) => errors.push(err.message));
-
-  const bubbles = (page, text) => page.locator('.message .text', { hasText: text });
-  const say = async (page, text) => {
-    await page.fill('#text', text);
-    await page.click('#send');
-  };
+  const shots = screenshots();
+  const { customer, agent, errors, bubbles, say } = await customerAndAgent(t);
 
   await customer.goto(`${server.url}/chat?user=alice&role=customer`);
   await customer.waitForSelector('#connection.connected');

@@ -4,9 +4,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { browser, root, startServer } from './support.mjs';
+import { browser, screenshots, startServer } from './support.mjs';
 
 test('designer builds, saves, reloads and publishes a page', async (t) => {
   const { child, url } = await startServer();
@@ -16,8 +15,7 @@ test('designer builds, saves, reloads and publishes a page', async (t) => {
   const page = context.pages()[0] || await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
-  const shots = join(root, 'target/browser');
-  mkdirSync(shots, { recursive: true });
+  const shots = screenshots();
 
   await page.goto(`${url}/designer?page=landing`);
   await page.waitForSelector('.palette-item[data-material="button"]');

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ADMIN, browser, root, startServer } from './support.mjs';
+import { ADMIN, browser, screenshots, startServer } from './support.mjs';
 
 test('a long history stays light in the DOM and batches render once', async (t) => {
   const server = await startServer();
@@ -65,5 +65,5 @@ test('a long history stays light in the DOM and batches render once', async (t) 
   const batches = after.batches - before.batches;
   assert.ok(batches >= 1 && batches < 20, `${batches} batch frames for 20 messages`);
   assert.equal(after.renders - before.renders, batches, 'one render pass per batch');
-  await page.screenshot({ path: join(root, 'target/browser/chat-history.png') });
+  await page.screenshot({ path: join(screenshots(), 'chat-history.png') });
 });

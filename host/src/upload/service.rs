@@ -611,6 +611,7 @@ impl UploadStore {
             // Read and drop the body: answering before it is read would
             // break the client's connection mid-send.
             drain(body, expected).await?;
+            tracing::info!(upload = %id, index, stored = false, "chunk received");
             return Ok(ChunkOutcome {
                 index,
                 stored: false,
@@ -641,8 +642,15 @@ impl UploadStore {
             let _ = self.blobs.delete(&path).await;
             return Err(UploadError::UnknownUpload(id.to_owned()));
         }
+        tracing::info!(upload = %id, index, stored = true, "chunk received");
         let merge = self.merge_of(&upload).await?;
-        merge.offer(index, payload).await;
+        // In a task of its own: a client that leaves (a page reload) drops
+        // this request, and the merge must not stop halfway through a step.
+        // Awaited, so a fast sender is still slowed to the merge's pace.
+        let offered = tokio::spawn(async move { merge.offer(index, payload).await });
+        if let Err(err) = offered.await {
+            tracing::warn!(upload = %id, index, error = %err, "merge step failed; complete will retry");
+        }
         Ok(ChunkOutcome {
             index,
             stored: true,

@@ -1,7 +1,7 @@
 // Hangar admin console: plain browser JavaScript over the admin API
 // (docs/admin.md) and the hub WebSocket for live alerts.
 
-import { element } from '/sdk/js/dom.js';
+import { element } from '/sdk/js/hangar-client.js';
 
 const $ = (selector) => document.querySelector(selector);
 let token = sessionStorage.getItem('hangar-admin-token') || '';

@@ -2,7 +2,7 @@
 // pages APIs (docs/materials.md). The page is a list of nodes, each a
 // material pinned to a version with its props.
 
-import { element } from '/sdk/js/dom.js';
+import { element } from '/sdk/js/hangar-client.js';
 
 const $ = (selector) => document.querySelector(selector);
 const state = { materials: [], described: new Map(), nodes: [], selected: -1, revision: null, pageId: 'home' };

@@ -63,13 +63,24 @@ export class HubClient extends EventTarget {
     return timer;
   }
 
+  /**
+   * Loads the persisted unacknowledged sends (once), so a page can show
+   * them before the connection is up; `connect` does it when not done yet.
+   */
+  async restoreOutbox() {
+    if (this.outboxRestored || !this.options.outbox) return;
+    this.outboxRestored = true;
+    for (const send of await this.options.outbox.load()) {
+      if (!this.pending.has(send.client_id)) this.pending.set(send.client_id, send);
+    }
+  }
+
   /** Connects (restoring persisted unacknowledged sends first). */
   async connect() {
     this.closedByUser = false;
-    if (this.options.outbox) {
-      for (const send of await this.options.outbox.load()) this.pending.set(send.client_id, send);
-    }
-    await this.refreshNodes().catch(() => {});
+    await this.restoreOutbox();
+    // The node list serves later reconnects; the first attempt need not wait for it.
+    this.refreshNodes().catch(() => {});
     this.open(this.url);
   }
 
@@ -88,6 +99,10 @@ export class HubClient extends EventTarget {
     this.socket = socket;
     this.url = url;
     let welcomed = false;
+    // A server that takes the connection but never greets is as good as down.
+    this.later(this.options.pongTimeoutMs, () => {
+      if (!welcomed && this.socket === socket) socket.close();
+    });
     socket.onmessage = (event) => {
       const frame = JSON.parse(typeof event.data === 'string' ? event.data : event.data.toString());
       if (frame.type === 'welcome') {
