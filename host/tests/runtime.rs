@@ -447,6 +447,38 @@ async fn configuration_reaches_the_guest_and_changes_apply_to_the_next_call() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pooled_plugin_that_keeps_its_parsed_configuration_sees_a_change_at_the_next_call() {
+    let f = fixture().await;
+    let pooled = PluginSettings {
+        isolation: Isolation::Pooled {
+            max_uses: 1000,
+            max_idle: 2,
+        },
+        ..PluginSettings::default()
+    };
+    let p = install(
+        &f,
+        "keyword-moderation",
+        "keyword-moderation",
+        pooled,
+        r#"{"mask": ["apple"]}"#,
+    )
+    .await;
+    // keyword-moderation parses its configuration once per instance.
+    for _ in 0..3 {
+        assert_eq!(
+            rewritten(&chat(&p, "apple pie").await.unwrap()),
+            "***** pie"
+        );
+    }
+    p.set_config(Arc::new(r#"{"mask": ["pie"]}"#.to_owned()));
+    assert_eq!(
+        rewritten(&chat(&p, "apple pie").await.unwrap()),
+        "apple ***"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kv_quota_is_enforced_and_refused_writes_change_nothing() {
     let f = fixture().await;
     let mut s = PluginSettings::default();

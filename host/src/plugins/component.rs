@@ -293,12 +293,17 @@ impl PluginVersion {
                 result
             }
             Isolation::Pooled { max_uses, max_idle } => {
-                let warm = self.warm.lock().ok().and_then(|mut pool| pool.pop());
+                // An instance made for an older configuration is retired:
+                // the contract promises one configuration per instance.
+                let warm = self
+                    .warm
+                    .lock()
+                    .ok()
+                    .and_then(|mut pool| pool.pop())
+                    .filter(|warm| warm.store.data().serves_config(&setup.config));
                 let mut warm = match warm {
                     Some(mut warm) => {
-                        warm.store
-                            .data_mut()
-                            .begin_call(setup.config.clone(), &setup.limits);
+                        warm.store.data_mut().begin_call(&setup.limits);
                         warm.store.set_epoch_deadline(setup.deadline_ticks());
                         warm
                     }

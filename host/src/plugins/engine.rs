@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy,
+};
 
 /// Sizing of the engine's instance pool.
 #[derive(Debug, Clone)]
@@ -71,6 +73,11 @@ pub fn build(settings: &EngineSettings) -> wasmtime::Result<Engine> {
         .epoch_interruption(true)
         .memory_init_cow(true)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    // `perf record` can name the functions of compiled plugins when the
+    // engine writes /tmp/perf-PID.map (HANGAR_PERFMAP=1).
+    if std::env::var_os("HANGAR_PERFMAP").is_some_and(|v| v != "0") {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
     Engine::new(&config)
 }
 

@@ -228,9 +228,11 @@ impl Plugin {
         self.active.load().drain_pool();
     }
 
-    /// Replaces the configuration JSON; applies from the next call.
+    /// Replaces the configuration JSON; applies from the next call, which
+    /// runs on a new instance (warm ones are dropped).
     pub fn set_config(&self, config: Arc<String>) {
         self.config.store(config);
+        self.active.load().drain_pool();
     }
 
     /// The configuration JSON.

@@ -82,10 +82,16 @@ impl CallState {
         }
     }
 
+    /// Whether this instance was made for `config` (an instance keeps one
+    /// configuration for its whole life, so guests may cache what they
+    /// derive from it).
+    pub fn serves_config(&self, config: &Arc<String>) -> bool {
+        Arc::ptr_eq(&self.config, config)
+    }
+
     /// Prepares a warm instance's state for its next call: the current
-    /// configuration and quota, fresh per-call counters.
-    pub fn begin_call(&mut self, config: Arc<String>, limits: &PluginLimits) {
-        self.config = config;
+    /// quota and fresh per-call counters.
+    pub fn begin_call(&mut self, limits: &PluginLimits) {
         self.kv_quota = limits.kv_quota_bytes;
         self.limiter.memory_denied = false;
         self.log_events = 0;

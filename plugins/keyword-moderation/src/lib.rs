@@ -85,11 +85,17 @@ impl From<SeverityName> for Severity {
 }
 
 /// The configuration with every word folded once, ready to match.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(from = "Config")]
 pub struct Rules {
     words: matcher::WordSet,
     mask_char: char,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Config::default().into()
+    }
 }
 
 /// What matching a word means.
@@ -105,18 +111,14 @@ pub enum Action {
 
 impl From<Config> for Rules {
     fn from(config: Config) -> Self {
-        let mut words = matcher::WordSet::default();
-        for word in &config.reject {
-            words.insert(word, Action::Reject);
-        }
-        for rule in &config.flag {
-            for word in &rule.words {
-                words.insert(word, Action::Flag(rule.severity));
-            }
-        }
-        for word in &config.mask {
-            words.insert(word, Action::Mask);
-        }
+        let reject = config.reject.iter().map(|w| (w.as_str(), Action::Reject));
+        let flag = config.flag.iter().flat_map(|rule| {
+            rule.words
+                .iter()
+                .map(|w| (w.as_str(), Action::Flag(rule.severity)))
+        });
+        let mask = config.mask.iter().map(|w| (w.as_str(), Action::Mask));
+        let words = matcher::WordSet::new(reject.chain(flag).chain(mask));
         Self {
             words,
             mask_char: config.mask_char,
@@ -149,8 +151,8 @@ pub fn decide(rules: &Rules, text: &str) -> Decision {
         if let Action::Flag(severity) = hit.action {
             let entry = flagged.get_or_insert((severity, Vec::new()));
             entry.0 = entry.0.max(severity);
-            if !entry.1.contains(&hit.word) {
-                entry.1.push(hit.word.clone());
+            if !entry.1.iter().any(|w| w == hit.word) {
+                entry.1.push(hit.word.to_owned());
             }
         }
     }

@@ -48,16 +48,32 @@ impl<'a> Normalized<'a> {
         if ranges.is_empty() {
             return None;
         }
+        let Some(origin) = &self.origin else {
+            // ASCII: folded byte i is original byte i.
+            if mask.is_ascii() {
+                let mut bytes = self.original.as_bytes().to_vec();
+                for &(start, len) in ranges {
+                    bytes[start..start + len].fill(mask as u8);
+                }
+                return String::from_utf8(bytes).ok();
+            }
+            let mut masked = vec![false; self.original.len()];
+            for &(start, len) in ranges {
+                masked[start..start + len].fill(true);
+            }
+            return Some(
+                self.original
+                    .chars()
+                    .zip(masked)
+                    .map(|(c, m)| if m { mask } else { c })
+                    .collect(),
+            );
+        };
         let chars = self.original.chars().count();
         let mut masked = vec![false; chars];
         for &(start, len) in ranges {
-            match &self.origin {
-                None => masked[start..start + len].fill(true),
-                Some(origin) => {
-                    for &index in &origin[start..start + len] {
-                        masked[index as usize] = true;
-                    }
-                }
+            for &index in &origin[start..start + len] {
+                masked[index as usize] = true;
             }
         }
         Some(
@@ -71,56 +87,60 @@ impl<'a> Normalized<'a> {
 }
 
 /// A match of a word in a folded text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hit {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit<'w> {
     /// The (folded) word.
-    pub word: String,
+    pub word: &'w str,
     /// What it means.
     pub action: crate::Action,
     /// Byte offset in the folded text.
     pub start: usize,
 }
 
-/// Folded words, searched in one pass over a text: a 256-bit set of the
-/// words' first bytes skips most positions with one lookup, and only at a
-/// position whose byte starts some word are those words compared.
-#[derive(Debug, Default)]
+/// Folded words, searched in one pass over a text: a table indexed by a
+/// text byte gives the words starting with it (none for most bytes), so a
+/// position costs one lookup and only candidate words are compared.
+#[derive(Debug)]
 pub struct WordSet {
-    first_bytes: [u64; 4],
     /// (folded word, action), sorted by first byte.
     words: Vec<(String, crate::Action)>,
+    /// Words starting with byte `b` are `words[starts[b]..starts[b + 1]]`.
+    starts: Box<[u16; 257]>,
 }
 
 impl WordSet {
-    /// Adds `word` (folded here) with its action; empty words are ignored.
-    pub fn insert(&mut self, word: &str, action: crate::Action) {
-        let word = fold(word);
-        let Some(&first) = word.as_bytes().first() else {
-            return;
-        };
-        self.first_bytes[usize::from(first >> 6)] |= 1 << (first & 63);
-        let at = self
-            .words
-            .partition_point(|(w, _)| w.as_bytes()[0] <= first);
-        self.words.insert(at, (word, action));
+    /// The set of `words` (folded here) with their actions; empty words are
+    /// ignored.
+    pub fn new<'a>(words: impl IntoIterator<Item = (&'a str, crate::Action)>) -> Self {
+        let mut words: Vec<(String, crate::Action)> = words
+            .into_iter()
+            .map(|(word, action)| (fold(word), action))
+            .filter(|(word, _)| !word.is_empty())
+            .collect();
+        // Stable: words with the same first byte keep their given order.
+        words.sort_by_key(|(word, _)| word.as_bytes()[0]);
+        let mut starts = Box::new([0u16; 257]);
+        let mut next = 0;
+        for (b, start) in starts.iter_mut().enumerate() {
+            *start = u16::try_from(next).unwrap_or(u16::MAX);
+            while next < words.len() && usize::from(words[next].0.as_bytes()[0]) == b {
+                next += 1;
+            }
+        }
+        Self { words, starts }
     }
 
     /// Every occurrence of every word in `folded`, left to right.
-    pub fn find_all(&self, folded: &str) -> Vec<Hit> {
+    pub fn find_all(&self, folded: &str) -> Vec<Hit<'_>> {
         let bytes = folded.as_bytes();
         let mut hits = Vec::new();
         for (start, &b) in bytes.iter().enumerate() {
-            if self.first_bytes[usize::from(b >> 6)] & (1 << (b & 63)) == 0 {
-                continue;
-            }
-            let from = self.words.partition_point(|(w, _)| w.as_bytes()[0] < b);
-            for (word, action) in self.words[from..]
-                .iter()
-                .take_while(|(w, _)| w.as_bytes()[0] == b)
-            {
+            let from = usize::from(self.starts[usize::from(b)]);
+            let to = usize::from(self.starts[usize::from(b) + 1]);
+            for (word, action) in &self.words[from..to] {
                 if bytes[start..].starts_with(word.as_bytes()) {
                     hits.push(Hit {
-                        word: word.clone(),
+                        word,
                         action: *action,
                         start,
                     });

@@ -59,27 +59,27 @@ fn parse_or_default<T: DeserializeOwned + Default>(json: &str) -> T {
 }
 
 /// The configuration parsed into `T` (defaults when it does not match, as
-/// [`load_or_default`]), parsed once per distinct configuration JSON.
+/// [`load_or_default`]), read and parsed once per instance.
 ///
-/// In the `pooled` isolation mode an instance serves many calls: this skips
-/// re-parsing (and whatever `T`'s `Deserialize` precomputes, such as folded
-/// word lists) while the admin has not changed the configuration. In the
-/// default per-call mode every call starts afresh and this is [`load_or_default`].
+/// The host never changes an instance's configuration (a new one goes to
+/// new instances), so in the `pooled` isolation mode, where an instance
+/// serves many calls, this skips the host call and the parsing (and
+/// whatever `T`'s `Deserialize` precomputes, such as folded word lists) on
+/// every call after the first. In the default per-call mode every call
+/// starts afresh and this is [`load_or_default`].
 pub fn cached<T: DeserializeOwned + Default + 'static>() -> Rc<T> {
     thread_local! {
-        static CACHE: RefCell<Option<(String, Rc<dyn Any>)>> = const { RefCell::new(None) };
+        static CACHE: RefCell<Option<Rc<dyn Any>>> = const { RefCell::new(None) };
     }
-    let raw = raw();
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some((cached_raw, value)) = cache.as_ref()
-            && *cached_raw == raw
+        if let Some(value) = cache.as_ref()
             && let Ok(value) = value.clone().downcast::<T>()
         {
             return value;
         }
-        let value = Rc::new(parse_or_default::<T>(&raw));
-        *cache = Some((raw, value.clone()));
+        let value = Rc::new(parse_or_default::<T>(&raw()));
+        *cache = Some(value.clone());
         value
     })
 }

@@ -31,6 +31,11 @@
 //! of calls (one at a time); memory may then survive between calls, so never
 //! rely on it either way.
 //!
+//! An instance's configuration never changes: when the admin sets a new one,
+//! later calls run on new instances. So [`config::cached`] reads and parses
+//! it once per instance, which in the `pooled` mode saves the work on every
+//! call after the first.
+//!
 //! ## A complete chat plugin
 //!
 //! ```no_run
