@@ -9,7 +9,8 @@ use std::time::Duration;
 use crate::repo_root;
 
 /// The `hangar` binary of the profile the tests were built with, built
-/// (or found up to date) once per process.
+/// (or found up to date) once per process; `HANGAR_BIN` names another one
+/// (to measure two builds with the same benchmark).
 ///
 /// # Panics
 /// When the build fails.
@@ -17,6 +18,9 @@ pub fn binary() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
+            if let Some(given) = std::env::var_os("HANGAR_BIN") {
+                return PathBuf::from(given);
+            }
             // Test executables live in target/<profile>/deps.
             let exe = std::env::current_exe().expect("test executable path");
             let profile_dir = exe

@@ -27,6 +27,9 @@ pub enum Received {
 /// A test client.
 pub struct WsClient {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// `batch` frames passed over while waiting for another kind (a
+    /// client's own messages arrive before its ack), for `messages`.
+    passed: std::collections::VecDeque<Value>,
 }
 
 impl WsClient {
@@ -50,7 +53,10 @@ impl WsClient {
         let (stream, _) = tokio_tungstenite::connect_async(request)
             .await
             .map_err(|e| e.to_string())?;
-        Ok(Self { stream })
+        Ok(Self {
+            stream,
+            passed: std::collections::VecDeque::new(),
+        })
     }
 
     /// Sends a JSON frame.
@@ -100,11 +106,17 @@ impl WsClient {
     ///
     /// # Panics
     /// When no such frame comes within [`WAIT`].
+    fn pass_over(&mut self, frame: Value) {
+        if frame["type"] == "batch" {
+            self.passed.push_back(frame);
+        }
+    }
+
     pub async fn expect(&mut self, kind: &str) -> Value {
         loop {
             match self.next(WAIT).await {
                 Some(Received::Frame(frame)) if frame["type"] == kind => return frame,
-                Some(Received::Frame(_)) => {}
+                Some(Received::Frame(frame)) => self.pass_over(frame),
                 other => panic!("waiting for a {kind} frame, got {other:?}"),
             }
         }
@@ -118,7 +130,7 @@ impl WsClient {
         loop {
             match self.next(WAIT).await {
                 Some(Received::Frame(f)) if kinds.iter().any(|k| f["type"] == *k) => return f,
-                Some(Received::Frame(_)) => {}
+                Some(Received::Frame(f)) => self.pass_over(f),
                 other => panic!("waiting for one of {kinds:?}, got {other:?}"),
             }
         }
@@ -131,6 +143,9 @@ impl WsClient {
     /// When they do not arrive within [`WAIT`].
     pub async fn messages(&mut self, count: usize) -> Vec<Value> {
         let mut messages = Vec::new();
+        while let Some(frame) = self.passed.pop_front() {
+            messages.extend(frame["messages"].as_array().cloned().unwrap_or_default());
+        }
         while messages.len() < count {
             match self.next(WAIT).await {
                 Some(Received::Frame(frame))

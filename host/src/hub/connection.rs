@@ -1,11 +1,10 @@
 //! One task per WebSocket: reads client frames, writes merged batches,
 //! pings, and enforces the limits.
 //!
-//! Outbound chat messages are merged into one `batch` frame per flush: the
-//! first pending message arms a timer (the batch window); the batch goes out
-//! when the timer fires or when it reaches `batch_max_messages`. Other frames
-//! (acks, errors) flush pending messages first, so a client always sees its
-//! messages in order.
+//! Outbound chat messages wait in the connection's outbox (see `outbox`)
+//! and are merged into one `batch` frame when the batch window ends or the
+//! batch reaches `batch_max_messages`. Other frames (acks, errors) flush the
+//! queued messages first, so a client always sees its messages in order.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,8 +15,9 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::outbox::{Outbound, Outbox, Published};
 use super::protocol::{ClientFrame, ErrorCode, JoinStatus, PROTOCOL_VERSION, ServerFrame, close};
-use super::rooms::{ConnectionId, Outbound, Outbox, Published};
+use super::rooms::ConnectionId;
 use super::{AccessError, Hub, SendOutcome};
 use crate::auth::{Role, Session, unix_now};
 use crate::history::{Message, RoomId, Seq};
@@ -76,8 +76,6 @@ struct Connection {
     sink: SplitSink<WebSocket, WsMessage>,
     /// Joined rooms and the newest seq the client has of each.
     delivered: HashMap<RoomId, Seq>,
-    pending: Vec<Arc<Published>>,
-    flush_at: Option<Instant>,
     budget: SendBudget,
     rate_limited_in_a_row: u32,
 }
@@ -85,23 +83,23 @@ struct Connection {
 /// Serves one upgraded socket until it closes.
 pub async fn run(hub: Arc<Hub>, socket: WebSocket, session: Session) {
     let (sink, stream) = socket.split();
-    let (outbox, rx) = Outbox::new(hub.config.outbox_capacity);
+    let id = hub.next_connection_id();
+    let phase = hub.windows.phase_of(id);
+    let outbox = Outbox::new(hub.config.outbox_capacity, hub.windows.clone(), phase);
     let limits = hub.config.limits;
     let mut connection = Connection {
-        id: hub.next_connection_id(),
+        id,
         budget: SendBudget::new(limits.send_rate_per_sec, limits.send_burst),
         hub,
         session,
         outbox,
         sink,
         delivered: HashMap::new(),
-        pending: Vec::new(),
-        flush_at: None,
         rate_limited_in_a_row: 0,
     };
     connection.hub.rooms.connection_opened();
     let mut stream = stream;
-    let end = connection.serve(&mut stream, rx).await;
+    let end = connection.serve(&mut stream).await;
     for room in connection.delivered.keys() {
         connection.hub.rooms.leave(room, connection.id);
     }
@@ -150,11 +148,7 @@ pub async fn refuse(mut socket: WebSocket, error: ServerFrame, code: u16, reason
 }
 
 impl Connection {
-    async fn serve(
-        &mut self,
-        stream: &mut SplitStream<WebSocket>,
-        mut rx: tokio::sync::mpsc::Receiver<Outbound>,
-    ) -> End {
+    async fn serve(&mut self, stream: &mut SplitStream<WebSocket>) -> End {
         let config = self.hub.config.clone();
         let welcome = ServerFrame::Welcome {
             protocol: PROTOCOL_VERSION,
@@ -179,10 +173,8 @@ impl Connection {
         tokio::pin!(expiry);
         let outbox = self.outbox.clone();
         loop {
-            let flush_at = self.flush_at;
             tokio::select! {
                 biased;
-                () = outbox.kicked() => return End::Close(close::SLOW_CONSUMER, "slow consumer: reconnect and sync"),
                 _ = shutdown.recv() => return End::Close(close::GOING_AWAY, "server shutting down"),
                 () = &mut expiry => return End::Close(close::SESSION_EXPIRED, "session expired"),
                 frame = stream.next() => {
@@ -199,13 +191,10 @@ impl Connection {
                         return end;
                     }
                 }
-                item = rx.recv() => {
-                    let Some(item) = item else { return End::Gone };
-                    if self.on_outbound(item).await.is_err() {
-                        return End::Gone;
+                () = outbox.ready() => {
+                    if outbox.is_slow() {
+                        return End::Close(close::SLOW_CONSUMER, "slow consumer: reconnect and sync");
                     }
-                }
-                () = sleep_until(flush_at) => {
                     if self.flush().await.is_err() {
                         return End::Gone;
                     }
@@ -495,35 +484,38 @@ impl Connection {
         }
     }
 
-    async fn on_outbound(&mut self, item: Outbound) -> Result<(), End> {
-        match item {
-            Outbound::Message(published) => {
-                self.pending.push(published);
-                let window = self.hub.config.batch_window;
-                if window.is_zero() || self.pending.len() >= self.hub.config.batch_max_messages {
-                    self.flush().await?;
-                } else if self.flush_at.is_none() {
-                    self.flush_at = Some(Instant::now() + self.hub.config.batch_window);
+    /// Sends what the outbox holds, in order: runs of messages as `batch`
+    /// frames (one message each when batching is off), other frames as is.
+    async fn flush(&mut self) -> Result<(), End> {
+        let one_each = self.hub.config.batch_window.is_zero();
+        let most = self.hub.config.batch_max_messages.max(1);
+        let mut batch: Vec<Arc<Published>> = Vec::new();
+        for item in self.outbox.take() {
+            match item {
+                Outbound::Message(published) => {
+                    batch.push(published);
+                    if one_each || batch.len() >= most {
+                        self.send_published(&mut batch).await?;
+                    }
                 }
-                Ok(())
-            }
-            Outbound::Frame(json) => {
-                self.flush().await?;
-                self.write(json.to_string()).await
+                Outbound::Frame(json) => {
+                    self.send_published(&mut batch).await?;
+                    self.write(json.to_string()).await?;
+                }
             }
         }
+        self.send_published(&mut batch).await
     }
 
-    /// Sends the pending messages as one `batch`, skipping what the client
-    /// already has and rooms it left.
-    async fn flush(&mut self) -> Result<(), End> {
-        self.flush_at = None;
-        if self.pending.is_empty() {
+    /// Sends `batch` as one `batch` frame (emptying it), skipping what the
+    /// client already has and rooms it left.
+    async fn send_published(&mut self, batch: &mut Vec<Arc<Published>>) -> Result<(), End> {
+        if batch.is_empty() {
             return Ok(());
         }
         let mut body = String::from(r#"{"type":"batch","messages":["#);
         let mut count = 0;
-        for published in self.pending.drain(..) {
+        for published in batch.drain(..) {
             let Some(delivered) = self.delivered.get_mut(&published.room) else {
                 continue;
             };
@@ -603,13 +595,6 @@ fn read_error(err: &axum::Error) -> End {
         End::Close(close::TOO_BIG, "frame too large")
     } else {
         End::Gone
-    }
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
 

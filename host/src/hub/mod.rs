@@ -13,6 +13,7 @@
 
 pub mod connection;
 pub mod http;
+pub mod outbox;
 pub mod protocol;
 pub mod rooms;
 pub mod writer;
@@ -117,6 +118,8 @@ pub struct Hub {
     pub runtime: Arc<Runtime>,
     /// Subscriptions.
     pub rooms: Arc<Rooms>,
+    /// The batch windows of every connection's outbox.
+    windows: Arc<outbox::Windows>,
     /// The single writer (group commit, ordered publication).
     writer: writer::Writer,
     /// Alerts.
@@ -142,7 +145,9 @@ impl Hub {
         let (shutdown, _) = broadcast::channel(1);
         let rooms = Arc::new(Rooms::default());
         let writer = writer::Writer::start(history.clone(), rooms.clone());
+        let windows = outbox::Windows::start(config.batch_window, config.batch_max_messages);
         Self {
+            windows,
             config,
             history,
             runtime,

@@ -2,85 +2,14 @@
 //! and the same `Arc<str>` is queued to every subscriber's outbox.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
-use tokio::sync::{Notify, mpsc};
-
-use crate::history::{Message, RoomId, Seq};
+use super::outbox::{Outbound, Outbox, Published};
+use crate::history::{Message, RoomId};
 
 /// Id of one connection.
 pub type ConnectionId = u64;
-
-/// A published message, serialised once and shared by every subscriber.
-#[derive(Debug)]
-pub struct Published {
-    /// Its room.
-    pub room: RoomId,
-    /// Its seq (the writer skips what the client already has).
-    pub seq: Seq,
-    /// The message as JSON.
-    pub json: String,
-}
-
-/// One item of a connection's outbound queue; one pointer wide, so the
-/// queue's blocks stay small on idle connections.
-#[derive(Debug, Clone)]
-pub enum Outbound {
-    /// A chat message, merged into `batch` frames.
-    Message(Arc<Published>),
-    /// Any other frame, sent as is, after pending messages.
-    Frame(Arc<str>),
-}
-
-/// The sending side of a connection's bounded outbound queue.
-#[derive(Debug)]
-pub struct Outbox {
-    tx: mpsc::Sender<Outbound>,
-    slow: AtomicBool,
-    kicked: Notify,
-}
-
-impl Outbox {
-    /// An outbox holding at most `capacity` items, and its receiving end.
-    pub fn new(capacity: usize) -> (Arc<Self>, mpsc::Receiver<Outbound>) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
-        (
-            Arc::new(Self {
-                tx,
-                slow: AtomicBool::new(false),
-                kicked: Notify::new(),
-            }),
-            rx,
-        )
-    }
-
-    /// Queues an item without waiting. A full queue marks the connection as
-    /// a slow consumer (it is closed and recovers by syncing); returns
-    /// whether the item was queued.
-    pub fn push(&self, item: Outbound) -> bool {
-        if self.slow.load(Ordering::Relaxed) {
-            return false;
-        }
-        match self.tx.try_send(item) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.slow.store(true, Ordering::Relaxed);
-                self.kicked.notify_one();
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        }
-    }
-
-    /// Completes once the connection has been marked slow.
-    pub async fn kicked(&self) {
-        if self.slow.load(Ordering::Relaxed) {
-            return;
-        }
-        self.kicked.notified().await;
-    }
-}
 
 /// Who is subscribed to which room.
 #[derive(Debug, Default)]
