@@ -49,11 +49,11 @@ struct Queue {
     items: VecDeque<Outbound>,
     /// Messages among `items`.
     messages: usize,
-    /// A window is open for the messages queued (its end wakes the connection).
+    /// A window is open for the messages queued (its end wakes the
+    /// connection). A window that outlives its messages (sent early with a
+    /// frame) ends at the same tick as the next one would, so it needs no
+    /// bookkeeping of its own.
     window_open: bool,
-    /// Counts the times the queue was taken, so a window that outlived its
-    /// messages (sent early with a frame) does not cut the next one short.
-    generation: u64,
 }
 
 /// The queue of one connection, bounded: a consumer that cannot keep up is
@@ -109,8 +109,7 @@ impl Outbox {
                 } else {
                     if !queue.window_open {
                         queue.window_open = true;
-                        self.windows
-                            .open(Arc::downgrade(self), queue.generation, self.phase);
+                        self.windows.open(Arc::downgrade(self), self.phase);
                     }
                     false
                 }
@@ -140,14 +139,13 @@ impl Outbox {
         let mut queue = self.lock();
         queue.messages = 0;
         queue.window_open = false;
-        queue.generation += 1;
         std::mem::take(&mut queue.items)
     }
 
-    /// The window opened at `generation` has ended.
-    fn window_ended(&self, generation: u64) {
+    /// A window of this outbox has ended.
+    fn window_ended(&self) {
         let queue = self.lock();
-        let due = queue.window_open && queue.generation == generation;
+        let due = queue.window_open;
         drop(queue);
         if due {
             self.ready.notify_one();
@@ -160,7 +158,6 @@ impl Outbox {
 struct Due {
     at: Instant,
     outbox: Weak<Outbox>,
-    generation: u64,
 }
 
 impl PartialEq for Due {
@@ -231,15 +228,11 @@ impl Windows {
         now + Duration::from_nanos(u64::try_from(wait).unwrap_or(u64::MAX))
     }
 
-    fn open(&self, outbox: Weak<Outbox>, generation: u64, phase: Duration) {
+    fn open(&self, outbox: Weak<Outbox>, phase: Duration) {
         let at = self.deadline(Instant::now(), phase);
         let mut due = self.due.lock().unwrap_or_else(PoisonError::into_inner);
         let earliest = due.peek().is_none_or(|Reverse(first)| at < first.at);
-        due.push(Reverse(Due {
-            at,
-            outbox,
-            generation,
-        }));
+        due.push(Reverse(Due { at, outbox }));
         drop(due);
         if earliest {
             self.wake.notify_one();
@@ -274,19 +267,19 @@ async fn end_windows(windows: Weak<Windows>) {
             }
         }
         let now = Instant::now();
-        let ended: Vec<(Weak<Outbox>, u64)> = {
+        let ended: Vec<Weak<Outbox>> = {
             let mut due = this.due.lock().unwrap_or_else(PoisonError::into_inner);
             let mut ended = Vec::new();
             while due.peek().is_some_and(|Reverse(first)| first.at <= now) {
                 if let Some(Reverse(first)) = due.pop() {
-                    ended.push((first.outbox, first.generation));
+                    ended.push(first.outbox);
                 }
             }
             ended
         };
-        for (outbox, generation) in ended {
+        for outbox in ended {
             if let Some(outbox) = outbox.upgrade() {
-                outbox.window_ended(generation);
+                outbox.window_ended();
             }
         }
     }
