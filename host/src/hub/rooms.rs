@@ -1,5 +1,5 @@
 //! Room subscriptions and fan-out. A published message is serialised once
-//! and the same `Arc<str>` is queued to every subscriber's outbox.
+//! and the same `Arc<Published>` is queued to every subscriber's outbox.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -9,7 +9,7 @@ import { Links, UploadTray, renderAttachments } from '/chat/attachments.js';
 
 const $ = (selector) => document.querySelector(selector);
 const page = {
-  client: null, list: null, room: null, user: null, role: null, store: null, cursor: null, conversations: [], renders: 0,
+  client: null, list: null, room: null, user: null, role: null, store: null, cursor: null, conversations: [],
 };
 window.hangarChat = page; // for tests and debugging
 
