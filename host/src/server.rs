@@ -283,7 +283,12 @@ fn open_blobs(config: &ServeConfig) -> Result<Blobs, ServeError> {
         .map_err(|source| ServeError::Blobs { path, source })?
         .with_fsync(config.uploads_fsync)
         .with_automatic_cleanup(true);
-    Ok(Blobs::new(Arc::new(store)))
+    let blobs = Blobs::new(Arc::new(store));
+    Ok(if config.uploads_fsync {
+        blobs.with_write_behind(dir)
+    } else {
+        blobs
+    })
 }
 
 /// A demo secret (session key, admin or publish token): kept in the data

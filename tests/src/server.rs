@@ -113,9 +113,16 @@ pub struct Server {
     pub url: String,
     /// Everything the server printed to stdout before it was ready.
     pub banner: Vec<String>,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
+    /// The server's log lines so far (stderr, colours removed).
+    pub fn log(&self) -> Vec<String> {
+        let lines = self.log.lock().map(|l| l.clone()).unwrap_or_default();
+        lines.iter().map(|line| strip_colours(line)).collect()
+    }
+
     /// Starts `hangar serve` with `args` and `env`, listening on a free
     /// port unless `args` or `env` say otherwise, and waits until it prints
     /// its address.
@@ -186,7 +193,12 @@ impl Server {
                     if let Some(url) = url {
                         // Keep draining stdout so the server never blocks on it.
                         std::thread::spawn(move || while rx.recv().is_ok() {});
-                        return Ok(Self { child, url, banner });
+                        return Ok(Self {
+                            child,
+                            url,
+                            banner,
+                            log: errors,
+                        });
                     }
                 }
                 Err(_) => {
@@ -327,4 +339,22 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `line` without ANSI colour sequences (`ESC [ ... m`).
+fn strip_colours(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -115,6 +115,11 @@ async fn chunks_in_any_order_and_in_parallel_merge_into_the_exact_file() {
     let (status, body) = alice.put_chunk(&upload, &data, 0).await;
     assert_eq!((status, &body["stored"]), (200, &json!(false)));
 
+    // Chunk 2 came first, with nothing before it on its way: verified on
+    // its own, merged later.
+    let logged = chunk_log(store.server(), &id(&upload), 3).await;
+    assert_eq!(logged.first(), Some(&(2, false)), "{logged:?}");
+
     let (status, done) = alice.complete(&id(&upload)).await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["file"]["md5"], md5_hex(&data));
@@ -202,6 +207,70 @@ async fn chunks_in_any_order_and_in_parallel_merge_into_the_exact_file() {
         403
     );
     assert_eq!(eve.link(&file).await.0, 404);
+}
+
+/// `(index, merged)` of the stored chunks of `upload`, from the server log,
+/// once it shows `count` of them (the log is read from a pipe, a moment
+/// behind the answers).
+async fn chunk_log(server: &Server, upload: &str, count: usize) -> Vec<(u32, bool)> {
+    for _ in 0..100 {
+        let logged = logged_chunks(server, upload);
+        if logged.len() >= count {
+            return logged;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    logged_chunks(server, upload)
+}
+
+fn logged_chunks(server: &Server, upload: &str) -> Vec<(u32, bool)> {
+    server
+        .log()
+        .iter()
+        .filter(|line| line.contains("chunk received") && line.contains(upload))
+        .filter(|line| line.contains("stored=true"))
+        .filter_map(|line| {
+            let field = |name: &str| {
+                line.split_whitespace()
+                    .find_map(|w| w.strip_prefix(name).map(str::to_owned))
+            };
+            Some((field("index=")?.parse().ok()?, field("merged=")? == "true"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn chunks_in_file_order_are_hashed_once_for_themselves_and_the_file() {
+    let store = Store::start(&[]);
+    let alice = store.api("alice", "customer").await;
+    // Odd-sized preference: rounded up to 64 KiB so chunks stay block-aligned.
+    let chunk = 5 * MIB + 64 * 1024;
+    let data = pattern(3 * chunk + 1234, 9);
+    let open = json!({"name": "a.zip", "size": data.len(), "md5": md5_hex(&data), "chunk_size": 5 * MIB + 1});
+    let (status, upload) = alice.open_raw(&open).await;
+    assert_eq!(status, 201, "{upload}");
+    assert_eq!(upload["chunk_size"], chunk as u64);
+    assert_eq!(upload["chunk_count"], 4);
+    // Chunk 1 with a wrong MD5 while it is the merge's turn changes nothing.
+    assert_eq!(alice.put_chunk(&upload, &data, 0).await.0, 201);
+    let second = chunk_of(&upload, &data, 1).to_vec();
+    let (status, _) = alice
+        .put_chunk_raw(&id(&upload), "1", second, Some(&md5_hex(b"not it")))
+        .await;
+    assert_eq!(status, 422);
+    for index in 1..4 {
+        assert_eq!(alice.put_chunk(&upload, &data, index).await.0, 201);
+    }
+    assert_eq!(
+        chunk_log(store.server(), &id(&upload), 4).await,
+        [(0, true), (1, true), (2, true), (3, true)],
+        "every chunk sent in order joins the merge in the pass that verifies it"
+    );
+    let (status, done) = alice.complete(&id(&upload)).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["file"]["md5"], md5_hex(&data));
+    assert_eq!(done["file"]["sha256"], sha256_hex(&data));
+    assert!(alice.download(&file_id(&done), &[]).await.body == data);
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! merged, one staging object per merge, and content-addressed objects.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -11,16 +12,80 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 /// An object-store failure.
 pub type BlobError = object_store::Error;
 
+/// Writes to disk what is already written of the local multipart upload
+/// to `path` under `root`. `object_store` keeps a multipart upload in a
+/// file named after its destination with a `#` suffix; should that change,
+/// nothing is found and the flush that publishes the object does it all.
+fn flush_partial(root: &std::path::Path, path: &Path) -> std::io::Result<()> {
+    let target = path
+        .parts()
+        .fold(root.to_path_buf(), |dir, part| dir.join(part.as_ref()));
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return Ok(());
+    };
+    let prefix = format!("{}#", name.to_string_lossy());
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            std::fs::File::open(entry.path())?.sync_data()?;
+        }
+    }
+    Ok(())
+}
+
 /// The upload store's view of an object store.
 #[derive(Debug, Clone)]
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
+    write_behind: Option<Arc<WriteBehind>>,
+}
+
+/// A local store's directory, whose growing merged objects are flushed in
+/// the background, so the flush that publishes one has little left.
+#[derive(Debug)]
+struct WriteBehind {
+    root: std::path::PathBuf,
+    running: AtomicBool,
 }
 
 impl Blobs {
     /// Blobs kept in `store`.
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store }
+        Self {
+            store,
+            write_behind: None,
+        }
+    }
+
+    /// Blobs in a local store under `root` that flushes what it publishes:
+    /// [`write_behind`](Self::write_behind) starts that flush early.
+    pub fn with_write_behind(mut self, root: std::path::PathBuf) -> Self {
+        self.write_behind = Some(Arc::new(WriteBehind {
+            root,
+            running: AtomicBool::new(false),
+        }));
+        self
+    }
+
+    /// Starts writing what is written so far of the multipart upload to
+    /// `path` to disk, in the background (one flush at a time; a no-op for
+    /// other stores). A merge calls it as its object grows: published
+    /// objects are flushed before they are acknowledged, and a gigabyte
+    /// flushed at once stalls `complete` for half a second.
+    pub fn write_behind(&self, path: &Path) {
+        let Some(behind) = self.write_behind.clone() else {
+            return;
+        };
+        if behind.running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(err) = flush_partial(&behind.root, &path) {
+                tracing::debug!(error = %err, "write-behind flush failed");
+            }
+            behind.running.store(false, Ordering::Release);
+        });
     }
 
     /// The store itself.

@@ -4,7 +4,10 @@
 //! available, it is fed to the whole-file MD5 and SHA-256 and appended to a
 //! staging object (a multipart put), so by the time the client asks to
 //! complete, most of the file is already hashed and written: `complete` only
-//! catches up on what is left. Chunks that arrive early wait in memory within
+//! catches up on what is left. A chunk that arrives as the next in order is
+//! verified in the same pass ([`md5pair`]: its MD5 and the file's advance
+//! together), and one whose predecessors are still arriving waits for its
+//! turn to get that pass, so chunks sent in order are hashed once. Chunks that arrive early wait in memory within
 //! a shared budget, or are read back from the store when the budget is spent.
 //! The state lives in memory only: after a restart the merge starts again
 //! from the stored chunks.
@@ -13,13 +16,22 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
-use md5::{Digest as _, Md5};
+use hangar_client::md5pair::{self, Md5};
+use md5::Digest as _;
 use object_store::{MultipartUpload, ObjectStoreExt, PutPayload};
 use sha2::Sha256;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use super::blobs::{BlobError, Blobs};
 use super::sizing::Layout;
+
+/// How long a chunk waits for a missing chunk before it to start arriving
+/// (its request may be a step behind) before it is verified on its own.
+const GAP_GRACE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The merged object is flushed to disk in the background every this many
+/// bytes (see [`Blobs::write_behind`]).
+const WRITE_BEHIND_BYTES: u64 = 64 << 20;
 
 /// Bytes of the file's start kept for the upload hooks.
 pub const HEAD_BYTES: usize = 4096;
@@ -37,7 +49,7 @@ pub enum MergeError {
     /// The object store failed.
     #[error("object store: {0}")]
     Blob(#[from] BlobError),
-    /// A hashing task panicked or was cancelled.
+    /// A hashing or writing task panicked or was cancelled.
     #[error("hashing failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
@@ -57,6 +69,37 @@ struct Inbox {
     received: Vec<bool>,
     waiting: BTreeMap<u32, (PutPayload, Option<OwnedSemaphorePermit>)>,
     next: u32,
+    /// Chunks whose bodies are being received now, with how many requests
+    /// carry each (a client may retry one while the first is still open).
+    arriving: BTreeMap<u32, u32>,
+}
+
+/// What a chunk waiting for its turn should do now.
+enum Turn {
+    /// It is the next chunk the merge needs.
+    Now,
+    /// Every chunk before it is arriving or received: its turn is coming.
+    Soon,
+    /// A chunk before it is not on its way (yet: its request may still be
+    /// getting ready, so this is worth a short wait).
+    Gap,
+    /// The merge is past it.
+    Passed,
+}
+
+impl Inbox {
+    fn turn_of(&self, index: u32) -> Turn {
+        if index == self.next {
+            return Turn::Now;
+        }
+        if index < self.next {
+            return Turn::Passed;
+        }
+        let coming = (self.next..index).all(|i| {
+            self.arriving.contains_key(&i) || self.received.get(i as usize) == Some(&true)
+        });
+        if coming { Turn::Soon } else { Turn::Gap }
+    }
 }
 
 struct Progress {
@@ -65,6 +108,11 @@ struct Progress {
     sha256: Sha256,
     head: Vec<u8>,
     staging: Option<Box<dyn MultipartUpload>>,
+    /// The last part appended to the staging object, still being written;
+    /// the next step waits for it, so one chunk at most is in flight.
+    writing: Option<tokio::task::JoinHandle<object_store::Result<()>>>,
+    /// Bytes appended since the last write-behind flush was started.
+    unflushed: u64,
     /// A step failed half-way: start again from the first chunk.
     broken: bool,
 }
@@ -77,9 +125,28 @@ impl Progress {
             sha256: Sha256::new(),
             head: Vec::new(),
             staging: None,
+            writing: None,
+            unflushed: 0,
             broken: false,
         }
     }
+
+    /// Waits for the staging part in flight.
+    async fn written(&mut self) -> Result<(), MergeError> {
+        match self.writing.take() {
+            Some(write) => Ok(write.await??),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A verified chunk: its MD5, and whether the merge took it in the same pass.
+#[derive(Debug)]
+pub struct Verified {
+    /// The chunk's MD5, lowercase hex.
+    pub md5: String,
+    /// The chunk was fed to the merge: it need not be offered.
+    pub merged: bool,
 }
 
 /// The merge of one upload.
@@ -89,6 +156,9 @@ pub struct Merge {
     blobs: Blobs,
     budget: Arc<Semaphore>,
     inbox: Mutex<Inbox>,
+    /// Bumped whenever the merge advances or a chunk starts or stops
+    /// arriving, for chunks waiting for their turn.
+    changed: watch::Sender<u64>,
     progress: tokio::sync::Mutex<Progress>,
 }
 
@@ -103,6 +173,27 @@ impl std::fmt::Debug for Merge {
 /// Permits of the waiting budget are KiB, so large budgets fit in a `u32`.
 pub fn budget_permits(bytes: usize) -> u32 {
     u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
+}
+
+/// Marks a chunk as arriving while it lives.
+pub struct Arriving<'m> {
+    merge: &'m Merge,
+    index: u32,
+}
+
+impl Drop for Arriving<'_> {
+    fn drop(&mut self) {
+        {
+            let mut inbox = self.merge.inbox();
+            if let Some(count) = inbox.arriving.get_mut(&self.index) {
+                *count -= 1;
+                if *count == 0 {
+                    inbox.arriving.remove(&self.index);
+                }
+            }
+        }
+        self.merge.bump();
+    }
 }
 
 impl Merge {
@@ -130,13 +221,111 @@ impl Merge {
                 received: flags,
                 waiting: BTreeMap::new(),
                 next: 0,
+                arriving: BTreeMap::new(),
             }),
+            changed: watch::Sender::new(0),
             progress: tokio::sync::Mutex::new(Progress::new()),
         }
     }
 
     fn inbox(&self) -> std::sync::MutexGuard<'_, Inbox> {
         self.inbox.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn bump(&self) {
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn set_next(&self, next: u32) {
+        self.inbox().next = next;
+        self.bump();
+    }
+
+    /// Marks chunk `index` as arriving until the guard is dropped, so a
+    /// later chunk waits for it rather than being hashed twice.
+    pub fn arriving(&self, index: u32) -> Arriving<'_> {
+        *self.inbox().arriving.entry(index).or_default() += 1;
+        self.bump();
+        Arriving { merge: self, index }
+    }
+
+    /// Waits, at most `wait`, until chunk `index` is the next the merge
+    /// needs, as long as every chunk before it is on its way; a chunk before
+    /// it that is not is given [`GAP_GRACE`] to show up.
+    async fn await_turn(&self, index: u32, wait: std::time::Duration) -> bool {
+        let started = tokio::time::Instant::now();
+        let (deadline, grace) = (started + wait, started + GAP_GRACE.min(wait));
+        let mut changes = self.changed.subscribe();
+        loop {
+            let until = match self.inbox().turn_of(index) {
+                Turn::Now => return true,
+                Turn::Passed => return false,
+                Turn::Soon => deadline,
+                Turn::Gap if tokio::time::Instant::now() >= grace => return false,
+                Turn::Gap => grace,
+            };
+            match tokio::time::timeout_at(until, changes.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return false,
+                // The grace ended: look again (a gap now ends the wait).
+                Err(_) if until == grace && grace < deadline => {}
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// Hashes chunk `index` and checks it against `md5`. When the chunk is
+    /// the next the merge needs (waiting up to `wait` for the chunks before
+    /// it that are arriving), the same pass advances the whole-file hashes
+    /// and the chunk is appended to the merge, so its bytes are hashed once
+    /// as a chunk and as part of the file; a chunk that does not match
+    /// leaves the merge as it was.
+    ///
+    /// # Errors
+    /// The hashing task failed.
+    pub async fn verify(
+        &self,
+        index: u32,
+        payload: &PutPayload,
+        md5: &str,
+        wait: std::time::Duration,
+    ) -> Result<Verified, MergeError> {
+        if self.await_turn(index, wait).await {
+            let mut progress = self.progress.lock().await;
+            if !progress.broken && progress.next == index {
+                match self.step(&mut progress, payload.clone(), Some(md5)).await {
+                    Ok(found) => {
+                        let merged = found == md5;
+                        if merged {
+                            if let Some(flag) = self.inbox().received.get_mut(index as usize) {
+                                *flag = true;
+                            }
+                            self.set_next(progress.next);
+                        }
+                        return Ok(Verified { md5: found, merged });
+                    }
+                    // The chunk itself may be fine: verify it alone below;
+                    // the merge catches up in `finish`.
+                    Err(err) => {
+                        tracing::warn!(upload = %self.id, error = %err, "merge paused; complete will retry");
+                        progress.broken = true;
+                    }
+                };
+            }
+        }
+        let parts = payload.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            let mut chunk = md5::Md5::new();
+            for part in &parts {
+                chunk.update(part);
+            }
+            hex::encode(chunk.finalize())
+        })
+        .await?;
+        Ok(Verified {
+            md5: found,
+            merged: false,
+        })
     }
 
     /// Records that chunk `index` is stored, with its bytes, and advances
@@ -172,6 +361,12 @@ impl Merge {
                 inbox.waiting.insert(index, (payload, permit));
             }
         }
+        self.resume().await;
+    }
+
+    /// Advances the merge over the chunks already received, unless another
+    /// request is advancing it.
+    pub async fn resume(&self) {
         // Whoever holds the merge advances it; the check after letting go
         // catches a chunk that arrived while it was finishing.
         loop {
@@ -216,9 +411,8 @@ impl Merge {
                 None if all => return Err(MergeError::MissingChunk(index)),
                 None => return Ok(()),
             };
-            self.step(progress, payload).await?;
-            progress.next += 1;
-            self.inbox().next = progress.next;
+            self.step(progress, payload, None).await?;
+            self.set_next(progress.next);
         }
         Ok(())
     }
@@ -231,28 +425,34 @@ impl Merge {
         }
     }
 
-    /// Hashes one chunk (MD5 and SHA-256 on two threads) while appending it
-    /// to the staging object.
-    async fn step(&self, progress: &mut Progress, payload: PutPayload) -> Result<(), MergeError> {
-        progress.broken = true;
+    /// Hashes chunk `progress.next` into the whole-file MD5 and SHA-256 (on
+    /// two threads) and appends it to the staging object. With `check`, the
+    /// same pass computes the chunk's own MD5, returned; the merge advances
+    /// only if it equals `check`. An error leaves the merge broken.
+    async fn step(
+        &self,
+        progress: &mut Progress,
+        payload: PutPayload,
+        check: Option<&str>,
+    ) -> Result<String, MergeError> {
         if progress.staging.is_none() {
             let staging = Blobs::staging(&self.id);
             progress.staging = Some(self.blobs.store().put_multipart(&staging).await?);
         }
-        if progress.head.len() < HEAD_BYTES {
-            for part in &payload {
-                let take = (HEAD_BYTES - progress.head.len()).min(part.len());
-                progress.head.extend_from_slice(&part[..take]);
-            }
-        }
-        let mut md5 = std::mem::take(&mut progress.md5);
-        let mut sha256 = std::mem::take(&mut progress.sha256);
+        let mut md5 = progress.md5.clone();
+        let mut sha256 = progress.sha256.clone();
         let (for_md5, for_sha) = (payload.clone(), payload.clone());
+        let with_chunk = check.is_some();
         let md5_task = tokio::task::spawn_blocking(move || {
+            let mut chunk = Md5::new();
             for part in &for_md5 {
-                md5.update(part);
+                if with_chunk {
+                    md5pair::update_both(&mut chunk, &mut md5, part);
+                } else {
+                    md5.update(part);
+                }
             }
-            md5
+            (md5, chunk.finalize_hex())
         });
         let sha_task = tokio::task::spawn_blocking(move || {
             for part in &for_sha {
@@ -260,16 +460,35 @@ impl Merge {
             }
             sha256
         });
+        // The previous part finishes writing while this one is hashed.
+        let (hashed, sha256, written) = tokio::join!(md5_task, sha_task, progress.written());
+        let (md5, found) = hashed?;
+        let sha256 = sha256?;
+        written?;
+        if check.is_some_and(|expected| expected != found) {
+            return Ok(found);
+        }
+        if progress.head.len() < HEAD_BYTES {
+            for part in &payload {
+                let take = (HEAD_BYTES - progress.head.len()).min(part.len());
+                progress.head.extend_from_slice(&part[..take]);
+            }
+        }
+        let len = payload.content_length() as u64;
         let write = match progress.staging.as_mut() {
             Some(staging) => staging.put_part(payload),
             None => return Err(MergeError::MissingChunk(progress.next)),
         };
-        let (md5, sha256, written) = tokio::join!(md5_task, sha_task, write);
-        progress.md5 = md5?;
-        progress.sha256 = sha256?;
-        written?;
-        progress.broken = false;
-        Ok(())
+        progress.unflushed += len;
+        if progress.unflushed >= WRITE_BEHIND_BYTES {
+            progress.unflushed = 0;
+            self.blobs.write_behind(&Blobs::staging(&self.id));
+        }
+        progress.writing = Some(tokio::spawn(write));
+        progress.md5 = md5;
+        progress.sha256 = sha256;
+        progress.next += 1;
+        Ok(found)
     }
 
     /// Catches up on every chunk and finishes the staging object.
@@ -284,9 +503,13 @@ impl Merge {
                 let _ = staging.abort().await;
             }
             *progress = Progress::new();
-            self.inbox().next = 0;
+            self.set_next(0);
         }
         self.advance(&mut progress, true).await?;
+        if let Err(err) = progress.written().await {
+            progress.broken = true;
+            return Err(err);
+        }
         match progress.staging.take() {
             Some(mut staging) => {
                 if let Err(err) = staging.complete().await {
@@ -304,7 +527,7 @@ impl Merge {
         // Finished: a second call would start over.
         progress.broken = true;
         Ok(Merged {
-            md5: hex::encode(std::mem::take(&mut progress.md5).finalize()),
+            md5: std::mem::take(&mut progress.md5).finalize_hex(),
             sha256: hex::encode(std::mem::take(&mut progress.sha256).finalize()),
             head: std::mem::take(&mut progress.head),
         })
@@ -313,6 +536,7 @@ impl Merge {
     /// Waits for any step in progress, then drops the staging object.
     pub async fn discard(&self) {
         let mut progress = self.progress.lock().await;
+        let _ = progress.written().await;
         if let Some(mut staging) = progress.staging.take() {
             let _ = staging.abort().await;
         }

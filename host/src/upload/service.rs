@@ -22,6 +22,10 @@ use crate::plugins::bindings::wit;
 use crate::store::alerts::{AlertKind, Alerts, NewAlert};
 use crate::store::now_ms;
 
+/// Longest a chunk waits for the chunks before it that are still arriving,
+/// so that it is hashed as a chunk and into the whole file in one pass.
+const TURN_WAIT: Duration = Duration::from_secs(2);
+
 /// How the upload store behaves.
 #[derive(Debug, Clone)]
 pub struct UploadConfig {
@@ -554,7 +558,7 @@ impl UploadStore {
             }
             self.index.register(&upload.id, &file).await?;
         }
-        self.drop_chunks(&upload.id).await;
+        self.drop_chunks(&upload.id);
         tracing::info!(upload = %upload.id, file = %file.id, "instant upload");
         Ok(ProofOutcome::Instant(file))
     }
@@ -626,12 +630,16 @@ impl UploadStore {
             ))
             .await
             .map_err(|_| UploadError::Body("the server is shutting down".into()))?;
-        let (payload, found) = read_chunk(body, index, expected).await?;
-        if found != md5 {
+        let merge = self.merge_of(&upload).await?;
+        let arriving = merge.arriving(index);
+        let payload = read_chunk(body, index, expected).await?;
+        // Still arriving (for the chunks after it) until offered below.
+        let verified = merge.verify(index, &payload, &md5, TURN_WAIT).await?;
+        if verified.md5 != md5 {
             return Err(UploadError::ChunkMd5Mismatch {
                 index,
                 expected: md5,
-                found,
+                found: verified.md5,
             });
         }
         let path = Blobs::chunk(id, index);
@@ -642,15 +650,24 @@ impl UploadStore {
             let _ = self.blobs.delete(&path).await;
             return Err(UploadError::UnknownUpload(id.to_owned()));
         }
-        tracing::info!(upload = %id, index, stored = true, "chunk received");
-        let merge = self.merge_of(&upload).await?;
+        tracing::info!(upload = %id, index, stored = true, merged = verified.merged, "chunk received");
         // In a task of its own: a client that leaves (a page reload) drops
         // this request, and the merge must not stop halfway through a step.
         // Awaited, so a fast sender is still slowed to the merge's pace.
-        let offered = tokio::spawn(async move { merge.offer(index, payload).await });
+        let offered = tokio::spawn({
+            let merge = merge.clone();
+            async move {
+                if verified.merged {
+                    merge.resume().await;
+                } else {
+                    merge.offer(index, payload).await;
+                }
+            }
+        });
         if let Err(err) = offered.await {
             tracing::warn!(upload = %id, index, error = %err, "merge step failed; complete will retry");
         }
+        drop(arriving);
         Ok(ChunkOutcome {
             index,
             stored: true,
@@ -812,7 +829,7 @@ impl UploadStore {
             }
             self.index.register(id, &file).await?;
         }
-        self.drop_chunks(id).await;
+        self.drop_chunks(id);
         tracing::info!(upload = %id, file = %file.id, sha256 = %file.sha256, "upload complete");
         Ok(Completed { file })
     }
@@ -829,12 +846,16 @@ impl UploadStore {
         Ok(())
     }
 
-    /// Chunks are not needed once the file is registered; failing to delete
-    /// them only leaves garbage the sweep removes.
-    async fn drop_chunks(&self, id: &str) {
-        if let Err(err) = self.blobs.delete_all(&Blobs::chunks_of(id)).await {
-            tracing::warn!(upload = %id, error = %err, "could not delete merged chunks");
-        }
+    /// Chunks are not needed once the file is registered: they are deleted
+    /// after the answer (a gigabyte of them takes a while), and failing to
+    /// delete them only leaves garbage the sweep removes.
+    fn drop_chunks(&self, id: &str) {
+        let (blobs, id) = (self.blobs.clone(), id.to_owned());
+        tokio::spawn(async move {
+            if let Err(err) = blobs.delete_all(&Blobs::chunks_of(&id)).await {
+                tracing::warn!(upload = %id, error = %err, "could not delete merged chunks");
+            }
+        });
     }
 
     /// Aborts the user's open upload: its chunks are deleted.
@@ -939,19 +960,14 @@ impl UploadStore {
     }
 }
 
-/// Reads exactly `expected` bytes of a chunk, hashing as they arrive.
-async fn read_chunk<S, E>(
-    mut body: S,
-    index: u32,
-    expected: u64,
-) -> Result<(PutPayload, String), UploadError>
+/// Reads exactly `expected` bytes of a chunk.
+async fn read_chunk<S, E>(mut body: S, index: u32, expected: u64) -> Result<PutPayload, UploadError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
     let mut parts = Vec::new();
     let mut got = 0u64;
-    let mut md5 = Md5::new();
     while let Some(part) = body.next().await {
         let part = part.map_err(|err| UploadError::Body(err.to_string()))?;
         got += part.len() as u64;
@@ -962,7 +978,6 @@ where
                 got,
             });
         }
-        md5.update(&part);
         parts.push(part);
     }
     if got != expected {
@@ -972,7 +987,7 @@ where
             got,
         });
     }
-    Ok((parts.into_iter().collect(), hex::encode(md5.finalize())))
+    Ok(parts.into_iter().collect())
 }
 
 /// Reads and discards a body of at most `limit` bytes.

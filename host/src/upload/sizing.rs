@@ -9,6 +9,10 @@ pub const MAX_CHUNKS: u64 = 10_000;
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 50 << 30;
 /// Default largest chunk, 64 MiB.
 pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 64 << 20;
+/// Chunk sizes are multiples of this (before the clamp to the bounds), so
+/// every chunk starts on a 64-byte MD5 block of the file and its hash can
+/// run in one pass with the whole file's.
+pub const CHUNK_ALIGN: u64 = 64 << 10;
 /// Chunk size when the client states no preference.
 pub const DEFAULT_CHUNK_BYTES: u64 = 8 << 20;
 
@@ -43,7 +47,8 @@ pub struct Layout {
 
 impl Layout {
     /// Picks the chunk size for `size` bytes: the preference (or the
-    /// default), raised so there are at most [`MAX_CHUNKS`] chunks, kept
+    /// default), raised so there are at most [`MAX_CHUNKS`] chunks, rounded
+    /// up to a multiple of [`CHUNK_ALIGN`], kept
     /// between [`MIN_CHUNK_BYTES`] and the limit.
     ///
     /// # Errors
@@ -56,6 +61,8 @@ impl Layout {
         let chunk_size = preferred
             .unwrap_or(DEFAULT_CHUNK_BYTES)
             .max(needed)
+            .checked_next_multiple_of(CHUNK_ALIGN)
+            .unwrap_or(u64::MAX)
             .clamp(MIN_CHUNK_BYTES, limits.max_chunk_bytes.max(MIN_CHUNK_BYTES));
         // The file limit is at most MAX_CHUNKS * max_chunk_bytes (checked
         // in the configuration), so this never exceeds MAX_CHUNKS.
@@ -100,6 +107,8 @@ mod tests {
         let limits = ChunkLimits::default();
         let tiny = Layout::choose(100 << 20, Some(1024), limits).unwrap();
         assert_eq!(tiny.chunk_size, MIN_CHUNK_BYTES);
+        let odd = Layout::choose(100 << 20, Some((6 << 20) + 1), limits).unwrap();
+        assert_eq!(odd.chunk_size, (6 << 20) + CHUNK_ALIGN);
         let huge = Layout::choose(100 << 20, Some(1 << 40), limits).unwrap();
         assert_eq!(huge.chunk_size, DEFAULT_MAX_CHUNK_BYTES);
     }
@@ -110,6 +119,7 @@ mod tests {
         let layout = Layout::choose(limits.max_file_bytes, Some(MIN_CHUNK_BYTES), limits).unwrap();
         assert!(u64::from(layout.chunk_count) <= MAX_CHUNKS);
         assert!(layout.chunk_size >= MIN_CHUNK_BYTES);
+        assert_eq!(layout.chunk_size % CHUNK_ALIGN, 0);
         let last = layout.chunk_len(layout.chunk_count - 1).unwrap();
         assert!(last > 0 && last <= layout.chunk_size);
     }

@@ -11,7 +11,8 @@
 //!   caller), resuming every joined room from its last seq, and resending
 //!   unacknowledged sends with their original client message id;
 //! - [`upload`] (feature `upload`): the chunked uploader behind
-//!   `hangar upload`.
+//!   `hangar upload`, and [`md5pair`], MD5 that hashes a chunk and the
+//!   whole file in one pass.
 
 pub mod protocol;
 
@@ -19,6 +20,8 @@ pub mod protocol;
 mod backoff;
 #[cfg(feature = "connect")]
 mod client;
+#[cfg(feature = "upload")]
+pub mod md5pair;
 #[cfg(feature = "upload")]
 pub mod upload;
 

@@ -8,9 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use md5::{Digest as _, Md5};
+use md5::Digest as _;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+
+use crate::md5pair::{self, Md5};
 
 use crate::Backoff;
 
@@ -176,7 +178,8 @@ pub struct ChunkHashes {
 const READ_BLOCK: usize = 4 << 20;
 
 /// The chunk size the server will choose when asked for `preferred` (its
-/// default rules: at least 5 MiB, at most 10,000 chunks, at most 64 MiB).
+/// default rules: at most 10,000 chunks, a multiple of 64 KiB, at least
+/// 5 MiB, at most 64 MiB).
 /// If the server is configured otherwise, it answers another size and the
 /// chunk MD5s are computed again while sending.
 pub fn planned_chunk_size(size: u64, preferred: Option<u64>) -> u64 {
@@ -186,33 +189,56 @@ pub fn planned_chunk_size(size: u64, preferred: Option<u64>) -> u64 {
     preferred
         .unwrap_or(DEFAULT)
         .max(size.div_ceil(10_000))
+        .checked_next_multiple_of(64 << 10)
+        .unwrap_or(u64::MAX)
         .clamp(MIN, MAX)
 }
 
-/// MD5s of consecutive `chunk_size` pieces of the blocks received.
-fn chunk_md5s(blocks: std::sync::mpsc::Receiver<Arc<Vec<u8>>>, chunk_size: u64) -> Vec<String> {
-    let mut md5s = Vec::new();
-    let mut current = Md5::new();
-    let mut filled = 0u64;
-    for block in blocks {
-        let mut rest = block.as_slice();
-        while !rest.is_empty() {
-            let take = usize::try_from(chunk_size - filled)
+/// The whole-file MD5 and, with a chunk size, each chunk's MD5, advanced
+/// together in one pass where the chunks are block-aligned.
+struct Md5s {
+    file: Md5,
+    chunks: Option<(u64, Md5, u64, Vec<String>)>,
+}
+
+impl Md5s {
+    fn new(chunk_size: Option<u64>) -> Self {
+        Self {
+            file: Md5::new(),
+            chunks: chunk_size
+                .filter(|&size| size > 0)
+                .map(|size| (size, Md5::new(), 0, Vec::new())),
+        }
+    }
+
+    fn update(&mut self, mut data: &[u8]) {
+        let Some((size, chunk, filled, md5s)) = &mut self.chunks else {
+            self.file.update(data);
+            return;
+        };
+        while !data.is_empty() {
+            let take = usize::try_from(*size - *filled)
                 .unwrap_or(usize::MAX)
-                .min(rest.len());
-            current.update(&rest[..take]);
-            filled += take as u64;
-            rest = &rest[take..];
-            if filled == chunk_size {
-                md5s.push(hex::encode(std::mem::take(&mut current).finalize()));
-                filled = 0;
+                .min(data.len());
+            md5pair::update_both(chunk, &mut self.file, &data[..take]);
+            *filled += take as u64;
+            data = &data[take..];
+            if *filled == *size {
+                md5s.push(std::mem::take(chunk).finalize_hex());
+                *filled = 0;
             }
         }
     }
-    if filled > 0 {
-        md5s.push(hex::encode(current.finalize()));
+
+    fn finish(self) -> (String, Option<ChunkHashes>) {
+        let chunks = self.chunks.map(|(chunk_size, chunk, filled, mut md5s)| {
+            if filled > 0 {
+                md5s.push(chunk.finalize_hex());
+            }
+            ChunkHashes { chunk_size, md5s }
+        });
+        (self.file.finalize_hex(), chunks)
     }
-    md5s
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> UploadError + '_ {
@@ -222,9 +248,10 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> UploadError + '_ {
     }
 }
 
-/// Hashes a file in one read: the whole-file MD5 on this thread, SHA-256
-/// on another, and, with a `chunk_size`, each chunk's MD5 on a third, so
-/// sending the chunks needs no second hashing pass.
+/// Hashes a file in one read: the whole-file MD5 and, with a
+/// `chunk_size`, each chunk's MD5 in one interleaved pass on this thread
+/// (see [`md5pair`]), SHA-256 on another, so sending the chunks needs no
+/// second hashing pass.
 ///
 /// # Errors
 /// The file cannot be read.
@@ -244,11 +271,7 @@ pub fn hash_file(
         }
         hex::encode(sha.finalize())
     });
-    let chunker = chunk_size.filter(|&size| size > 0).map(|size| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
-        (tx, size, std::thread::spawn(move || chunk_md5s(rx, size)))
-    });
-    let mut md5 = Md5::new();
+    let mut md5s = Md5s::new(chunk_size);
     let mut done = 0u64;
     loop {
         let mut block = vec![0u8; READ_BLOCK];
@@ -265,35 +288,21 @@ pub fn hash_file(
         }
         block.truncate(filled);
         let block = Arc::new(block);
-        if let Some((chunks, _, _)) = &chunker
-            && chunks.send(block.clone()).is_err()
-        {
+        if tx.send(block.clone()).is_err() {
             break;
         }
-        md5.update(block.as_slice());
+        md5s.update(block.as_slice());
         done += filled as u64;
         progress(done, total);
-        if tx.send(block).is_err() {
-            break;
-        }
     }
     drop(tx);
-    let chunks = match chunker {
-        Some((chunks, chunk_size, thread)) => {
-            drop(chunks);
-            let md5s = thread
-                .join()
-                .map_err(|_| UploadError::Hashing("the chunk MD5 thread panicked".into()))?;
-            Some(ChunkHashes { chunk_size, md5s })
-        }
-        None => None,
-    };
+    let (md5, chunks) = md5s.finish();
     let sha256 = sha_thread
         .join()
         .map_err(|_| UploadError::Hashing("the SHA-256 thread panicked".into()))?;
     Ok(FileHashes {
         size: done,
-        md5: hex::encode(md5.finalize()),
+        md5,
         sha256,
         chunks,
     })
@@ -603,7 +612,7 @@ async fn read_chunk(
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let buf = read_at(&path, layout.start(index), layout.len(index))?;
-        let md5 = known_md5.unwrap_or_else(|| hex::encode(Md5::digest(&buf)));
+        let md5 = known_md5.unwrap_or_else(|| hex::encode(md5::Md5::digest(&buf)));
         Ok((bytes::Bytes::from(buf), md5))
     })
     .await
@@ -615,7 +624,7 @@ async fn range_md5(path: &Path, challenge: Challenge) -> Result<String, UploadEr
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let buf = read_at(&path, challenge.offset, challenge.length)?;
-        Ok(hex::encode(Md5::digest(&buf)))
+        Ok(hex::encode(md5::Md5::digest(&buf)))
     })
     .await
     .map_err(|err| UploadError::Hashing(err.to_string()))?
@@ -634,16 +643,18 @@ mod tests {
             .map(|i| (i * 7 % 251) as u8)
             .collect();
         std::fs::write(&path, &data).unwrap();
-        let chunk = 3 << 20;
-        let hashes = hash_file(&path, Some(chunk), &|_, _| {}).unwrap();
-        assert_eq!(hashes.size, data.len() as u64);
-        assert_eq!(hashes.md5, hex::encode(Md5::digest(&data)));
-        assert_eq!(hashes.sha256, hex::encode(Sha256::digest(&data)));
-        let expected: Vec<String> = data
-            .chunks(chunk as usize)
-            .map(|c| hex::encode(Md5::digest(c)))
-            .collect();
-        assert_eq!(hashes.chunks.unwrap().md5s, expected);
+        // Aligned chunks (one pass for both MD5s) and odd ones (two).
+        for chunk in [3 << 20, (3 << 20) + 13] {
+            let hashes = hash_file(&path, Some(chunk), &|_, _| {}).unwrap();
+            assert_eq!(hashes.size, data.len() as u64);
+            assert_eq!(hashes.md5, hex::encode(md5::Md5::digest(&data)));
+            assert_eq!(hashes.sha256, hex::encode(Sha256::digest(&data)));
+            let expected: Vec<String> = data
+                .chunks(chunk as usize)
+                .map(|c| hex::encode(md5::Md5::digest(c)))
+                .collect();
+            assert_eq!(hashes.chunks.unwrap().md5s, expected);
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -653,7 +664,7 @@ mod tests {
         assert_eq!(planned_chunk_size(1 << 30, Some(1)), 5 << 20);
         assert_eq!(
             planned_chunk_size(50 << 30, Some(5 << 20)),
-            (50u64 << 30).div_ceil(10_000)
+            (50u64 << 30).div_ceil(10_000).next_multiple_of(64 << 10)
         );
         assert_eq!(planned_chunk_size(1 << 40, None), 64 << 20);
     }
