@@ -172,6 +172,14 @@ pub struct UploadArgs {
     /// Do not ask for instant upload.
     #[arg(long)]
     pub no_instant: bool,
+    /// Where the hashes of unfinished uploads are kept, so an interrupted
+    /// upload run again does not hash the file again [default:
+    /// `$XDG_CACHE_HOME/hangar/hashes`, else `~/.cache/hangar/hashes`].
+    #[arg(long, env = "HANGAR_HASH_CACHE")]
+    pub hash_cache: Option<PathBuf>,
+    /// Hash the file even if its hashes are cached, and keep none.
+    #[arg(long)]
+    pub no_hash_cache: bool,
     /// Print the stored file as JSON.
     #[arg(long)]
     pub json: bool,

@@ -280,15 +280,26 @@ fn open_blobs(config: &ServeConfig) -> Result<Blobs, ServeError> {
         source,
     })?;
     let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
-        .map_err(|source| ServeError::Blobs { path, source })?
+        .map_err(|source| ServeError::Blobs {
+            path: path.clone(),
+            source,
+        })?
         .with_fsync(config.uploads_fsync)
         .with_automatic_cleanup(true);
-    let blobs = Blobs::new(Arc::new(store));
-    Ok(if config.uploads_fsync {
-        blobs.with_write_behind(dir)
-    } else {
-        blobs
-    })
+    let blobs = Blobs::local(Arc::new(store), dir, config.uploads_fsync);
+    let cleared = blobs
+        .clear_staging()
+        .map_err(|source| ServeError::DataDir {
+            path: format!("{path}/staging"),
+            source,
+        })?;
+    if cleared > 0 {
+        tracing::info!(
+            files = cleared,
+            "removed merge files left by a previous run"
+        );
+    }
+    Ok(blobs)
 }
 
 /// A demo secret (session key, admin or publish token): kept in the data

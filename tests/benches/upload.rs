@@ -89,7 +89,14 @@ fn main() {
     let started = Instant::now();
     let output = std::process::Command::new(hangar_testkit::server::binary())
         .args(["upload", path.to_str().unwrap(), "--server", &server.url])
-        .args(["--user", "bench", "--parallel", "4", "--json"])
+        .args([
+            "--user",
+            "bench",
+            "--parallel",
+            "4",
+            "--json",
+            "--no-hash-cache",
+        ])
         .output()
         .unwrap();
     let wall = started.elapsed().as_secs_f64();
@@ -131,7 +138,7 @@ fn main() {
     let started = Instant::now();
     let output = std::process::Command::new(hangar_testkit::server::binary())
         .args(["upload", path.to_str().unwrap(), "--server", &server.url])
-        .args(["--user", "bench-2", "--json"])
+        .args(["--user", "bench-2", "--json", "--no-hash-cache"])
         .output()
         .unwrap();
     let again: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

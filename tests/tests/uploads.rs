@@ -703,6 +703,9 @@ async fn killing_the_server_loses_no_received_chunk_and_never_registers_a_corrup
     let objects = files_under(&store.blobs().join("objects"));
     assert_eq!(objects.len(), 1, "{objects:?}");
     assert!(std::fs::read(&objects[0]).unwrap() == data);
+    // The merges the kills cut short left nothing behind.
+    let staging = files_under(&store.blobs().join("staging"));
+    assert!(staging.is_empty(), "{staging:?}");
 }
 
 #[tokio::test]
@@ -737,37 +740,48 @@ async fn the_cli_uploads_resumes_and_uploads_instantly() {
     let store = Store::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("course.mp4");
+    let cache = dir.path().join("hashes");
     let data = pattern(3 * 5 * MIB + 1, 12);
     std::fs::write(&path, &data).unwrap();
-    // A partial upload first: two of the four chunks.
     let cli = store.api("cli", "customer").await;
+    let run = |server: &str, token: &str| {
+        std::process::Command::new(hangar_testkit::server::binary())
+            .args(["upload", path.to_str().unwrap(), "--server", server])
+            .args(["--token", token, "--chunk-mib", "5", "--parallel", "3"])
+            .args(["--json", "--hash-cache", cache.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let cached = || std::fs::read_dir(&cache).map(|d| d.count()).unwrap_or(0);
+    let succeeded = |output: std::process::Output| -> Value {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+
+    // A server that is not there: a readable error and a failing exit code;
+    // the hashes are kept for the next run.
+    let output = run("http://127.0.0.1:9", "x");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("run again to resume"));
+    assert_eq!(cached(), 1, "the file's hashes are cached");
+
+    // A partial upload: two of the four chunks.
     let open = json!({"name": "course.mp4", "size": data.len(), "md5": md5_hex(&data), "chunk_size": 5 * MIB});
     let (_, upload) = cli.open_raw(&open).await;
     for index in [0, 2] {
         assert_eq!(cli.put_chunk(&upload, &data, index).await.0, 201);
     }
-    let run = || {
-        std::process::Command::new(hangar_testkit::server::binary())
-            .args([
-                "upload",
-                path.to_str().unwrap(),
-                "--server",
-                &store.url(),
-                "--json",
-            ])
-            .args(["--token", &cli.token, "--chunk-mib", "5", "--parallel", "3"])
-            .output()
-            .unwrap()
-    };
-    let output = run();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let first: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let first = succeeded(run(&store.url(), &cli.token));
     assert_eq!(first["instant"], false);
     assert_eq!(first["chunks_sent"], 2, "resumed: only the missing chunks");
+    assert_eq!(
+        first["hashes_cached"], true,
+        "resumed without hashing again"
+    );
     assert_eq!(first["file"]["md5"], md5_hex(&data));
     assert!(
         cli.download(first["file"]["id"].as_str().unwrap(), &[])
@@ -775,26 +789,35 @@ async fn the_cli_uploads_resumes_and_uploads_instantly() {
             .body
             == data
     );
+    assert_eq!(cached(), 0, "a finished upload's hashes are dropped");
 
-    let output = run();
-    let second: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let second = succeeded(run(&store.url(), &cli.token));
     assert_eq!(
-        (second["instant"].clone(), second["chunks_sent"].clone()),
-        (json!(true), json!(0))
+        (
+            second["instant"].clone(),
+            second["chunks_sent"].clone(),
+            second["hashes_cached"].clone()
+        ),
+        (json!(true), json!(0), json!(false))
     );
 
-    // A server that is not there: a readable error and a failing exit code.
-    let output = std::process::Command::new(hangar_testkit::server::binary())
-        .args([
-            "upload",
-            path.to_str().unwrap(),
-            "--server",
-            "http://127.0.0.1:9",
-            "--token",
-            "x",
-        ])
-        .output()
-        .unwrap();
+    // A file changed in place, its modification time set back: the cached
+    // hashes are not used (the status-change time moved), so the changed
+    // content is what gets uploaded.
+    let output = run("http://127.0.0.1:9", "x");
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("run again to resume"));
+    assert_eq!(cached(), 1);
+    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let mut changed = data.clone();
+    changed[5 * MIB + 7] ^= 0xff;
+    std::fs::write(&path, &changed).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    let third = succeeded(run(&store.url(), &cli.token));
+    assert_eq!(third["hashes_cached"], false);
+    assert_eq!(third["file"]["md5"], md5_hex(&changed));
 }

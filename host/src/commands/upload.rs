@@ -30,6 +30,23 @@ async fn demo_token(server: &str, user: &str) -> anyhow::Result<String> {
         .context("the demo session answer has no token")
 }
 
+/// The hash cache directory: `--hash-cache`, else the user's cache directory.
+fn hash_cache(args: &UploadArgs) -> Option<std::path::PathBuf> {
+    if args.no_hash_cache {
+        return None;
+    }
+    let user_cache = || {
+        std::env::var_os("XDG_CACHE_HOME")
+            .filter(|dir| !dir.is_empty())
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cache"))
+            })
+            .map(|dir| dir.join("hangar").join("hashes"))
+    };
+    args.hash_cache.clone().or_else(user_cache)
+}
+
 fn bar(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     let style = ProgressStyle::with_template(
@@ -61,6 +78,7 @@ pub async fn run(args: &UploadArgs) -> anyhow::Result<()> {
         retries: args.retries,
         chunk_size: args.chunk_mib.map(|mib| mib << 20),
         instant: !args.no_instant,
+        hash_cache: hash_cache(args),
         ..UploadOptions::default()
     };
     let started = Instant::now();
@@ -102,6 +120,7 @@ pub async fn run(args: &UploadArgs) -> anyhow::Result<()> {
                 "file": uploaded.file,
                 "instant": uploaded.instant,
                 "chunks_sent": uploaded.chunks_sent,
+                "hashes_cached": uploaded.hashes_cached,
                 "seconds": seconds,
             })
         );

@@ -16,55 +16,90 @@ pub type BlobError = object_store::Error;
 /// to `path` under `root`. `object_store` keeps a multipart upload in a
 /// file named after its destination with a `#` suffix; should that change,
 /// nothing is found and the flush that publishes the object does it all.
-fn flush_partial(root: &std::path::Path, path: &Path) -> std::io::Result<()> {
+/// Returns how many files it flushed.
+fn flush_partial(root: &std::path::Path, path: &Path) -> std::io::Result<usize> {
     let target = path
         .parts()
         .fold(root.to_path_buf(), |dir, part| dir.join(part.as_ref()));
     let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
-        return Ok(());
+        return Ok(0);
     };
     let prefix = format!("{}#", name.to_string_lossy());
+    let mut flushed = 0;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         if entry.file_name().to_string_lossy().starts_with(&prefix) {
             std::fs::File::open(entry.path())?.sync_data()?;
+            flushed += 1;
         }
     }
-    Ok(())
+    Ok(flushed)
 }
 
 /// The upload store's view of an object store.
 #[derive(Debug, Clone)]
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
-    write_behind: Option<Arc<WriteBehind>>,
+    local: Option<Arc<Local>>,
 }
 
-/// A local store's directory, whose growing merged objects are flushed in
-/// the background, so the flush that publishes one has little left.
+/// The directory of a local store.
 #[derive(Debug)]
-struct WriteBehind {
+struct Local {
     root: std::path::PathBuf,
-    running: AtomicBool,
+    /// Growing merged objects are flushed in the background, so the flush
+    /// that publishes one has little left.
+    write_behind: bool,
+    flushing: AtomicBool,
 }
 
 impl Blobs {
     /// Blobs kept in `store`.
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+        Self { store, local: None }
+    }
+
+    /// Blobs of a local store under `root`. With `write_behind` (for a store
+    /// that flushes what it publishes), [`write_behind`](Self::write_behind)
+    /// starts that flush early.
+    pub fn local(
+        store: Arc<dyn ObjectStore>,
+        root: std::path::PathBuf,
+        write_behind: bool,
+    ) -> Self {
         Self {
             store,
-            write_behind: None,
+            local: Some(Arc::new(Local {
+                root,
+                write_behind,
+                flushing: AtomicBool::new(false),
+            })),
         }
     }
 
-    /// Blobs in a local store under `root` that flushes what it publishes:
-    /// [`write_behind`](Self::write_behind) starts that flush early.
-    pub fn with_write_behind(mut self, root: std::path::PathBuf) -> Self {
-        self.write_behind = Some(Arc::new(WriteBehind {
-            root,
-            running: AtomicBool::new(false),
-        }));
-        self
+    /// Removes every staging object and partial upload file of a local
+    /// store; returns how many. Merges live in memory only, so at startup
+    /// whatever a killed process left there belongs to no merge (each is
+    /// started again from the stored chunks).
+    ///
+    /// # Errors
+    /// The staging directory cannot be read or cleared.
+    pub fn clear_staging(&self) -> std::io::Result<usize> {
+        let Some(local) = &self.local else {
+            return Ok(0);
+        };
+        let dir = local.root.join("staging");
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(err) => return Err(err),
+        };
+        let mut removed = 0;
+        for entry in entries {
+            std::fs::remove_file(entry?.path())?;
+            removed += 1;
+        }
+        Ok(removed)
     }
 
     /// Starts writing what is written so far of the multipart upload to
@@ -73,18 +108,18 @@ impl Blobs {
     /// objects are flushed before they are acknowledged, and a gigabyte
     /// flushed at once stalls `complete` for half a second.
     pub fn write_behind(&self, path: &Path) {
-        let Some(behind) = self.write_behind.clone() else {
+        let Some(local) = self.local.clone().filter(|l| l.write_behind) else {
             return;
         };
-        if behind.running.swap(true, Ordering::AcqRel) {
+        if local.flushing.swap(true, Ordering::AcqRel) {
             return;
         }
         let path = path.clone();
         tokio::task::spawn_blocking(move || {
-            if let Err(err) = flush_partial(&behind.root, &path) {
+            if let Err(err) = flush_partial(&local.root, &path) {
                 tracing::debug!(error = %err, "write-behind flush failed");
             }
-            behind.running.store(false, Ordering::Release);
+            local.flushing.store(false, Ordering::Release);
         });
     }
 
@@ -171,5 +206,32 @@ impl Blobs {
             .iter()
             .filter_map(|p| p.filename().map(str::to_owned))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::MultipartUpload as _;
+
+    #[tokio::test]
+    async fn write_behind_finds_the_file_of_a_multipart_upload_in_progress() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = object_store::local::LocalFileSystem::new_with_prefix(dir.path()).unwrap();
+        let staging = Blobs::staging("u_test");
+        let mut upload = store.put_multipart(&staging).await.unwrap();
+        upload
+            .put_part(PutPayload::from(vec![7u8; 1 << 16]))
+            .await
+            .unwrap();
+        // If object_store names its partial files otherwise, this finds
+        // nothing and only the final flush remains: worth knowing.
+        assert_eq!(flush_partial(dir.path(), &staging).unwrap(), 1);
+        assert_eq!(
+            flush_partial(dir.path(), &Blobs::staging("u_other")).unwrap(),
+            0
+        );
+        upload.complete().await.unwrap();
+        assert_eq!(flush_partial(dir.path(), &staging).unwrap(), 0);
     }
 }

@@ -256,10 +256,26 @@ impl Merge {
         let started = tokio::time::Instant::now();
         let (deadline, grace) = (started + wait, started + GAP_GRACE.min(wait));
         let mut changes = self.changed.subscribe();
+        let mut kicked = false;
         loop {
-            let until = match self.inbox().turn_of(index) {
+            let (turn, stored_next) = {
+                let inbox = self.inbox();
+                let next = inbox.next;
+                let stored = inbox.received.get(next as usize) == Some(&true)
+                    && !inbox.arriving.contains_key(&next);
+                (inbox.turn_of(index), stored)
+            };
+            let until = match turn {
                 Turn::Now => return true,
                 Turn::Passed => return false,
+                // The chunks before it are stored, but nobody may be merging
+                // them (stored before a restart, or verified on their own):
+                // merge them now.
+                Turn::Soon if stored_next && !kicked => {
+                    kicked = true;
+                    self.resume().await;
+                    continue;
+                }
                 Turn::Soon => deadline,
                 Turn::Gap if tokio::time::Instant::now() >= grace => return false,
                 Turn::Gap => grace,

@@ -21,6 +21,8 @@ mod backoff;
 #[cfg(feature = "connect")]
 mod client;
 #[cfg(feature = "upload")]
+mod hash_cache;
+#[cfg(feature = "upload")]
 pub mod md5pair;
 #[cfg(feature = "upload")]
 pub mod upload;

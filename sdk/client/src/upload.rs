@@ -15,6 +15,7 @@ use sha2::Sha256;
 use crate::md5pair::{self, Md5};
 
 use crate::Backoff;
+pub use crate::hash_cache::HashCache;
 
 /// How to upload.
 #[derive(Debug, Clone)]
@@ -29,6 +30,10 @@ pub struct UploadOptions {
     pub instant: bool,
     /// Delays between tries.
     pub backoff: Backoff,
+    /// Directory keeping the hashes of files whose upload has not finished,
+    /// so that running an interrupted upload again skips reading the file
+    /// to hash it (see [`HashCache`]); `None` hashes every time.
+    pub hash_cache: Option<PathBuf>,
 }
 
 impl Default for UploadOptions {
@@ -42,6 +47,7 @@ impl Default for UploadOptions {
                 initial: Duration::from_millis(200),
                 max: Duration::from_secs(10),
             },
+            hash_cache: None,
         }
     }
 }
@@ -111,6 +117,8 @@ pub struct Uploaded {
     pub instant: bool,
     /// Chunks sent by this run.
     pub chunks_sent: u32,
+    /// The hashes came from the hash cache: the file was not read to hash it.
+    pub hashes_cached: bool,
 }
 
 /// Why an upload failed.
@@ -154,7 +162,7 @@ impl UploadError {
 }
 
 /// The file's hashes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileHashes {
     /// Size.
     pub size: u64,
@@ -167,7 +175,7 @@ pub struct FileHashes {
 }
 
 /// The MD5s of a file's chunks, for one chunk size.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChunkHashes {
     /// The chunk size they were computed for.
     pub chunk_size: u64,
@@ -384,13 +392,58 @@ impl Uploader {
         options: &UploadOptions,
         events: &(dyn Fn(UploadEvent) + Send + Sync),
     ) -> Result<Uploaded, UploadError> {
+        let size = std::fs::metadata(path).map_err(io_error(path))?.len();
+        let planned = planned_chunk_size(size, options.chunk_size);
+        let cache = options.hash_cache.clone().map(HashCache::new);
+        let cached = cache.as_ref().and_then(|c| c.get(path, planned));
+        let hashes_cached = cached.is_some();
+        let hashes = match cached {
+            Some(hashes) => {
+                events(UploadEvent::Hashed {
+                    done: hashes.size,
+                    total: hashes.size,
+                });
+                hashes
+            }
+            None => {
+                let hashes = hash_reporting(path, planned, events).await?;
+                if let Some(cache) = &cache {
+                    cache.put(path, &hashes);
+                }
+                hashes
+            }
+        };
+        let result = self.upload_hashed(path, hashes, options, events).await;
+        if let Some(cache) = &cache {
+            match &result {
+                Ok(_) => cache.remove(path),
+                // The file no longer matches its cached hashes.
+                Err(UploadError::Server { code, .. })
+                    if code == "chunk-md5-mismatch" || code == "file-md5-mismatch" =>
+                {
+                    cache.remove(path);
+                }
+                Err(_) => {}
+            }
+        }
+        result.map(|uploaded| Uploaded {
+            hashes_cached,
+            ..uploaded
+        })
+    }
+
+    async fn upload_hashed(
+        &self,
+        path: &Path,
+        hashes: FileHashes,
+        options: &UploadOptions,
+        events: &(dyn Fn(UploadEvent) + Send + Sync),
+    ) -> Result<Uploaded, UploadError> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "file".to_owned());
-        let size = std::fs::metadata(path).map_err(io_error(path))?.len();
-        let planned = planned_chunk_size(size, options.chunk_size);
-        let hashes = hash_reporting(path, planned, events).await?;
+        let planned = planned_chunk_size(hashes.size, options.chunk_size);
         let mut open = serde_json::json!({
             "name": name,
             "size": hashes.size,
@@ -418,6 +471,7 @@ impl Uploader {
                     file,
                     instant: true,
                     chunks_sent: 0,
+                    hashes_cached: false,
                 });
             }
             if let Some(view) = proof.upload {
@@ -456,6 +510,7 @@ impl Uploader {
             file: done.file,
             instant: false,
             chunks_sent: sent,
+            hashes_cached: false,
         })
     }
 
