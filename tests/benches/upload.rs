@@ -62,6 +62,8 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1024);
     let size = mib << 20;
+    // Built first, so the sync below also covers the fresh binary.
+    hangar_testkit::server::binary();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.zip");
     {
