@@ -17,7 +17,6 @@ const MiB = 1024 * 1024;
 /** `chunk received` lines of the server log: upload id, index, stored. */
 function chunkLog(logs) {
   return logs
-    .map((line) => line.replace(/\x1b\[[0-9;]*m/g, ''))
     .map((line) => line.match(/chunk received.*upload=(\S+).*index=(\d+).*stored=(true|false)/))
     .filter(Boolean)
     .map(([, upload, index, stored]) => ({ upload, index: Number(index), stored: stored === 'true' }));

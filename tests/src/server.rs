@@ -117,10 +117,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// The server's log lines so far (stderr, colours removed).
+    /// The server's log lines so far (stderr; plain text, as it is a pipe).
     pub fn log(&self) -> Vec<String> {
-        let lines = self.log.lock().map(|l| l.clone()).unwrap_or_default();
-        lines.iter().map(|line| strip_colours(line)).collect()
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     /// Starts `hangar serve` with `args` and `env`, listening on a free
@@ -339,22 +338,4 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// `line` without ANSI colour sequences (`ESC [ ... m`).
-fn strip_colours(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c == 'm' {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -54,7 +54,7 @@ struct Local {
 }
 
 impl Blobs {
-    /// Blobs kept in `store`.
+    /// Blobs kept in `store` (any object store; no local-file extras).
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
         Self { store, local: None }
     }

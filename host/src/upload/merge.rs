@@ -7,8 +7,9 @@
 //! catches up on what is left. A chunk that arrives as the next in order is
 //! verified in the same pass ([`md5pair`]: its MD5 and the file's advance
 //! together), and one whose predecessors are still arriving waits for its
-//! turn to get that pass, so chunks sent in order are hashed once. Chunks that arrive early wait in memory within
-//! a shared budget, or are read back from the store when the budget is spent.
+//! turn to get that pass, so chunks sent in order are hashed once. Chunks
+//! that arrive early wait in memory within a shared budget, or are read back
+//! from the store when the budget is spent.
 //! The state lives in memory only: after a restart the merge starts again
 //! from the stored chunks.
 
@@ -131,12 +132,20 @@ impl Progress {
         }
     }
 
-    /// Waits for the staging part in flight.
+    /// Waits for the staging part in flight. If it failed, the staging
+    /// object lacks a chunk the hashes already cover: the merge is broken.
     async fn written(&mut self) -> Result<(), MergeError> {
-        match self.writing.take() {
-            Some(write) => Ok(write.await??),
-            None => Ok(()),
+        let Some(write) = self.writing.take() else {
+            return Ok(());
+        };
+        let written = write
+            .await
+            .map_err(MergeError::from)
+            .and_then(|w| w.map_err(MergeError::from));
+        if written.is_err() {
+            self.broken = true;
         }
+        written
     }
 }
 
@@ -444,7 +453,8 @@ impl Merge {
     /// Hashes chunk `progress.next` into the whole-file MD5 and SHA-256 (on
     /// two threads) and appends it to the staging object. With `check`, the
     /// same pass computes the chunk's own MD5, returned; the merge advances
-    /// only if it equals `check`. An error leaves the merge broken.
+    /// only if it equals `check`. Nothing advances on an error; a failed
+    /// write of the previous part also marks the merge broken.
     async fn step(
         &self,
         progress: &mut Progress,
@@ -522,10 +532,7 @@ impl Merge {
             self.set_next(0);
         }
         self.advance(&mut progress, true).await?;
-        if let Err(err) = progress.written().await {
-            progress.broken = true;
-            return Err(err);
-        }
+        progress.written().await?;
         match progress.staging.take() {
             Some(mut staging) => {
                 if let Err(err) = staging.complete().await {

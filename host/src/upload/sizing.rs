@@ -1,20 +1,12 @@
 //! How a file is cut into chunks: the server decides, from the file size and
 //! the client's preference, within fixed bounds.
 
-/// Smallest chunk (every chunk but the last); also S3's smallest part.
-pub const MIN_CHUNK_BYTES: u64 = 5 << 20;
-/// Most chunks one upload may have.
-pub const MAX_CHUNKS: u64 = 10_000;
+pub use hangar_client::chunking::{
+    CHUNK_ALIGN, DEFAULT_CHUNK_BYTES, DEFAULT_MAX_CHUNK_BYTES, MAX_CHUNKS, MIN_CHUNK_BYTES,
+};
+
 /// Default largest file, 50 GiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 50 << 30;
-/// Default largest chunk, 64 MiB.
-pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 64 << 20;
-/// Chunk sizes are multiples of this (before the clamp to the bounds), so
-/// every chunk starts on a 64-byte MD5 block of the file and its hash can
-/// run in one pass with the whole file's.
-pub const CHUNK_ALIGN: u64 = 64 << 10;
-/// Chunk size when the client states no preference.
-pub const DEFAULT_CHUNK_BYTES: u64 = 8 << 20;
 
 /// The bounds chunk sizes are chosen within.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,10 +38,9 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Picks the chunk size for `size` bytes: the preference (or the
-    /// default), raised so there are at most [`MAX_CHUNKS`] chunks, rounded
-    /// up to a multiple of [`CHUNK_ALIGN`], kept
-    /// between [`MIN_CHUNK_BYTES`] and the limit.
+    /// Picks the chunk size for `size` bytes with
+    /// [`hangar_client::chunking::chunk_size`] (the rule clients plan with),
+    /// bounded by the configured largest chunk.
     ///
     /// # Errors
     /// The file is larger than the limit.
@@ -57,13 +48,8 @@ impl Layout {
         if size > limits.max_file_bytes {
             return Err(limits.max_file_bytes);
         }
-        let needed = size.div_ceil(MAX_CHUNKS);
-        let chunk_size = preferred
-            .unwrap_or(DEFAULT_CHUNK_BYTES)
-            .max(needed)
-            .checked_next_multiple_of(CHUNK_ALIGN)
-            .unwrap_or(u64::MAX)
-            .clamp(MIN_CHUNK_BYTES, limits.max_chunk_bytes.max(MIN_CHUNK_BYTES));
+        let chunk_size =
+            hangar_client::chunking::chunk_size(size, preferred, limits.max_chunk_bytes);
         // The file limit is at most MAX_CHUNKS * max_chunk_bytes (checked
         // in the configuration), so this never exceeds MAX_CHUNKS.
         let chunk_count =

@@ -11,13 +11,16 @@
 //!   caller), resuming every joined room from its last seq, and resending
 //!   unacknowledged sends with their original client message id;
 //! - [`upload`] (feature `upload`): the chunked uploader behind
-//!   `hangar upload`, and [`md5pair`], MD5 that hashes a chunk and the
-//!   whole file in one pass.
+//!   `hangar upload`, [`chunking`], the chunk-size rule it shares with the
+//!   server, and [`md5pair`], MD5 that hashes a chunk and the whole file in
+//!   one pass.
 
 pub mod protocol;
 
 #[cfg(feature = "connect")]
 mod backoff;
+#[cfg(feature = "upload")]
+pub mod chunking;
 #[cfg(feature = "connect")]
 mod client;
 #[cfg(feature = "upload")]

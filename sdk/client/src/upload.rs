@@ -15,6 +15,7 @@ use sha2::Sha256;
 use crate::md5pair::{self, Md5};
 
 use crate::Backoff;
+use crate::chunking;
 pub use crate::hash_cache::HashCache;
 
 /// How to upload.
@@ -185,21 +186,12 @@ pub struct ChunkHashes {
 
 const READ_BLOCK: usize = 4 << 20;
 
-/// The chunk size the server will choose when asked for `preferred` (its
-/// default rules: at most 10,000 chunks, a multiple of 64 KiB, at least
-/// 5 MiB, at most 64 MiB).
-/// If the server is configured otherwise, it answers another size and the
-/// chunk MD5s are computed again while sending.
+/// The chunk size the server will choose when asked for `preferred`, with
+/// its default bounds ([`chunking::chunk_size`]). If the server is
+/// configured otherwise, it answers another size and the chunk MD5s are
+/// computed again while sending.
 pub fn planned_chunk_size(size: u64, preferred: Option<u64>) -> u64 {
-    const MIN: u64 = 5 << 20;
-    const MAX: u64 = 64 << 20;
-    const DEFAULT: u64 = 8 << 20;
-    preferred
-        .unwrap_or(DEFAULT)
-        .max(size.div_ceil(10_000))
-        .checked_next_multiple_of(64 << 10)
-        .unwrap_or(u64::MAX)
-        .clamp(MIN, MAX)
+    chunking::chunk_size(size, preferred, chunking::DEFAULT_MAX_CHUNK_BYTES)
 }
 
 /// The whole-file MD5 and, with a chunk size, each chunk's MD5, advanced
@@ -413,7 +405,9 @@ impl Uploader {
                 hashes
             }
         };
-        let result = self.upload_hashed(path, hashes, options, events).await;
+        let result = self
+            .upload_hashed(path, hashes, planned, options, events)
+            .await;
         if let Some(cache) = &cache {
             match &result {
                 Ok(_) => cache.remove(path),
@@ -436,6 +430,7 @@ impl Uploader {
         &self,
         path: &Path,
         hashes: FileHashes,
+        planned: u64,
         options: &UploadOptions,
         events: &(dyn Fn(UploadEvent) + Send + Sync),
     ) -> Result<Uploaded, UploadError> {
@@ -443,7 +438,6 @@ impl Uploader {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "file".to_owned());
-        let planned = planned_chunk_size(hashes.size, options.chunk_size);
         let mut open = serde_json::json!({
             "name": name,
             "size": hashes.size,
@@ -711,17 +705,6 @@ mod tests {
             assert_eq!(hashes.chunks.unwrap().md5s, expected);
         }
         std::fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn planned_chunk_sizes_follow_the_server_rules() {
-        assert_eq!(planned_chunk_size(1 << 30, None), 8 << 20);
-        assert_eq!(planned_chunk_size(1 << 30, Some(1)), 5 << 20);
-        assert_eq!(
-            planned_chunk_size(50 << 30, Some(5 << 20)),
-            (50u64 << 30).div_ceil(10_000).next_multiple_of(64 << 10)
-        );
-        assert_eq!(planned_chunk_size(1 << 40, None), 64 << 20);
     }
 
     #[test]
