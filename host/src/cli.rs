@@ -6,6 +6,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use hangar_registry::http::Publisher;
+use secrecy::SecretString;
+
+/// Parses a secret: kept out of `Debug` output and logs.
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
+}
 
 /// Hangar: a host for sandboxed WebAssembly plugins.
 #[derive(Debug, Parser)]
@@ -60,8 +67,8 @@ pub struct PublishArgs {
     )]
     pub registry: String,
     /// Publish token.
-    #[arg(long, env = "HANGAR_PUBLISH_TOKEN", hide_env_values = true)]
-    pub token: String,
+    #[arg(long, env = "HANGAR_PUBLISH_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub token: SecretString,
 }
 
 /// `hangar plugins`.
@@ -80,9 +87,10 @@ pub struct PluginsArgs {
         long,
         env = "HANGAR_ADMIN_TOKEN",
         hide_env_values = true,
-        global = true
+        global = true,
+        value_parser = secret
     )]
-    pub admin_token: Option<String>,
+    pub admin_token: Option<SecretString>,
     /// What to do.
     #[command(subcommand)]
     pub action: PluginsAction,
@@ -140,7 +148,7 @@ pub struct RegistryArgs {
         value_delimiter = ',',
         hide_env_values = true
     )]
-    pub publish_tokens: Vec<String>,
+    pub publish_tokens: Vec<Publisher>,
     /// Largest component accepted, bytes.
     #[arg(long, default_value_t = hangar_registry::store::DEFAULT_MAX_COMPONENT_BYTES)]
     pub max_component_bytes: usize,
@@ -155,8 +163,8 @@ pub struct UploadArgs {
     #[arg(long, env = "HANGAR_SERVER", default_value = "http://127.0.0.1:8080")]
     pub server: String,
     /// Session token; without one, a demo server is asked for a session of `--user`.
-    #[arg(long, env = "HANGAR_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    #[arg(long, env = "HANGAR_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub token: Option<SecretString>,
     /// User for a demo session (when no token is given).
     #[arg(long, default_value = "cli")]
     pub user: String,
@@ -198,8 +206,8 @@ pub struct TokenArgs {
     #[arg(long, default_value_t = 3600)]
     pub ttl_secs: u64,
     /// The session signing key (at least 32 bytes).
-    #[arg(long, env = "HANGAR_SESSION_KEY", hide_env_values = true)]
-    pub session_key: String,
+    #[arg(long, env = "HANGAR_SESSION_KEY", hide_env_values = true, value_parser = secret)]
+    pub session_key: SecretString,
 }
 
 /// `hangar serve`.
@@ -236,8 +244,8 @@ pub struct ServeArgs {
     #[arg(long, env = "HANGAR_QUARANTINE_AFTER")]
     pub quarantine_after: Option<u32>,
     /// Key that signs session tokens, at least 32 bytes [demo: generated].
-    #[arg(long, env = "HANGAR_SESSION_KEY", hide_env_values = true)]
-    pub session_key: Option<String>,
+    #[arg(long, env = "HANGAR_SESSION_KEY", hide_env_values = true, value_parser = secret)]
+    pub session_key: Option<SecretString>,
     /// URL clients reach this node at, for node discovery [default: from the Host header].
     #[arg(long, env = "HANGAR_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -257,8 +265,8 @@ pub struct ServeArgs {
     #[arg(long, env = "HANGAR_REGISTRY_URL")]
     pub registry_url: Option<String>,
     /// Token of the admin API (demo: generated and kept in the data directory).
-    #[arg(long, env = "HANGAR_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
+    #[arg(long, env = "HANGAR_ADMIN_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub admin_token: Option<SecretString>,
     /// Publish tokens of the embedded registry, `NAME=TOKEN` (comma-separated).
     #[arg(
         long,
@@ -266,7 +274,7 @@ pub struct ServeArgs {
         value_delimiter = ',',
         hide_env_values = true
     )]
-    pub publish_tokens: Option<Vec<String>>,
+    pub publish_tokens: Option<Vec<Publisher>>,
     /// Largest file accepted by the upload store, bytes [default: 50 GiB].
     #[arg(long, env = "HANGAR_MAX_UPLOAD_BYTES")]
     pub max_upload_bytes: Option<u64>,

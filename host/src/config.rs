@@ -5,11 +5,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use crate::cli::ServeArgs;
 use crate::hub::HubConfig;
+use crate::materials::MaterialsConfig;
 use crate::plugins::PluginSettings;
+use crate::server::listener::HttpLimits;
 use crate::upload::UploadConfig;
 use crate::upload::sizing::{MAX_CHUNKS, MIN_CHUNK_BYTES};
 
@@ -62,7 +65,7 @@ pub struct FileConfig {
     /// Defaults for every plugin.
     pub plugins: PluginDefaults,
     /// Session signing key.
-    pub session_key: Option<String>,
+    pub session_key: Option<SecretString>,
     /// URL clients reach this node at.
     pub public_url: Option<String>,
     /// Origins allowed to open chat WebSockets.
@@ -74,11 +77,15 @@ pub struct FileConfig {
     /// Registry to fetch plugins from.
     pub registry_url: Option<String>,
     /// Admin API token.
-    pub admin_token: Option<String>,
+    pub admin_token: Option<SecretString>,
     /// Publish tokens of the embedded registry, `NAME=TOKEN`.
-    pub publish_tokens: Option<Vec<String>>,
+    pub publish_tokens: Option<Vec<SecretString>>,
     /// Largest component the embedded registry accepts, bytes.
     pub max_component_bytes: Option<usize>,
+    /// HTTP listener limits.
+    pub http: HttpLimits,
+    /// Material limits.
+    pub materials: MaterialsConfig,
 }
 
 /// `[uploads]` in `hangar.toml`.
@@ -135,6 +142,8 @@ pub struct HubFile {
 pub struct PluginDefaults {
     /// Deadline of one call, in milliseconds.
     pub deadline_ms: Option<u64>,
+    /// Time one call may spend in host functions, in milliseconds.
+    pub host_budget_ms: Option<u64>,
     /// Memory cap, in MiB.
     pub memory_mib: Option<usize>,
     /// Key-value quota, in bytes.
@@ -159,7 +168,7 @@ pub struct ServeConfig {
     /// Settings every plugin starts with.
     pub plugin_defaults: PluginSettings,
     /// Session signing key; generated and kept in the data directory in demo mode.
-    pub session_key: Option<String>,
+    pub session_key: Option<SecretString>,
     /// URL clients reach this node at.
     pub public_url: Option<String>,
     /// Chat hub behaviour.
@@ -171,11 +180,15 @@ pub struct ServeConfig {
     /// Registry to fetch plugins from; `None`: the embedded one.
     pub registry_url: Option<String>,
     /// Admin API token; `None` outside demo mode disables the admin API.
-    pub admin_token: Option<String>,
+    pub admin_token: Option<SecretString>,
     /// Who may publish to the embedded registry.
     pub publishers: Vec<hangar_registry::http::Publisher>,
     /// Largest component the embedded registry accepts.
     pub max_component_bytes: usize,
+    /// HTTP listener limits.
+    pub http: HttpLimits,
+    /// Material limits.
+    pub materials: MaterialsConfig,
 }
 
 impl ServeConfig {
@@ -209,6 +222,12 @@ impl ServeConfig {
                 return Err(invalid("plugin deadline_ms", "must be at least 1"));
             }
             limits.deadline = Duration::from_millis(ms);
+        }
+        if let Some(ms) = file.plugins.host_budget_ms {
+            if ms == 0 {
+                return Err(invalid("plugin host_budget_ms", "must be at least 1"));
+            }
+            limits.host_budget = Duration::from_millis(ms);
         }
         if let Some(mib) = args.plugin_memory_mib.or(file.plugins.memory_mib) {
             if !(1..=1024).contains(&mib) {
@@ -295,25 +314,45 @@ impl ServeConfig {
         let session_key = args.session_key.clone().or(file.session_key);
         if session_key
             .as_ref()
-            .is_some_and(|key| key.len() < crate::auth::MIN_KEY_BYTES)
+            .is_some_and(|key| key.expose_secret().len() < crate::auth::MIN_KEY_BYTES)
         {
             return Err(invalid("session_key", "must be at least 32 bytes"));
         }
         let uploads = resolve_uploads(args, &file.uploads)?;
         let admin_token = args.admin_token.clone().or(file.admin_token);
-        if admin_token.as_ref().is_some_and(|t| t.len() < 16) {
+        if admin_token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().len() < 16)
+        {
             return Err(invalid("admin_token", "must be at least 16 characters"));
         }
-        let publishers = args
-            .publish_tokens
-            .clone()
-            .or(file.publish_tokens)
-            .unwrap_or_default()
-            .iter()
-            .map(|t| t.parse())
-            .collect::<Result<Vec<_>, String>>()
-            .map_err(|message| invalid("publish_tokens", &message))?;
+        let publishers = match (&args.publish_tokens, &file.publish_tokens) {
+            (Some(parsed), _) => parsed.clone(),
+            (None, Some(tokens)) => tokens
+                .iter()
+                .map(|t| t.expose_secret().parse())
+                .collect::<Result<Vec<_>, String>>()
+                .map_err(|message| invalid("publish_tokens", &message))?,
+            (None, None) => Vec::new(),
+        };
+        if file.http.max_connections == 0 {
+            return Err(invalid("http max_connections", "must be at least 1"));
+        }
+        if file.http.header_timeout_ms == 0 {
+            return Err(invalid("http header_timeout_ms", "must be at least 1"));
+        }
+        if file.http.anonymous_rate_per_sec == 0 || file.http.anonymous_burst == 0 {
+            return Err(invalid(
+                "http anonymous_rate_per_sec, anonymous_burst",
+                "must be at least 1",
+            ));
+        }
+        file.materials
+            .validate()
+            .map_err(|(name, message)| invalid(name, message))?;
         Ok(Self {
+            http: file.http,
+            materials: file.materials,
             registry_url: args.registry_url.clone().or(file.registry_url),
             admin_token,
             publishers,
@@ -491,5 +530,71 @@ mod tests {
         let err = ServeConfig::resolve(&args(&["hangar", "serve", "--plugin-memory-mib", "0"]))
             .unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { .. }), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let cli = Cli::try_parse_from([
+            "hangar",
+            "serve",
+            "--session-key",
+            "session-key-that-must-stay-secret-0123456789",
+            "--admin-token",
+            "admin-token-that-must-stay-secret",
+            "--publish-tokens",
+            "ci=publish-token-that-must-stay-secret",
+        ])
+        .unwrap();
+        let Command::Serve(args) = &cli.command else {
+            panic!("expected serve");
+        };
+        let config = ServeConfig::resolve(args).unwrap();
+        for shown in [format!("{cli:?}"), format!("{config:?}")] {
+            assert!(!shown.contains("must-stay-secret"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn http_and_material_limits_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hangar.toml");
+        let read = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            let cli = Cli::try_parse_from(["hangar", "serve", "--config", path.to_str().unwrap()])
+                .unwrap();
+            let Command::Serve(args) = cli.command else {
+                panic!("expected serve");
+            };
+            ServeConfig::resolve(&args)
+        };
+        let config = read(
+            "[http]\nmax_connections = 7\nheader_timeout_ms = 1500\n[materials]\nmax_html_bytes = 1000\n[plugins]\nhost_budget_ms = 40\n",
+        )
+        .unwrap();
+        assert_eq!(config.http.max_connections, 7);
+        assert_eq!(config.http.header_timeout_ms, 1500);
+        assert_eq!(config.materials.max_html_bytes, 1000);
+        assert_eq!(config.materials.max_html_depth, 64);
+        assert_eq!(
+            config.plugin_defaults.limits.host_budget,
+            Duration::from_millis(40)
+        );
+        for bad in [
+            "[http]\nmax_connections = 0\n",
+            "[http]\nheader_timeout_ms = 0\n",
+            "[materials]\nmax_html_depth = 0\n",
+            "[plugins]\nhost_budget_ms = 0\n",
+            "[http]\nmax_conections = 5\n",
+        ] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
     }
 }

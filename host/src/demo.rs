@@ -1,7 +1,13 @@
 //! Demo mode: on first start, publishes the example plugins listed in
 //! `plugins/demo.toml` into the embedded registry, activates them through
 //! the registry like an admin would, applies their demo configuration and
-//! orders the chains. Later starts restore what was deployed.
+//! failure policy, and orders the chains. Later starts restore what was
+//! deployed.
+//!
+//! The installation is idempotent and marked done only at its end: a start
+//! interrupted anywhere in it (a crash, SIGTERM) leaves no mark, and the
+//! next start completes it (publishing the same bytes again is a no-op; a
+//! plugin already active at its demo version is not activated again).
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +17,11 @@ use semver::Version;
 use serde::Deserialize;
 
 use crate::deploy::{DeployError, Deployer};
-use crate::plugins::{Hook, PluginName};
+use crate::plugins::{FailurePolicy, Hook, PluginName};
+use crate::store::{Database, StoreError};
+
+/// The `meta` key set once the demo installation finished.
+const INSTALLED: &str = "demo-installed";
 
 /// Why the example plugins could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +74,9 @@ pub enum DemoError {
     /// A chain could not be ordered.
     #[error("ordering the demo chains: {0}")]
     Chain(DeployError),
+    /// The database failed.
+    #[error("recording the demo installation: {0}")]
+    Store(#[from] StoreError),
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,6 +105,30 @@ struct Entry {
     version: Version,
     file: PathBuf,
     config: Option<PathBuf>,
+    #[serde(rename = "failure-policy")]
+    failure_policy: Option<FailurePolicy>,
+}
+
+/// Installs the example plugins unless a previous start finished doing so
+/// (restore what was deployed first: this only completes what is missing).
+///
+/// # Errors
+/// As [`install`].
+pub async fn install_once(
+    registry: &Registry,
+    deployer: &Deployer,
+    db: &Database,
+    plugins_dir: &Path,
+) -> Result<(), DemoError> {
+    if db.meta_get(INSTALLED).await?.is_some() {
+        return Ok(());
+    }
+    // Installations made before the mark existed ordered the chains last.
+    if !deployer.chains_saved().await.map_err(DemoError::Chain)? {
+        install(registry, deployer, plugins_dir).await?;
+    }
+    db.meta_set(INSTALLED, "1").await?;
+    Ok(())
 }
 
 /// Publishes, activates and configures the example plugins of
@@ -167,10 +204,22 @@ pub async fn install(
             name: entry.name.clone(),
             source,
         };
-        deployer
-            .activate(&entry.name, &entry.version)
-            .await
-            .map_err(deploy_error)?;
+        let active = deployer
+            .runtime()
+            .get(&entry.name)
+            .is_some_and(|p| p.active().version == entry.version);
+        if !active {
+            deployer
+                .activate(&entry.name, &entry.version)
+                .await
+                .map_err(deploy_error)?;
+        }
+        if let Some(policy) = entry.failure_policy {
+            deployer
+                .set_failure_policy(&entry.name, policy)
+                .await
+                .map_err(deploy_error)?;
+        }
         if let Some(config) = config {
             deployer
                 .set_config(&entry.name, &config)

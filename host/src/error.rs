@@ -4,11 +4,40 @@
 //!
 //! Body: `{"error": {"code": "not-found", "message": "..."}}`, plus fields
 //! that help a client act on some errors (e.g. `missing` chunk indexes).
+//! A failure of the server itself is logged with the request's id and
+//! answered with a generic message and that id (`request_id`), never with
+//! the internal error's text.
+
+use std::sync::Arc;
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+tokio::task_local! {
+    /// The id of the request being handled (`x-request-id`).
+    static REQUEST_ID: Arc<str>;
+}
+
+/// The id of the request being handled, when inside one.
+pub fn request_id() -> Option<Arc<str>> {
+    REQUEST_ID.try_with(Arc::clone).ok()
+}
+
+/// Middleware: makes the request's `x-request-id` known to the handler
+/// (for [`ApiError::internal`] and the answer of every server failure).
+pub async fn with_request_id(request: Request, next: Next) -> Response {
+    let id: Arc<str> = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .into();
+    REQUEST_ID.scope(id, next.run(request)).await
+}
 
 /// An error answer of the HTTP API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +50,8 @@ pub struct ApiError {
     pub message: String,
     /// Extra fields of the error object, for clients to act on.
     pub details: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Seconds to send as `Retry-After`.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -31,7 +62,15 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            retry_after_secs: None,
         }
+    }
+
+    /// Adds `Retry-After: secs` to the answer.
+    #[must_use]
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
     }
 
     /// Adds the fields of `details` (a JSON object) to the error object.
@@ -50,13 +89,15 @@ impl ApiError {
 }
 
 impl ApiError {
-    /// 500 for a failure of the server itself; logged here.
+    /// 500 for a failure of the server itself: logged here with the
+    /// request's id, answered with a generic message and that id.
     pub fn internal(err: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %err, "internal error");
+        let id = request_id().unwrap_or_else(|| "".into());
+        tracing::error!(error = %err, request_id = %id, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
-            err.to_string(),
+            format!("the server failed; retry, or report request id {id:?}"),
         )
     }
 
@@ -83,8 +124,19 @@ impl IntoResponse for ApiError {
         let mut error = self.details.unwrap_or_default();
         error.insert("code".into(), json!(self.code));
         error.insert("message".into(), json!(self.message));
+        if self.status.is_server_error()
+            && let Some(id) = request_id()
+        {
+            error.insert("request_id".into(), json!(*id));
+        }
         let body = json!({ "error": error });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs
+            && let Ok(value) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 
@@ -101,3 +153,52 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    async fn failing() -> ApiError {
+        ApiError::internal("disk /var/lib/hangar/secret.db is corrupt")
+    }
+
+    #[tokio::test]
+    async fn internal_errors_answer_the_request_id_and_never_their_text() {
+        let app = Router::new()
+            .route("/boom", get(failing))
+            .layer(axum::middleware::from_fn(with_request_id));
+        let response = app
+            .oneshot(
+                Request::get("/boom")
+                    .header("x-request-id", "req-42")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "internal");
+        assert_eq!(body["error"]["request_id"], "req-42");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(!message.contains("secret.db"), "{message}");
+        assert!(message.contains("req-42"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn retry_after_is_sent_when_set() {
+        let response = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "starting", "wait")
+            .with_retry_after(2)
+            .into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+    }
+}

@@ -310,24 +310,114 @@ async fn heartbeats_keep_flowing_while_a_plugin_loops() {
     );
 }
 
-/// The deadline bounds guest time: time a call spends blocked in host
-/// functions (each key-value write is a synced commit) is not charged.
+/// The deadline bounds guest time; time blocked in host functions (each
+/// key-value write is a synced commit) is charged to a separate host-call
+/// budget, so a call never runs longer than the two together.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn time_in_host_functions_does_not_count_against_the_deadline() {
+async fn host_calls_spend_a_bounded_budget() {
     let f = fixture().await;
-    let p = install(&f, "guest-misbehave", "misbehave", settings(30), "{}").await;
+    let mut s = settings(30);
+    s.limits.host_budget = Duration::from_millis(150);
+    let p = install(&f, "guest-misbehave", "misbehave", s, "{}").await;
+    // A few writes fit.
+    let outcome = chat(&p, "kv-many:5").await.unwrap();
+    assert_eq!(rewritten(&outcome), "kv-many 5");
+    // 2,000 writes do not: the call is stopped when the budget is spent.
     let started = Instant::now();
-    let outcome = chat(&p, "kv-many:200").await.unwrap();
-    assert_eq!(rewritten(&outcome), "kv-many 200");
-    eprintln!(
-        "200 synced writes took {:?} under a 30 ms deadline",
-        started.elapsed()
+    let failed = failure(chat(&p, "kv-many:2000").await);
+    let took = started.elapsed();
+    assert!(matches!(failed, CallFailure::HostBudget(_)), "{failed:?}");
+    // Deadline + host budget is 180 ms; anything under a second shows the
+    // bound holds (2,000 synced writes take seconds).
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    // The store is left usable: the next call writes at once.
+    assert_eq!(
+        rewritten(&chat(&p, "kv-set:10").await.unwrap()),
+        "kv-set ok"
     );
     // Guest time is still bounded.
     assert!(matches!(
         failure(chat(&p, "loop").await),
         CallFailure::Timeout(_)
     ));
+}
+
+/// WASI timers fire at once: a guest cannot sleep past its deadline (the
+/// clocks read zero, so it could not tell the time passing anyway). One
+/// that waits for the clock to move spins, and the deadline stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guests_cannot_sleep_past_the_deadline() {
+    let f = fixture().await;
+    let p = install(&f, "guest-misbehave", "misbehave", settings(200), "{}").await;
+    let started = Instant::now();
+    assert_eq!(
+        rewritten(&chat(&p, "sleep:3000").await.unwrap()),
+        "slept 3000"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    let started = Instant::now();
+    assert_eq!(
+        rewritten(&chat(&p, "sleep-forever").await.unwrap()),
+        "woke up"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    let started = Instant::now();
+    let failed = failure(chat(&p, "wait:1000").await);
+    assert!(matches!(failed, CallFailure::Timeout(_)), "{failed:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // The failure counts towards quarantine like any other.
+    assert_eq!(p.status().failures, 1);
+}
+
+/// Reasons and rewritten text over their budgets are failures of the
+/// plugin, answered by its policy; log floods are cut at the call's budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_over_budget_are_failures() {
+    let f = fixture().await;
+    let mut s = settings(2000);
+    s.failure_policy = FailurePolicy::FailClosed;
+    install(&f, "guest-misbehave", "misbehave", s, "{}").await;
+    f.runtime
+        .set_chain(Hook::ChatMessages, &[name("misbehave")])
+        .unwrap();
+    let chain = f.runtime.chat_chain();
+    for over in [
+        "rewrite-huge:8388608",
+        "reject-huge:2000",
+        "flag-huge:4194304",
+    ] {
+        let d = chain.on_message(msg(over)).await;
+        let rejection = d
+            .rejected
+            .unwrap_or_else(|| panic!("{over} was let through"));
+        assert!(
+            rejection.reason.contains("could not be checked"),
+            "{over}: {}",
+            rejection.reason
+        );
+        assert!(rejection.reason.len() < 1024, "{over}");
+        assert!(d.flags.is_empty() && d.text.len() < 100, "{over}");
+    }
+    // Within the budgets, the same answers are taken as given.
+    let d = chain.on_message(msg("reject-huge:1000")).await;
+    assert_eq!(d.rejected.unwrap().reason.len(), 1000);
+    let d = chain.on_message(msg("rewrite-huge:4000")).await;
+    assert_eq!(d.text.len(), 4000);
+    // A log flood answers normally; the log keeps a bounded amount.
+    let d = chain.on_message(msg("log-flood:500")).await;
+    assert_eq!(d.text, "logged 500");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -628,23 +718,27 @@ async fn chains_feed_rewrites_forward_stop_at_reject_and_cap_replies() {
     f.runtime
         .set_chain(Hook::ChatMessages, &[name("misbehave")])
         .unwrap();
-    assert_eq!(
-        f.runtime
-            .chat_chain()
-            .on_message(msg("replies:9:10"))
-            .await
-            .replies
-            .len(),
-        5
-    );
-    assert!(
-        f.runtime
-            .chat_chain()
-            .on_message(msg("replies:1:5000"))
-            .await
-            .replies
-            .is_empty()
-    );
+    // Five replies are within the budget; six, or one longer than the
+    // text limit, make the answer a failure of the plugin: nothing is cut
+    // short or dropped silently.
+    let d = f.runtime.chat_chain().on_message(msg("replies:5:10")).await;
+    assert_eq!(d.replies.len(), 5);
+    assert!(d.unanswered.is_empty());
+    for over in ["replies:6:10", "replies:1:4001"] {
+        let d = f.runtime.chat_chain().on_message(msg(over)).await;
+        assert!(d.replies.is_empty(), "{over}");
+        assert!(
+            matches!(
+                &d.unanswered[..],
+                [Unanswered::Failed {
+                    failure: CallFailure::OverBudget(_),
+                    ..
+                }]
+            ),
+            "{over}: {:?}",
+            d.unanswered
+        );
+    }
 
     let err = f
         .runtime

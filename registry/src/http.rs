@@ -98,8 +98,13 @@ impl From<RegistryError> for Failure {
             | RegistryError::Db(_)
             | RegistryError::Migrate(_)
             | RegistryError::Blob(_) => {
+                // The detail (paths, database errors) stays in the log.
                 tracing::error!(error = %err, "registry failure");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+                return Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the registry failed; retry (the server log has the reason)",
+                );
             }
         };
         Self::new(status, code, err)

@@ -123,3 +123,33 @@ test('admin console activates a new version that the next chat message follows',
   assert.deepEqual(pageErrors, []);
   chat.socket.close();
 });
+
+test('admin console re-enables a material that failing renders quarantined', async (t) => {
+  const { child, url } = await startServer();
+  t.after(() => child.kill('SIGKILL'));
+  const evil = readFileSync(join(root, 'plugins/target/wasm32-wasip2/release/guest_material_evil.wasm'));
+  const published = await fetch(`${url}/registry/v1/packages/evil/0.1.0`, {
+    method: 'PUT', headers: { authorization: `Bearer ${PUBLISH}` }, body: evil,
+  });
+  assert.equal(published.status, 201);
+  const render = (props) => json('POST', `${url}/api/materials/evil/render`, { body: props });
+  for (let i = 0; i < 5; i += 1) assert.equal((await render({ mode: 'trap' })).status, 502);
+  const refused = await render({ mode: 'script' });
+  assert.match(refused.body.error.message, /quarantined/);
+
+  const context = await browser();
+  t.after(() => context.close());
+  const page = context.pages()[0] || await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(`${url}/admin`);
+  await page.fill('#token', ADMIN);
+  await page.click('#login-form button');
+  const row = page.locator('tr[data-material="evil"]');
+  await row.locator('.pill:has-text("quarantined")').waitFor();
+  await row.locator('button[data-action="reenable"]').click();
+  await page.waitForSelector('#material-message:has-text("evil@0.1.0 re-enabled")');
+  await row.locator('.pill:has-text("active")').waitFor();
+  assert.equal((await render({ mode: 'script' })).status, 200);
+  assert.deepEqual(pageErrors, []);
+});

@@ -80,6 +80,32 @@ pub async fn request(
     )
 }
 
+/// Publishes `bytes` as `name` `version` to the registry at `base`, with
+/// `token` when given; returns the status and the JSON answer.
+///
+/// # Panics
+/// When the request cannot be sent.
+pub async fn publish(
+    base: &str,
+    name: &str,
+    version: &str,
+    bytes: Vec<u8>,
+    token: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new()
+        .put(format!("{base}/registry/v1/packages/{name}/{version}"))
+        .body(bytes);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("publish request");
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
 /// Mints a session token with `hangar token`, valid for `ttl_secs`.
 ///
 /// # Panics
@@ -144,6 +170,22 @@ impl Server {
         env: &[(&str, &str)],
         cwd: &Path,
     ) -> Result<Self, String> {
+        Self::start_until(subcommand, args, env, cwd, "listening on ")
+    }
+
+    /// As [`start_command`](Self::start_command), returning as soon as the
+    /// process prints `marker` followed by its URL (`"starting on "`: the
+    /// listener is open, plugins may still be restoring).
+    ///
+    /// # Errors
+    /// As [`Server::start`].
+    pub fn start_until(
+        subcommand: &[&str],
+        args: &[&str],
+        env: &[(&str, &str)],
+        cwd: &Path,
+        marker: &str,
+    ) -> Result<Self, String> {
         let mut command = Command::new(binary());
         command
             .args(subcommand)
@@ -187,7 +229,7 @@ impl Server {
         loop {
             match rx.recv_timeout(Duration::from_secs(60)) {
                 Ok(line) => {
-                    let url = line.strip_prefix("listening on ").map(str::to_owned);
+                    let url = line.strip_prefix(marker).map(str::to_owned);
                     banner.push(line);
                     if let Some(url) = url {
                         // Keep draining stdout so the server never blocks on it.
@@ -221,9 +263,25 @@ impl Server {
     /// # Errors
     /// As [`Server::start`].
     pub fn start_demo(dir: &Path, args: &[&str]) -> Result<Self, String> {
+        let cache = crate::shared_cache_dir();
+        Self::start_demo_with(dir, &cache, args, "listening on ")
+    }
+
+    /// Starts the demo server in `dir` with its compiled cache in `cache`,
+    /// returning when it prints `marker` (`"starting on "` returns before
+    /// its plugins are restored).
+    ///
+    /// # Errors
+    /// As [`Server::start`].
+    pub fn start_demo_with(
+        dir: &Path,
+        cache: &Path,
+        args: &[&str],
+        marker: &str,
+    ) -> Result<Self, String> {
         crate::guests::artifacts_dir();
         let plugins = repo_root().join("plugins").display().to_string();
-        let cache = crate::shared_cache_dir().display().to_string();
+        let cache = cache.display().to_string();
         let mut all = vec![
             "--demo",
             "--plugins-dir",
@@ -234,7 +292,7 @@ impl Server {
             "data",
         ];
         all.extend_from_slice(args);
-        Self::start(&all, &[], dir)
+        Self::start_until(&["serve"], &all, &[], dir, marker)
     }
 
     /// Starts a server that is not a demo in `dir` (data in `dir/data`), with
@@ -289,6 +347,27 @@ impl Server {
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends SIGTERM (a graceful stop) and waits up to `wait` for the
+    /// process to exit; returns whether it did.
+    ///
+    /// # Panics
+    /// When `kill` cannot be run.
+    pub fn terminate(&mut self, wait: Duration) -> bool {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM failed");
+        let deadline = std::time::Instant::now() + wait;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
     }
 
     /// Peak resident memory of the server since start (or the last

@@ -33,21 +33,9 @@ async fn call(
 }
 
 async fn publish(server: &Server, name: &str, version: &str, bytes: Vec<u8>) {
-    let response = reqwest::Client::new()
-        .put(format!(
-            "{}/registry/v1/packages/{name}/{version}",
-            server.url
-        ))
-        .bearer_auth(PUBLISH)
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{}",
-        response.text().await.unwrap()
-    );
+    let (status, body) =
+        hangar_testkit::server::publish(&server.url, name, version, bytes, Some(PUBLISH)).await;
+    assert!(matches!(status, 200 | 201), "{body}");
 }
 
 fn code(v: &Value) -> &str {
@@ -182,7 +170,11 @@ async fn material_html_is_sanitised_and_a_failing_material_is_isolated() {
         assert!(!html.contains(bad), "{bad} survived: {html}");
     }
     assert!(html.contains("hi"), "{html}");
-    for (mode, hint) in [("trap", "trap"), ("loop", "deadline"), ("error", "refuses")] {
+    for (mode, hint) in [
+        ("trap", "trapped"),
+        ("loop", "timed out"),
+        ("error", "refuses"),
+    ] {
         let (status, body) = call(
             &server,
             Method::POST,
@@ -355,7 +347,14 @@ async fn pages_keep_revisions_pin_versions_and_refuse_stale_writes() {
     let (status, _, body) = put(designer.clone(), unknown, Some("\"r2\"")).await;
     assert_eq!((status, code(&body)), (422, "invalid-page"), "{body}");
 
-    let (status, loaded) = call(&server, Method::GET, "/api/pages/spring", None, None).await;
+    let (status, loaded) = call(
+        &server,
+        Method::GET,
+        "/api/pages/spring",
+        Some(&designer),
+        None,
+    )
+    .await;
     assert_eq!((status, loaded["revision"].as_i64()), (200, Some(2)));
     // Stored normalised: every node has its children list.
     assert_eq!(
@@ -370,7 +369,7 @@ async fn pages_keep_revisions_pin_versions_and_refuse_stale_writes() {
         &server,
         Method::GET,
         "/api/pages/spring/revisions",
-        None,
+        Some(&designer),
         None,
     )
     .await;
@@ -385,7 +384,7 @@ async fn pages_keep_revisions_pin_versions_and_refuse_stale_writes() {
         &server,
         Method::GET,
         "/api/pages/spring/revisions/1",
-        None,
+        Some(&designer),
         None,
     )
     .await;
@@ -399,11 +398,14 @@ async fn pages_keep_revisions_pin_versions_and_refuse_stale_writes() {
         async move {
             let response = reqwest::get(format!("{url}/p/spring")).await.unwrap();
             assert_eq!(response.status(), 200);
+            // No script source at all: default-src 'none' covers scripts.
+            let csp = response.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .to_owned();
             assert!(
-                response.headers()["content-security-policy"]
-                    .to_str()
-                    .unwrap()
-                    .contains("script-src 'none'")
+                csp.contains("default-src 'none'") && !csp.contains("script-src"),
+                "{csp}"
             );
             response.text().await.unwrap()
         }
@@ -424,14 +426,23 @@ async fn pages_keep_revisions_pin_versions_and_refuse_stale_writes() {
     // A new version of a material changes nothing on the page; a yanked
     // pinned version still renders.
     publish(&server, "button", "0.2.0", wasm("guest-material-evil")).await;
-    let (_, listed) = call(&server, Method::GET, "/api/materials", None, None).await;
-    let button = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "button")
-        .unwrap();
-    assert_eq!(button["latest"], "0.2.0");
+    // The listing reuses the registry's package list for up to 5 s.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, listed) = call(&server, Method::GET, "/api/materials", None, None).await;
+        let button = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "button")
+            .unwrap()
+            .clone();
+        if button["latest"] == "0.2.0" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{listed}");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
     assert_eq!(fetch_page().await, html);
     let yank = reqwest::Client::new()
         .post(format!(

@@ -100,15 +100,7 @@ async fn publish_to(
     bytes: Vec<u8>,
     token: Option<&str>,
 ) -> (u16, Value) {
-    let mut req = reqwest::Client::new()
-        .put(format!("{base}/registry/v1/packages/{name}/{version}"))
-        .body(bytes);
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    let response = req.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    hangar_testkit::server::publish(base, name, version, bytes, token).await
 }
 
 /// `tagger` 1.0.0 and 2.0.0: the test guests that tag each message with

@@ -4,6 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use secrecy::ExposeSecret;
 
 use crate::auth::extract::bearer_token;
 use crate::error::ApiError;
@@ -20,7 +21,11 @@ impl FromRequestParts<AppState> for Admin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(expected) = state.admin_token.as_deref() else {
+        let Some(expected) = state
+            .admin_token
+            .as_deref()
+            .map(ExposeSecret::expose_secret)
+        else {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "admin-disabled",

@@ -2,6 +2,7 @@
 //! `docs/admin.md`), and the public plugin list (`GET /api/plugins`).
 
 mod auth;
+mod materials;
 
 use std::str::FromStr;
 
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/session", post(session))
         .route("/api/admin/runtime", get(runtime_counts))
         .route("/api/admin/rooms/{room}/import", post(import_history))
+        .merge(materials::routes())
 }
 
 /// Most messages one import request carries.
@@ -139,7 +141,7 @@ impl From<DeployError> for ApiError {
             DeployError::UnknownPlugin(_) => (StatusCode::NOT_FOUND, "unknown-plugin"),
             DeployError::Chain(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad-chain"),
             DeployError::BadConfig(_) => (StatusCode::BAD_REQUEST, "bad-config"),
-            DeployError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            DeployError::Store(_) => return ApiError::internal(err),
         };
         ApiError::new(status, code, err.to_string())
     }

@@ -148,7 +148,7 @@ pub fn mint_from_cli(args: &crate::cli::TokenArgs) -> Result<String, TokenError>
         .user
         .parse()
         .map_err(|err| TokenError::Invalid(format!("{err}")))?;
-    TokenKeys::new(args.session_key.as_bytes())?.mint(
+    TokenKeys::new(secrecy::ExposeSecret::expose_secret(&args.session_key).as_bytes())?.mint(
         &user,
         role,
         unix_now().saturating_add(args.ttl_secs),

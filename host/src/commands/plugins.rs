@@ -2,6 +2,7 @@
 //! API from a shell, with readable errors.
 
 use anyhow::Context;
+use secrecy::ExposeSecret;
 
 use super::server_message;
 use crate::cli::{PluginsAction, PluginsArgs};
@@ -14,7 +15,8 @@ async fn call(
 ) -> anyhow::Result<serde_json::Value> {
     let token = args
         .admin_token
-        .as_deref()
+        .as_ref()
+        .map(ExposeSecret::expose_secret)
         .context("no admin token: pass --admin-token or set HANGAR_ADMIN_TOKEN")?;
     let url = format!("{}{path}", args.server.trim_end_matches('/'));
     let mut request = reqwest::Client::new()

@@ -5,6 +5,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use futures_util::stream;
 use indicatif::{ProgressBar, ProgressStyle};
+use secrecy::ExposeSecret as _;
 
 use super::server_message;
 use crate::cli::PublishArgs;
@@ -42,7 +43,7 @@ pub async fn run(args: &PublishArgs) -> anyhow::Result<()> {
     );
     let response = reqwest::Client::new()
         .put(&url)
-        .bearer_auth(&args.token)
+        .bearer_auth(args.token.expose_secret())
         .header(reqwest::header::CONTENT_LENGTH, bytes.len())
         .body(reqwest::Body::wrap_stream(body))
         .send()

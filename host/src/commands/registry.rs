@@ -17,13 +17,7 @@ pub async fn serve(
     args: &RegistryArgs,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let publishers = args
-        .publish_tokens
-        .iter()
-        .map(|t| t.parse::<Publisher>())
-        .collect::<Result<Vec<_>, String>>()
-        .map_err(anyhow::Error::msg)
-        .context("invalid --publish-tokens")?;
+    let publishers: Vec<Publisher> = args.publish_tokens.clone();
     if publishers.is_empty() {
         tracing::warn!("no publish tokens: the registry is read-only");
     }

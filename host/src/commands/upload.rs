@@ -5,6 +5,7 @@ use std::time::Instant;
 use anyhow::Context;
 use hangar_client::upload::{UploadEvent, UploadOptions, Uploader};
 use indicatif::{ProgressBar, ProgressStyle};
+use secrecy::ExposeSecret as _;
 
 use crate::cli::UploadArgs;
 
@@ -65,7 +66,7 @@ fn bar(len: u64, what: &str) -> ProgressBar {
 /// The file, the server or the session failed; the message says which.
 pub async fn run(args: &UploadArgs) -> anyhow::Result<()> {
     let token = match &args.token {
-        Some(token) => token.clone(),
+        Some(token) => token.expose_secret().to_owned(),
         None => demo_token(&args.server, &args.user).await?,
     };
     let size = std::fs::metadata(&args.file)

@@ -15,11 +15,12 @@ use semver::Version;
 use serde::Serialize;
 
 use crate::plugins::{
-    ChainError, Hook, InstallError, LoadError, PluginSettings, PluginVersion, Runtime, SwapError,
+    ChainError, FailurePolicy, Hook, InstallError, LoadError, PluginSettings, PluginVersion,
+    Runtime, SwapError,
 };
 use crate::store::{Database, StoreError};
 use fetch::{FetchError, Fetcher};
-pub use saved::Deployment;
+pub use saved::{Deployment, Overrides};
 
 /// Why a deployment step failed; nothing active changed.
 #[derive(Debug, thiserror::Error)]
@@ -196,6 +197,7 @@ impl Deployer {
                 size: info.size,
                 enabled: settings.enabled,
                 config: config.to_string(),
+                overrides: Overrides::of(&settings, &self.defaults),
             },
         )
         .await?;
@@ -219,6 +221,7 @@ impl Deployer {
     async fn persist(&self, name: &PluginName) -> Result<(), DeployError> {
         let plugin = self.plugin(name)?;
         let active = plugin.active();
+        let settings = plugin.settings();
         saved::save(
             &self.db,
             &Deployment {
@@ -226,8 +229,9 @@ impl Deployer {
                 version: active.version.to_string(),
                 digest: active.digest,
                 size: active.size as u64,
-                enabled: plugin.settings().enabled,
+                enabled: settings.enabled,
                 config: plugin.config().to_string(),
+                overrides: Overrides::of(&settings, &self.defaults),
             },
         )
         .await
@@ -259,6 +263,22 @@ impl Deployer {
         self.persist(name).await
     }
 
+    /// Sets what answers for the plugin when it cannot (persisted).
+    ///
+    /// # Errors
+    /// Unknown plugin.
+    pub async fn set_failure_policy(
+        &self,
+        name: &PluginName,
+        policy: FailurePolicy,
+    ) -> Result<(), DeployError> {
+        let plugin = self.plugin(name)?;
+        let mut settings = (*plugin.settings()).clone();
+        settings.failure_policy = policy;
+        plugin.set_settings(settings);
+        self.persist(name).await
+    }
+
     /// Sets a plugin's JSON configuration, applied from the next call.
     ///
     /// # Errors
@@ -279,53 +299,90 @@ impl Deployer {
         saved::save_chain(&self.db, hook, order).await
     }
 
-    /// Whether anything was ever deployed here.
+    /// Whether any chain order was ever saved here.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn has_deployments(&self) -> Result<bool, DeployError> {
-        Ok(!saved::load_all(&self.db).await?.is_empty())
+    pub async fn chains_saved(&self) -> Result<bool, DeployError> {
+        Ok(!saved::load_chains(&self.db).await?.is_empty())
     }
 
     /// Reinstalls every saved deployment (from the compiled cache, or
     /// fetched when not cached) and the chain orders. A plugin that cannot
-    /// be restored is logged and skipped; the others start.
+    /// be restored keeps its place in its chain, answered by its failure
+    /// policy (`fail-closed` rejects), and is retried in the background
+    /// with backoff until it loads. Returns the names restored.
     ///
     /// # Errors
     /// The database failed.
     pub async fn restore(&self) -> Result<Vec<PluginName>, DeployError> {
         let mut restored = Vec::new();
+        let mut policies = std::collections::HashMap::new();
         for saved in saved::load_all(&self.db).await? {
-            let Ok(version) = Version::from_str(&saved.version) else {
-                tracing::error!(plugin = %saved.name, version = %saved.version, "saved version is not semver; skipped");
-                continue;
+            let settings = PluginSettings {
+                enabled: saved.enabled,
+                ..saved.overrides.apply(&self.defaults)
             };
-            let size = usize::try_from(saved.size).unwrap_or(usize::MAX);
-            match self.load(&saved.name, &version, saved.digest, size).await {
-                Ok((loaded, cached)) => {
-                    let settings = PluginSettings {
-                        enabled: saved.enabled,
-                        ..self.defaults.clone()
-                    };
-                    self.runtime
-                        .install(loaded, settings, Arc::new(saved.config.clone()))?;
-                    tracing::info!(plugin = %saved.name, %version, cached, "restored");
-                    restored.push(saved.name);
-                }
+            policies.insert(saved.name.clone(), settings.failure_policy);
+            match self.restore_one(&saved, settings.clone()).await {
+                Ok(()) => restored.push(saved.name),
                 Err(err) => {
-                    tracing::error!(plugin = %saved.name, %version, error = %err, "could not restore plugin");
+                    tracing::error!(plugin = %saved.name, version = %saved.version, error = %err, "could not restore plugin; its chains apply its failure policy until it loads");
+                    tokio::spawn(self.clone().retry_restore(saved, settings));
                 }
             }
         }
         for (hook, order) in saved::load_chains(&self.db).await? {
-            let present: Vec<PluginName> = order
-                .into_iter()
-                .filter(|name| self.runtime.get(name).is_some())
-                .collect();
-            if let Err(err) = self.runtime.set_chain(hook, &present) {
+            let policy = |name: &PluginName| {
+                policies
+                    .get(name)
+                    .copied()
+                    .unwrap_or(self.defaults.failure_policy)
+            };
+            if let Err(err) = self.runtime.restore_chain(hook, &order, policy) {
                 tracing::error!(hook = hook.as_str(), error = %err, "could not restore chain order");
             }
         }
         Ok(restored)
+    }
+
+    async fn restore_one(
+        &self,
+        saved: &Deployment,
+        settings: PluginSettings,
+    ) -> Result<(), DeployError> {
+        let version = Version::from_str(&saved.version).map_err(|_| {
+            DeployError::BadConfig(format!("saved version {:?} is not semver", saved.version))
+        })?;
+        let size = usize::try_from(saved.size).unwrap_or(usize::MAX);
+        let (loaded, cached) = self.load(&saved.name, &version, saved.digest, size).await?;
+        self.runtime
+            .install(loaded, settings, Arc::new(saved.config.clone()))?;
+        tracing::info!(plugin = %saved.name, %version, cached, "restored");
+        Ok(())
+    }
+
+    /// Keeps trying to restore a plugin that could not be loaded at start
+    /// (registry down, not in the cache), until it loads or an admin
+    /// installs another version.
+    async fn retry_restore(self, saved: Deployment, settings: PluginSettings) {
+        let backoff = hangar_client::Backoff {
+            initial: std::time::Duration::from_secs(1),
+            max: std::time::Duration::from_secs(60),
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            tokio::time::sleep(backoff.delay(attempt)).await;
+            if self.runtime.get(&saved.name).is_some() {
+                return;
+            }
+            match self.restore_one(&saved, settings.clone()).await {
+                Ok(()) => return,
+                Err(err) => {
+                    tracing::warn!(plugin = %saved.name, attempt, error = %err, "plugin still not restored");
+                }
+            }
+        }
     }
 }

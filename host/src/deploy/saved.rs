@@ -4,8 +4,10 @@ use std::str::FromStr;
 
 use hangar_registry::{Digest, PluginName};
 
+use serde::{Deserialize, Serialize};
+
 use super::DeployError;
-use crate::plugins::Hook;
+use crate::plugins::{FailurePolicy, Hook, PluginSettings};
 use crate::store::{Database, now_ms};
 
 /// One plugin as deployed.
@@ -23,14 +25,45 @@ pub struct Deployment {
     pub enabled: bool,
     /// Its JSON configuration.
     pub config: String,
+    /// Settings set for this plugin over the server's defaults.
+    pub overrides: Overrides,
+}
+
+/// Settings of one plugin that differ from the server's defaults; what is
+/// not set here follows the defaults (which the configuration may change).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Overrides {
+    /// What answers when the plugin cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_policy: Option<FailurePolicy>,
+}
+
+impl Overrides {
+    /// What of `settings` differs from `defaults`.
+    pub fn of(settings: &PluginSettings, defaults: &PluginSettings) -> Self {
+        Self {
+            failure_policy: (settings.failure_policy != defaults.failure_policy)
+                .then_some(settings.failure_policy),
+        }
+    }
+
+    /// `defaults` with these overrides applied.
+    pub fn apply(&self, defaults: &PluginSettings) -> PluginSettings {
+        let mut settings = defaults.clone();
+        if let Some(policy) = self.failure_policy {
+            settings.failure_policy = policy;
+        }
+        settings
+    }
 }
 
 pub(super) async fn save(db: &Database, d: &Deployment) -> Result<(), DeployError> {
     sqlx::query(
-        "INSERT INTO deployments (name, version, digest, size, enabled, config, updated_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version, \
+        "INSERT INTO deployments (name, version, digest, size, enabled, config, settings, updated_ms) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version, \
          digest = excluded.digest, size = excluded.size, enabled = excluded.enabled, \
-         config = excluded.config, updated_ms = excluded.updated_ms",
+         config = excluded.config, settings = excluded.settings, updated_ms = excluded.updated_ms",
     )
     .bind(d.name.as_str())
     .bind(&d.version)
@@ -38,6 +71,7 @@ pub(super) async fn save(db: &Database, d: &Deployment) -> Result<(), DeployErro
     .bind(i64::try_from(d.size).unwrap_or(i64::MAX))
     .bind(i64::from(d.enabled))
     .bind(&d.config)
+    .bind(serde_json::to_string(&d.overrides).unwrap_or_else(|_| "{}".into()))
     .bind(now_ms())
     .execute(db.pool())
     .await?;
@@ -45,28 +79,35 @@ pub(super) async fn save(db: &Database, d: &Deployment) -> Result<(), DeployErro
 }
 
 pub(super) async fn load_all(db: &Database) -> Result<Vec<Deployment>, DeployError> {
-    let rows: Vec<(String, String, String, i64, i64, String)> = sqlx::query_as(
-        "SELECT name, version, digest, size, enabled, config FROM deployments ORDER BY name",
+    type Row = (String, String, String, i64, i64, String, String);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT name, version, digest, size, enabled, config, settings FROM deployments ORDER BY name",
     )
     .fetch_all(db.pool())
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(name, version, digest, size, enabled, config)| {
+        .filter_map(|(name, version, digest, size, enabled, config, settings)| {
             let parsed = PluginName::from_str(&name)
                 .ok()
                 .zip(Digest::from_str(&digest).ok());
             if parsed.is_none() {
                 tracing::error!(plugin = %name, "unreadable saved deployment; skipped");
             }
-            parsed.map(|(name, digest)| Deployment {
+            parsed.map(|(name, digest)| {
+                let overrides = serde_json::from_str(&settings).unwrap_or_else(|err| {
+                    tracing::error!(plugin = %name, error = %err, "unreadable saved settings; using the defaults");
+                    Overrides::default()
+                });
+                Deployment {
                 name,
                 version,
                 digest,
                 size: u64::try_from(size).unwrap_or(0),
                 enabled: enabled != 0,
                 config,
-            })
+                overrides,
+            }})
         })
         .collect())
 }

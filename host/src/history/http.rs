@@ -46,14 +46,7 @@ impl From<HistoryError> for ApiError {
                 "claimed",
                 format!("conversation {room} is already claimed by {agent}"),
             ),
-            err @ (HistoryError::Store(_) | HistoryError::Failed(_)) => {
-                tracing::error!(error = %err, "history request failed");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "the server failed; retry",
-                )
-            }
+            err @ (HistoryError::Store(_) | HistoryError::Failed(_)) => ApiError::internal(err),
         }
     }
 }

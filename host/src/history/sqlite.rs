@@ -112,18 +112,22 @@ async fn next_change(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
 }
 
 /// Runs `body` in a `BEGIN IMMEDIATE` transaction (the write lock is taken
-/// up front, so read-then-write sequences cannot interleave).
+/// up front, so read-then-write sequences cannot interleave). sqlx's
+/// transaction rolls back when dropped: a request abandoned mid-way never
+/// returns a connection with an open transaction to the pool.
 macro_rules! write_tx {
     ($self:expr, |$conn:ident| $body:block) => {{
-        let mut pooled = $self.db.pool().acquire().await?;
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *pooled).await?;
+        let mut tx = $self.db.pool().begin_with("BEGIN IMMEDIATE").await?;
         let result: Result<_, HistoryError> = async {
-            let $conn: &mut SqliteConnection = &mut pooled;
+            let $conn: &mut SqliteConnection = &mut tx;
             $body
         }
         .await;
-        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        sqlx::query(end).execute(&mut *pooled).await?;
+        if result.is_ok() {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
         result
     }};
 }

@@ -67,6 +67,17 @@ async fn upgrade(
         )
         .into_response();
     }
+    // Nothing is moderated before the plugins are back: no chat yet.
+    if !state.ready.is_ready() {
+        let error = ServerFrame::error(
+            ErrorCode::Starting,
+            "the server is starting: its plugins are being restored; reconnect shortly",
+            None,
+        );
+        return ws.on_upgrade(move |socket| {
+            super::connection::refuse(socket, error, close::TRY_AGAIN_LATER, "server starting")
+        });
+    }
     let limits = hub.config.limits;
     let ws = ws
         .read_buffer_size(512)

@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use super::{MaterialError, parse_reference};
 use crate::error::ApiError;
 use crate::server::AppState;
+use crate::server::rate::Metered;
+use crate::server::ready::Ready;
 
 /// The material routes.
 pub fn routes() -> Router<AppState> {
@@ -35,7 +37,17 @@ impl From<MaterialError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-props", message)
                     .with_details(json!({ "errors": errors }))
             }
-            MaterialError::Load { .. }
+            MaterialError::Loading(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "material-loading", message)
+                    .with_retry_after(2)
+            }
+            MaterialError::RegistryUnavailable => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "registry-unavailable",
+                message,
+            )
+            .with_retry_after(5),
+            MaterialError::Load(_)
             | MaterialError::BadSchema { .. }
             | MaterialError::Failed { .. } => {
                 ApiError::new(StatusCode::BAD_GATEWAY, "material-failed", message)
@@ -44,11 +56,13 @@ impl From<MaterialError> for ApiError {
     }
 }
 
-async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
+async fn list(_: Metered, State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(Json(state.materials.list().await?).into_response())
 }
 
 async fn describe(
+    _: Ready,
+    _: Metered,
     State(state): State<AppState>,
     Path(reference): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -59,6 +73,8 @@ async fn describe(
 }
 
 async fn render(
+    _: Ready,
+    _: Metered,
     State(state): State<AppState>,
     Path(reference): Path<String>,
     body: Result<Json<Value>, JsonRejection>,

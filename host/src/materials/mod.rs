@@ -1,28 +1,33 @@
 //! Low-code materials: UI components published to the registry, loaded the
-//! first time they are used (concurrent first requests share one load),
-//! described by a props JSON Schema, and rendered from props into HTML that
-//! is validated on the way in and sanitised on the way out.
+//! first time they are used, described by a props JSON Schema, and
+//! rendered from props into HTML that is validated on the way in and
+//! checked and sanitised on the way out.
 //!
-//! [`http`] is the API (`docs/materials.md`), [`sanitize`] the HTML policy.
+//! - [`loading`]: loads run in the background, one per version however
+//!   many ask, a few at a time; a failed load is remembered and retried
+//!   with backoff, so no request compiles and no listing waits for one;
+//! - [`sanitize`]: the HTML budget (size, nesting) and policy;
+//! - [`http`]: the API (`docs/materials.md`).
+//!
+//! A material is a pure function of its props: the same version renders
+//! the same props to the same HTML, which is what lets pages be cached per
+//! revision (`wit/plugin.wit` says so to authors).
 
 pub mod http;
+pub mod loading;
 pub mod sanitize;
 
-use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
-use futures_util::FutureExt;
-use futures_util::future::{BoxFuture, Shared};
-use hangar_registry::store::PackageInfo;
 use hangar_registry::{PluginName, World};
 use semver::Version;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::deploy::Deployer;
-use crate::plugins::Plugin;
+use crate::plugins::{CallFailure, Plugin, Unanswered};
+use loading::Loads;
 
 /// A failing prop: where, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,7 +38,9 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// Why a material could not be listed, described or rendered.
+/// Why a material could not be listed, described or rendered. Every
+/// message is fit for anyone to read: internal details (registry URLs,
+/// guest backtraces) go to the log only.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum MaterialError {
     /// No such material (or version) in the registry.
@@ -45,14 +52,15 @@ pub enum MaterialError {
     /// `name@version` is malformed.
     #[error("{0}")]
     BadReference(String),
-    /// The component could not be fetched or loaded.
-    #[error("material {name} could not be loaded: {reason}")]
-    Load {
-        /// `name@version`.
-        name: String,
-        /// Why.
-        reason: String,
-    },
+    /// The component could not be fetched or loaded (the log says why).
+    #[error("material {0} could not be loaded; retry later")]
+    Load(String),
+    /// Its load is still running.
+    #[error("material {0} is still loading; retry shortly")]
+    Loading(String),
+    /// The registry could not be asked.
+    #[error("the registry is unavailable; retry later")]
+    RegistryUnavailable,
     /// Its props schema is not a usable JSON Schema.
     #[error("material {name} has an unusable props schema: {reason}")]
     BadSchema {
@@ -69,14 +77,66 @@ pub enum MaterialError {
         /// Each failing field.
         errors: Vec<FieldError>,
     },
-    /// The material returned an error, trapped or ran out of time.
+    /// The material returned an error, trapped, ran out of time or broke
+    /// its output budget.
     #[error("material {name} failed: {reason}")]
     Failed {
         /// `name@version`.
         name: String,
-        /// Why.
+        /// Why, without internal detail.
         reason: String,
     },
+}
+
+/// Limits of materials (`[materials]` in `hangar.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaterialsConfig {
+    /// Largest HTML a render may return, bytes; more is a failure.
+    pub max_html_bytes: usize,
+    /// Deepest element nesting a render may return; more is a failure.
+    pub max_html_depth: usize,
+    /// Rendered pages kept in memory, bytes.
+    pub page_cache_bytes: u64,
+    /// Material loads (fetch and compile) running at once.
+    pub concurrent_loads: usize,
+    /// How long a request waits for a material's first load, ms; then it
+    /// is told to retry (the load goes on).
+    pub load_wait_ms: u64,
+}
+
+impl Default for MaterialsConfig {
+    fn default() -> Self {
+        Self {
+            max_html_bytes: 256 * 1024,
+            max_html_depth: 64,
+            page_cache_bytes: 32 << 20,
+            concurrent_loads: 2,
+            load_wait_ms: 20_000,
+        }
+    }
+}
+
+impl MaterialsConfig {
+    /// Refuses values that cannot work.
+    ///
+    /// # Errors
+    /// The setting's name and what is wrong.
+    pub fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        if self.max_html_bytes == 0 || self.max_html_depth == 0 {
+            return Err((
+                "materials max_html_bytes, max_html_depth",
+                "must be at least 1",
+            ));
+        }
+        if self.concurrent_loads == 0 || self.load_wait_ms == 0 {
+            return Err((
+                "materials concurrent_loads, load_wait_ms",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// What a material says about itself, parsed.
@@ -104,6 +164,13 @@ pub struct Loaded {
     validator: jsonschema::Validator,
 }
 
+impl Loaded {
+    /// The sandboxed plugin behind it (health, quarantine).
+    pub fn plugin(&self) -> &Arc<Plugin> {
+        &self.plugin
+    }
+}
+
 impl std::fmt::Debug for Loaded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Loaded")
@@ -112,20 +179,12 @@ impl std::fmt::Debug for Loaded {
     }
 }
 
-type Loading = Shared<BoxFuture<'static, Result<Arc<Loaded>, MaterialError>>>;
-
-/// The registry's package list and when it was read.
-type PackageList = Option<(Instant, Arc<Vec<PackageInfo>>)>;
-
-/// How long the registry's package list is reused to resolve "latest".
-const LATEST_TTL: Duration = Duration::from_secs(2);
-
 /// The materials service.
 #[derive(Clone)]
 pub struct Materials {
     deployer: Deployer,
-    loads: Arc<Mutex<HashMap<(PluginName, Version), Loading>>>,
-    packages: Arc<Mutex<PackageList>>,
+    config: MaterialsConfig,
+    loads: Loads,
 }
 
 impl std::fmt::Debug for Materials {
@@ -139,7 +198,7 @@ impl std::fmt::Debug for Materials {
 pub struct Listed {
     /// Package name.
     pub name: String,
-    /// Palette title of the latest version.
+    /// Palette title of the latest version (the name until it is loaded).
     pub title: String,
     /// Palette group of the latest version.
     pub category: String,
@@ -147,6 +206,8 @@ pub struct Listed {
     pub versions: Vec<String>,
     /// Newest version not yanked.
     pub latest: String,
+    /// `ready`, `loading` (ask again shortly) or `unavailable`.
+    pub status: &'static str,
     /// Set when the latest version could not be loaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -173,38 +234,45 @@ pub fn parse_reference(reference: &str) -> Result<(PluginName, Option<Version>),
     Ok((name, version))
 }
 
+/// The answer of a render, before the HTML budget and sanitising.
+fn render_failure(reference: &str, why: &Unanswered) -> MaterialError {
+    tracing::warn!(material = %reference, error = %why, "material render failed");
+    let reason = match why {
+        Unanswered::Failed { failure, .. } => failure.kind().to_owned(),
+        Unanswered::Quarantined(_) => {
+            "quarantined after repeated failures; an admin can re-enable it".to_owned()
+        }
+        Unanswered::Disabled(_) => "disabled".to_owned(),
+        Unanswered::Overloaded(_) | Unanswered::ShuttingDown(_) => {
+            "the server is busy; retry".to_owned()
+        }
+        Unanswered::Unavailable(_) => "not loaded".to_owned(),
+    };
+    MaterialError::Failed {
+        name: reference.to_owned(),
+        reason,
+    }
+}
+
+/// Longest a listing waits for the loads it started.
+pub const LIST_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Longest error text of a material's own shown to clients.
+const MAX_GUEST_ERROR_BYTES: usize = 200;
+
 impl Materials {
     /// Materials loaded through `deployer`'s registry and runtime.
-    pub fn new(deployer: Deployer) -> Self {
+    pub fn new(deployer: Deployer, config: MaterialsConfig) -> Self {
         Self {
+            loads: Loads::new(deployer.clone(), config),
             deployer,
-            loads: Arc::new(Mutex::new(HashMap::new())),
-            packages: Arc::new(Mutex::new(None)),
+            config,
         }
     }
 
-    async fn packages(&self, fresh: bool) -> Result<Arc<Vec<PackageInfo>>, MaterialError> {
-        if !fresh {
-            let cached = self
-                .packages
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone();
-            if let Some((at, list)) = cached
-                && at.elapsed() < LATEST_TTL
-            {
-                return Ok(list);
-            }
-        }
-        let list = Arc::new(self.deployer.fetcher().packages().await.map_err(|err| {
-            MaterialError::Load {
-                name: "registry".into(),
-                reason: err.to_string(),
-            }
-        })?);
-        *self.packages.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some((Instant::now(), list.clone()));
-        Ok(list)
+    /// Its limits.
+    pub fn config(&self) -> &MaterialsConfig {
+        &self.config
     }
 
     /// The version `version` names, or the latest one.
@@ -220,7 +288,13 @@ impl Materials {
             return Ok(version);
         }
         for fresh in [false, true] {
-            if let Some(package) = self.packages(fresh).await?.iter().find(|p| &p.name == name) {
+            if let Some(package) = self
+                .loads
+                .packages(fresh)
+                .await?
+                .iter()
+                .find(|p| &p.name == name)
+            {
                 if package.world != World::Material {
                     return Err(MaterialError::NotAMaterial(name.to_string(), package.world));
                 }
@@ -230,41 +304,56 @@ impl Materials {
         Err(MaterialError::NotFound(name.to_string()))
     }
 
-    /// Every material in the registry, with its latest version described.
+    /// Every material in the registry, with its latest version described
+    /// when it is loaded. Loads that are not done are started in the
+    /// background and waited for together up to [`LIST_WAIT`]; one still
+    /// running then is listed as `loading` (ask again shortly).
     ///
     /// # Errors
     /// The registry is unreachable.
     pub async fn list(&self) -> Result<Vec<Listed>, MaterialError> {
-        let packages = self.packages(true).await?;
+        let packages = self.loads.packages(false).await?;
+        let pending: Vec<_> = packages
+            .iter()
+            .filter(|p| p.world == World::Material)
+            .map(|p| self.loads.get(&p.name, &p.latest))
+            .collect();
+        let _ = tokio::time::timeout(LIST_WAIT, futures_util::future::join_all(pending)).await;
         let mut listed = Vec::new();
         for package in packages.iter().filter(|p| p.world == World::Material) {
-            let described = self.load(&package.name, &package.latest).await;
-            let (title, category, error) = match described {
-                Ok(loaded) => (
-                    loaded.info.title.clone(),
-                    loaded.info.category.clone(),
-                    None,
-                ),
-                Err(err) => (
-                    package.name.to_string(),
-                    "unavailable".into(),
-                    Some(err.to_string()),
-                ),
-            };
+            let (status, title, category, error) =
+                match self.loads.peek(&package.name, &package.latest) {
+                    loading::Peek::Ready(loaded) => (
+                        "ready",
+                        loaded.info.title.clone(),
+                        loaded.info.category.clone(),
+                        None,
+                    ),
+                    loading::Peek::Loading => {
+                        ("loading", package.name.to_string(), "loading".into(), None)
+                    }
+                    loading::Peek::Failed(err) => (
+                        "unavailable",
+                        package.name.to_string(),
+                        "unavailable".into(),
+                        Some(err.to_string()),
+                    ),
+                };
             listed.push(Listed {
                 name: package.name.to_string(),
                 title,
                 category,
                 versions: package.versions.iter().map(ToString::to_string).collect(),
                 latest: package.latest.to_string(),
+                status,
                 error,
             });
         }
         Ok(listed)
     }
 
-    /// The loaded material, loading it on first use. Concurrent first
-    /// requests share one load; a failed load is retried by the next request.
+    /// The loaded material, loading it on first use (in the background,
+    /// one load however many ask), waiting for it up to `load_wait_ms`.
     ///
     /// # Errors
     /// [`MaterialError`] saying what could not be loaded.
@@ -273,93 +362,7 @@ impl Materials {
         name: &PluginName,
         version: &Version,
     ) -> Result<Arc<Loaded>, MaterialError> {
-        let key = (name.clone(), version.clone());
-        let loading = {
-            let mut loads = self.loads.lock().unwrap_or_else(PoisonError::into_inner);
-            loads
-                .entry(key.clone())
-                .or_insert_with(|| {
-                    let this = self.clone();
-                    let (name, version) = key.clone();
-                    async move { this.load_now(&name, &version).await }
-                        .boxed()
-                        .shared()
-                })
-                .clone()
-        };
-        let result = loading.await;
-        if result.is_err() {
-            self.loads
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&key);
-        }
-        result
-    }
-
-    async fn load_now(
-        &self,
-        name: &PluginName,
-        version: &Version,
-    ) -> Result<Arc<Loaded>, MaterialError> {
-        let reference = format!("{name}@{version}");
-        let (component, info, _) =
-            self.deployer
-                .load_published(name, version)
-                .await
-                .map_err(|err| match err {
-                    crate::deploy::DeployError::Fetch(
-                        crate::deploy::fetch::FetchError::NotFound(_),
-                    ) => MaterialError::NotFound(reference.clone()),
-                    other => MaterialError::Load {
-                        name: reference.clone(),
-                        reason: other.to_string(),
-                    },
-                })?;
-        if info.world != World::Material {
-            return Err(MaterialError::NotAMaterial(name.to_string(), info.world));
-        }
-        let plugin = self
-            .deployer
-            .runtime()
-            .detached(component, self.deployer.defaults().clone());
-        let raw = plugin
-            .invoke(|exports, store| Ok(exports.material()?.call_describe(store)))
-            .await
-            .map_err(|why| MaterialError::Failed {
-                name: reference.clone(),
-                reason: why.to_string(),
-            })?;
-        let bad_schema = |reason: String| MaterialError::BadSchema {
-            name: reference.clone(),
-            reason,
-        };
-        let props_schema: Value =
-            serde_json::from_str(&raw.props_schema).map_err(|e| bad_schema(e.to_string()))?;
-        let default_props: Value =
-            serde_json::from_str(&raw.default_props).map_err(|e| bad_schema(e.to_string()))?;
-        // Built without the crate's file and HTTP resolvers: a `$ref` to a
-        // file or URL fails here instead of being fetched.
-        let validator =
-            jsonschema::validator_for(&props_schema).map_err(|e| bad_schema(e.to_string()))?;
-        if let Some(error) = validator.iter_errors(&default_props).next() {
-            return Err(bad_schema(format!(
-                "its default props do not match it: {error}"
-            )));
-        }
-        tracing::info!(material = %reference, "material loaded");
-        Ok(Arc::new(Loaded {
-            plugin,
-            info: Described {
-                name: name.to_string(),
-                title: raw.title,
-                version: version.to_string(),
-                category: raw.category,
-                props_schema,
-                default_props,
-            },
-            validator,
-        }))
+        self.loads.get(name, version).await
     }
 
     /// The material `name` at exactly `version` (a page node's pin), loaded.
@@ -377,6 +380,11 @@ impl Materials {
             MaterialError::BadReference(format!("invalid pinned version {version:?} of {name}"))
         })?;
         self.load(&name, &version).await
+    }
+
+    /// Every loaded material version, for admins.
+    pub fn loaded(&self) -> Vec<Arc<Loaded>> {
+        self.loads.loaded()
     }
 
     /// Checks `props` against the material's schema.
@@ -403,7 +411,9 @@ impl Materials {
     }
 
     /// Validates `props` against the material's schema, renders them, and
-    /// sanitises the HTML.
+    /// checks and sanitises the HTML (off the async workers, in the call's
+    /// turn). HTML over the size or nesting budget is a failure of the
+    /// material, counted towards its quarantine.
     ///
     /// # Errors
     /// Invalid props (each failing field), or the material failed.
@@ -411,20 +421,44 @@ impl Materials {
         self.validate(loaded, props)?;
         let reference = format!("{}@{}", loaded.info.name, loaded.info.version);
         let json = props.to_string();
+        let budget = sanitize::Budget {
+            max_bytes: self.config.max_html_bytes,
+            max_depth: self.config.max_html_depth,
+        };
         let answer = loaded
             .plugin
-            .invoke(move |exports, store| Ok(exports.material()?.call_render(store, &json)))
+            .invoke(move |exports, store| {
+                let answer = match exports.material()?.call_render(store, &json) {
+                    Ok(answer) => answer,
+                    Err(err) => return Ok(Err(err)),
+                };
+                Ok(Ok(match answer {
+                    Ok(html) => {
+                        budget.check(&html).map_err(CallFailure::OverBudget)?;
+                        Ok(sanitize::clean(&html))
+                    }
+                    Err(reason) => Err(reason),
+                }))
+            })
             .await;
         match answer {
-            Ok(Ok(html)) => Ok(sanitize::clean(&html)),
-            Ok(Err(reason)) => Err(MaterialError::Failed {
-                name: reference,
-                reason,
-            }),
-            Err(why) => Err(MaterialError::Failed {
-                name: reference,
-                reason: why.to_string(),
-            }),
+            Ok(Ok(html)) => Ok(html),
+            Ok(Err(reason)) => {
+                let mut end = reason.len().min(MAX_GUEST_ERROR_BYTES);
+                while !reason.is_char_boundary(end) {
+                    end -= 1;
+                }
+                Err(MaterialError::Failed {
+                    name: reference,
+                    reason: format!("it answered: {}", &reason[..end]),
+                })
+            }
+            Err(why) => Err(render_failure(&reference, &why)),
         }
+    }
+
+    /// The deployer materials load through.
+    pub fn deployer(&self) -> &Deployer {
+        &self.deployer
     }
 }

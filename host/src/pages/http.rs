@@ -1,4 +1,5 @@
-//! `/api/pages/{id}` (schemas, revisions) and `/p/{id}` (the rendered page).
+//! `/api/pages/{id}` (schemas, revisions: staff only) and `/p/{id}` (the
+//! rendered page, for anyone).
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -6,15 +7,23 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::{MAX_DEPTH, MAX_NODES, Node, Page, PageStore, SaveError, Saved, valid_page_id};
+use super::render::escape_html;
+use super::{MAX_DEPTH, MAX_NODES, Page, PageStore, SaveError, Saved, valid_page_id};
+use crate::auth::Session;
 use crate::auth::extract::Authenticated;
 use crate::error::ApiError;
 use crate::materials::{MaterialError, Materials};
 use crate::server::AppState;
+use crate::server::rate::Metered;
+use crate::server::ready::Ready;
+
+/// The policy of a published page: nothing runs, nothing loads from
+/// elsewhere, nothing frames it; inline style attributes (values checked by
+/// the sanitiser) and nothing else inline.
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; style-src-attr 'unsafe-inline'; \
+     img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The page routes.
 pub fn routes() -> Router<AppState> {
@@ -71,7 +80,24 @@ async fn current(state: &AppState, id: &str) -> Result<Saved, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("no page {id}")))
 }
 
-async fn load(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+fn staff(session: &Session, what: &str) -> Result<(), ApiError> {
+    if session.role.is_staff() {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("only agents and admins {what}"),
+        ))
+    }
+}
+
+async fn load(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    staff(&session, "read page schemas")?;
     let id = page_id(&id)?;
     let saved = current(&state, id).await?;
     Ok(answer(&saved, StatusCode::OK))
@@ -79,8 +105,10 @@ async fn load(State(state): State<AppState>, Path(id): Path<String>) -> Result<R
 
 async fn revisions(
     State(state): State<AppState>,
+    Authenticated(session): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    staff(&session, "read page history")?;
     let id = page_id(&id)?;
     let list = pages(&state)
         .revisions(id)
@@ -98,8 +126,10 @@ async fn revisions(
 
 async fn revision(
     State(state): State<AppState>,
+    Authenticated(session): Authenticated,
     Path((id, revision)): Path<(String, i64)>,
 ) -> Result<Response, ApiError> {
+    staff(&session, "read page history")?;
     let id = page_id(&id)?;
     let saved = pages(&state)
         .revision(id, revision)
@@ -151,6 +181,7 @@ async fn validate(materials: &Materials, page: &Page) -> Result<(), ApiError> {
 }
 
 async fn save(
+    _: Ready,
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
     Path(id): Path<String>,
@@ -158,13 +189,7 @@ async fn save(
     body: Result<Json<Page>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let id = page_id(&id)?;
-    if !session.role.is_staff() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "only agents and admins edit pages",
-        ));
-    }
+    staff(&session, "edit pages")?;
     let Json(page) = body?;
     validate(&state.materials, &page).await?;
     let expected = match headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) {
@@ -208,56 +233,20 @@ async fn save(
     Ok(answer(&saved, status))
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// Renders nodes in order; a node that cannot be rendered becomes a visible
-/// placeholder so the rest of the page still shows.
-fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a, String> {
-    async move {
-        let mut html = String::new();
-        for node in nodes {
-            let rendered = async {
-                let loaded = materials.load_pinned(&node.material, &node.version).await?;
-                materials.render(&loaded, &node.props).await
-            }
-            .await;
-            let inner = match rendered {
-                Ok(inner) => inner,
-                Err(err) => {
-                    tracing::warn!(material = %node.material, version = %node.version, error = %err, "page node not rendered");
-                    format!(r#"<div class="hm-unavailable">{}</div>"#, escape(&err.to_string()))
-                }
-            };
-            let children = if node.children.is_empty() {
-                String::new()
-            } else {
-                format!(r#"<div class="hm-children">{}</div>"#, render_nodes(materials, &node.children).await)
-            };
-            html.push_str(&format!(
-                r#"<div class="hm-node" data-material="{}" data-version="{}">{inner}{children}</div>"#,
-                escape(&node.material),
-                escape(&node.version)
-            ));
-        }
-        html
-    }
-    .boxed()
-}
-
 async fn published(
+    _: Ready,
+    _: Metered,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = page_id(&id)?;
     let saved = current(&state, id).await?;
     let page: Page = serde_json::from_str(&saved.schema).map_err(ApiError::internal)?;
-    let body = render_nodes(&state.materials, &page.nodes).await;
-    let title = escape(if page.title.is_empty() {
+    let body = state
+        .page_cache
+        .body(&state.materials, id, saved.revision, &page.nodes)
+        .await;
+    let title = escape_html(if page.title.is_empty() {
         id
     } else {
         &page.title
@@ -271,9 +260,19 @@ async fn published(
     );
     let mut response = Html(document).into_response();
     // Sanitised already; the policy is a second wall: no script runs here.
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; img-src * data:; script-src 'none'; object-src 'none'; base-uri 'none'"),
+        HeaderValue::from_static(PAGE_CSP),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
     );
     Ok(response)
 }

@@ -3,6 +3,7 @@
 //! rendered server-side into a complete HTML document.
 
 pub mod http;
+pub mod render;
 mod store;
 
 use serde::{Deserialize, Serialize};

@@ -119,36 +119,56 @@ impl PageStore {
         schema: &str,
         by: &str,
     ) -> Result<Saved, SaveError> {
+        // The transaction starts with its write (a conditional insert or
+        // update), so concurrent saves queue on the write lock instead of
+        // failing to upgrade a read: one wins, the others see a changed
+        // revision and get a conflict.
+        let now = now_ms();
         let mut tx = self.db.pool().begin().await?;
-        let current: Option<(i64,)> = sqlx::query_as("SELECT revision FROM pages WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let next = match (current, expected) {
-            (None, None) => 1,
-            (Some((current,)), Some(expected)) if current == expected => current + 1,
-            (Some(_), None) => return Err(SaveError::PreconditionRequired(id.to_owned())),
-            (current, Some(expected)) => {
-                return Err(SaveError::Conflict {
-                    id: id.to_owned(),
-                    expected,
-                    current: current.map_or(0, |(c,)| c),
-                });
+        let next = match expected {
+            None => {
+                let inserted = sqlx::query(
+                    "INSERT INTO pages (id, revision, schema, updated_ms, updated_by) \
+                     VALUES (?, 1, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(id)
+                .bind(schema)
+                .bind(now)
+                .bind(by)
+                .execute(&mut *tx)
+                .await?;
+                if inserted.rows_affected() == 0 {
+                    return Err(SaveError::PreconditionRequired(id.to_owned()));
+                }
+                1
+            }
+            Some(expected) => {
+                let updated = sqlx::query(
+                    "UPDATE pages SET revision = revision + 1, schema = ?, updated_ms = ?, \
+                     updated_by = ? WHERE id = ? AND revision = ?",
+                )
+                .bind(schema)
+                .bind(now)
+                .bind(by)
+                .bind(id)
+                .bind(expected)
+                .execute(&mut *tx)
+                .await?;
+                if updated.rows_affected() == 0 {
+                    let current: Option<(i64,)> =
+                        sqlx::query_as("SELECT revision FROM pages WHERE id = ?")
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    return Err(SaveError::Conflict {
+                        id: id.to_owned(),
+                        expected,
+                        current: current.map_or(0, |(c,)| c),
+                    });
+                }
+                expected + 1
             }
         };
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO pages (id, revision, schema, updated_ms, updated_by) VALUES (?, ?, ?, ?, ?) \
-             ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, schema = excluded.schema, \
-             updated_ms = excluded.updated_ms, updated_by = excluded.updated_by",
-        )
-        .bind(id)
-        .bind(next)
-        .bind(schema)
-        .bind(now)
-        .bind(by)
-        .execute(&mut *tx)
-        .await?;
         sqlx::query("INSERT INTO page_revisions (id, revision, schema, saved_ms, saved_by) VALUES (?, ?, ?, ?, ?)")
             .bind(id)
             .bind(next)

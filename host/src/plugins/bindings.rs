@@ -6,6 +6,8 @@ pub mod chat {
     wasmtime::component::bindgen!({
         world: "chat-plugin",
         path: "../wit",
+        // Host functions may stop the call (a spent host-call budget).
+        imports: { default: trappable },
         additional_derives: [PartialEq],
     });
 }
@@ -15,6 +17,7 @@ pub mod upload {
     wasmtime::component::bindgen!({
         world: "upload-hook",
         path: "../wit",
+        imports: { default: trappable },
         with: {
             "hangar:plugin/types": super::chat::hangar::plugin::types,
             "hangar:plugin/host": super::chat::hangar::plugin::host,
@@ -27,6 +30,7 @@ pub mod material {
     wasmtime::component::bindgen!({
         world: "material",
         path: "../wit",
+        imports: { default: trappable },
         with: {
             "hangar:plugin/types": super::chat::hangar::plugin::types,
             "hangar:plugin/host": super::chat::hangar::plugin::host,

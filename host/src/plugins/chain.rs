@@ -2,10 +2,16 @@
 //!
 //! Rules: plugins run in the admin's order; the first reject stops the
 //! chain; a rewrite feeds its text to the next plugin; flags and bot replies
-//! accumulate (replies capped in number and size). A plugin that gives no
-//! answer (failure, timeout, quarantine) is answered by its failure policy:
+//! accumulate. A plugin that gives no answer (failure, timeout, quarantine,
+//! overload, or not loaded at all) is answered by its failure policy:
 //! `fail-open` goes on as if it allowed, `fail-closed` rejects. A disabled
 //! plugin is skipped.
+//!
+//! Answers have budgets ([`OutputLimits`]): rewritten text and replies no
+//! longer than the hub's text limit, reasons no longer than
+//! `max_reason_bytes`, at most `max_replies` replies. An answer over any of
+//! them is a failure of the plugin (counted, its policy applied), never cut
+//! short.
 
 use std::sync::Arc;
 
@@ -13,9 +19,10 @@ use arc_swap::ArcSwap;
 use serde::Serialize;
 
 use super::bindings::wit;
+use super::component::CallFailure;
 use super::component::World;
 use super::name::PluginName;
-use super::plugin::{Plugin, Unanswered};
+use super::plugin::{FailurePolicy, Plugin, Unanswered};
 use crate::store::alerts::Severity;
 
 /// A hook point.
@@ -54,20 +61,105 @@ impl Hook {
     }
 }
 
-/// Caps on the bot replies one message may get.
+/// Budgets on what one chat or upload plugin may answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReplyLimits {
-    /// Replies kept per message, over all plugins; later ones are dropped.
+pub struct OutputLimits {
+    /// Most bot replies one plugin may give to one message.
     pub max_replies: usize,
-    /// Longest reply kept, in bytes; longer ones are dropped.
-    pub max_reply_bytes: usize,
+    /// Longest rewritten text or reply, in bytes (the hub's text limit).
+    pub max_text_bytes: usize,
+    /// Longest reject or flag reason, in bytes.
+    pub max_reason_bytes: usize,
 }
 
-impl Default for ReplyLimits {
+/// Longest reject or flag reason by default, bytes.
+pub const DEFAULT_MAX_REASON_BYTES: usize = 1024;
+
+impl Default for OutputLimits {
     fn default() -> Self {
         Self {
             max_replies: 5,
-            max_reply_bytes: 4000,
+            max_text_bytes: 4000,
+            max_reason_bytes: DEFAULT_MAX_REASON_BYTES,
+        }
+    }
+}
+
+impl OutputLimits {
+    fn reason(&self, what: &str, reason: &str) -> Result<(), CallFailure> {
+        if reason.len() > self.max_reason_bytes {
+            return Err(CallFailure::OverBudget(format!(
+                "{what} reason of {} bytes; the limit is {}",
+                reason.len(),
+                self.max_reason_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    fn verdict(&self, verdict: &wit::Verdict) -> Result<(), CallFailure> {
+        match verdict {
+            wit::Verdict::Allow => Ok(()),
+            wit::Verdict::Rewrite(text) if text.len() > self.max_text_bytes => {
+                Err(CallFailure::OverBudget(format!(
+                    "rewritten text of {} bytes; the limit is {}",
+                    text.len(),
+                    self.max_text_bytes
+                )))
+            }
+            wit::Verdict::Rewrite(_) => Ok(()),
+            wit::Verdict::Reject(reason) => self.reason("reject", reason),
+            wit::Verdict::Flag(alert) => self.reason("flag", &alert.reason),
+        }
+    }
+
+    /// Checks a chat plugin's answer against every budget.
+    ///
+    /// # Errors
+    /// [`CallFailure::OverBudget`] naming the budget broken.
+    pub fn outcome(&self, outcome: &wit::Outcome) -> Result<(), CallFailure> {
+        self.verdict(&outcome.verdict)?;
+        if outcome.replies.len() > self.max_replies {
+            return Err(CallFailure::OverBudget(format!(
+                "{} replies; the limit is {}",
+                outcome.replies.len(),
+                self.max_replies
+            )));
+        }
+        if let Some(reply) = outcome
+            .replies
+            .iter()
+            .find(|r| r.text.len() > self.max_text_bytes)
+        {
+            return Err(CallFailure::OverBudget(format!(
+                "a reply of {} bytes; the limit is {}",
+                reply.text.len(),
+                self.max_text_bytes
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A place in a chain: an installed plugin, or the name of one that could
+/// not be loaded, with its failure policy.
+enum Link {
+    Plugin(Arc<Plugin>),
+    Unavailable(PluginName, FailurePolicy),
+}
+
+impl Link {
+    fn policy(&self) -> FailurePolicy {
+        match self {
+            Self::Plugin(plugin) => plugin.settings().failure_policy,
+            Self::Unavailable(_, policy) => *policy,
+        }
+    }
+
+    fn name(&self) -> &PluginName {
+        match self {
+            Self::Plugin(plugin) => plugin.name(),
+            Self::Unavailable(name, _) => name,
         }
     }
 }
@@ -155,8 +247,7 @@ pub struct UploadDecision {
 /// The plugins of one hook point, in order.
 pub struct Chain {
     hook: Hook,
-    replies: ReplyLimits,
-    plugins: ArcSwap<Vec<Arc<Plugin>>>,
+    links: ArcSwap<Vec<Link>>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -176,12 +267,16 @@ fn severity(s: wit::Severity) -> Severity {
     }
 }
 
-/// The rejection a plugin's failure policy gives when it had no answer.
-fn policy_rejection(plugin: &Plugin, why: &Unanswered) -> Option<Rejection> {
+/// The rejection a failure policy gives when its plugin had no answer.
+fn policy_rejection(
+    name: &PluginName,
+    policy: FailurePolicy,
+    why: &Unanswered,
+) -> Option<Rejection> {
     match why {
         Unanswered::Disabled(_) => None,
-        _ if plugin.fails_closed() => Some(Rejection {
-            by: plugin.name().clone(),
+        _ if policy == FailurePolicy::FailClosed => Some(Rejection {
+            by: name.clone(),
             reason: format!("could not be checked ({why}); try again later"),
         }),
         _ => None,
@@ -189,17 +284,32 @@ fn policy_rejection(plugin: &Plugin, why: &Unanswered) -> Option<Rejection> {
 }
 
 impl Chain {
-    pub(super) fn new(hook: Hook, replies: ReplyLimits) -> Self {
+    pub(super) fn new(hook: Hook) -> Self {
         Self {
             hook,
-            replies,
-            plugins: ArcSwap::from_pointee(Vec::new()),
+            links: ArcSwap::from_pointee(Vec::new()),
         }
     }
 
     pub(super) fn set(&self, plugins: Vec<Arc<Plugin>>) -> Result<(), ChainError> {
-        for (i, plugin) in plugins.iter().enumerate() {
-            if plugin.world() != self.hook.world() {
+        self.set_links(plugins.into_iter().map(Ok).collect())
+    }
+
+    pub(super) fn set_links(
+        &self,
+        links: Vec<Result<Arc<Plugin>, (PluginName, FailurePolicy)>>,
+    ) -> Result<(), ChainError> {
+        let links: Vec<Link> = links
+            .into_iter()
+            .map(|link| match link {
+                Ok(plugin) => Link::Plugin(plugin),
+                Err((name, policy)) => Link::Unavailable(name, policy),
+            })
+            .collect();
+        for (i, link) in links.iter().enumerate() {
+            if let Link::Plugin(plugin) = link
+                && plugin.world() != self.hook.world()
+            {
                 return Err(ChainError::WrongWorld {
                     plugin: plugin.name().clone(),
                     found: plugin.world(),
@@ -207,40 +317,79 @@ impl Chain {
                     wanted: self.hook.world(),
                 });
             }
-            if plugins[..i].iter().any(|p| p.name() == plugin.name()) {
-                return Err(ChainError::Duplicate(plugin.name().clone()));
+            if links[..i].iter().any(|l| l.name() == link.name()) {
+                return Err(ChainError::Duplicate(link.name().clone()));
             }
         }
-        self.plugins.store(Arc::new(plugins));
+        self.links.store(Arc::new(links));
         Ok(())
+    }
+
+    /// Puts `plugin` in the place of an unavailable link of its name.
+    pub(super) fn relink(&self, plugin: &Arc<Plugin>) {
+        self.links.rcu(|links| {
+            links
+                .iter()
+                .map(|link| match link {
+                    Link::Unavailable(name, _)
+                        if name == plugin.name() && plugin.world() == self.hook.world() =>
+                    {
+                        Link::Plugin(plugin.clone())
+                    }
+                    Link::Unavailable(name, policy) => Link::Unavailable(name.clone(), *policy),
+                    Link::Plugin(p) => Link::Plugin(p.clone()),
+                })
+                .collect::<Vec<_>>()
+        });
     }
 
     /// The plugins, in order.
     pub fn order(&self) -> Vec<PluginName> {
-        self.plugins
+        self.links.load().iter().map(|l| l.name().clone()).collect()
+    }
+
+    /// Names in the chain with no installed plugin behind them.
+    pub fn unavailable(&self) -> Vec<PluginName> {
+        self.links
             .load()
             .iter()
-            .map(|p| p.name().clone())
+            .filter_map(|l| match l {
+                Link::Unavailable(name, _) => Some(name.clone()),
+                Link::Plugin(_) => None,
+            })
             .collect()
     }
 
     /// Runs a chat message through the chain.
     pub async fn on_message(&self, msg: wit::ChatMessage) -> MessageDecision {
-        let plugins = self.plugins.load_full();
+        let links = self.links.load_full();
         let mut decision = MessageDecision {
             text: msg.text.clone(),
             ..MessageDecision::default()
         };
         let mut msg = msg;
-        for plugin in plugins.iter() {
-            let input = msg.clone();
-            let answer = plugin
-                .invoke(move |exports, store| Ok(exports.chat()?.call_on_message(store, &input)))
-                .await;
+        for link in links.iter() {
+            let answer = match link {
+                Link::Plugin(plugin) => {
+                    let input = msg.clone();
+                    let limits = plugin.output_limits();
+                    plugin
+                        .invoke(move |exports, store| {
+                            let outcome = match exports.chat()?.call_on_message(store, &input) {
+                                Ok(outcome) => outcome,
+                                Err(err) => return Ok(Err(err)),
+                            };
+                            limits.outcome(&outcome)?;
+                            Ok(Ok(outcome))
+                        })
+                        .await
+                }
+                Link::Unavailable(name, _) => Err(Unanswered::Unavailable(name.clone())),
+            };
             let outcome = match answer {
                 Ok(outcome) => outcome,
                 Err(why) => {
-                    decision.rejected = policy_rejection(plugin, &why);
+                    decision.rejected = policy_rejection(link.name(), link.policy(), &why);
                     decision.unanswered.push(why);
                     if decision.rejected.is_some() {
                         break;
@@ -248,7 +397,7 @@ impl Chain {
                     continue;
                 }
             };
-            let by = plugin.name();
+            let by = link.name();
             match outcome.verdict {
                 wit::Verdict::Allow => {}
                 wit::Verdict::Rewrite(text) => {
@@ -270,12 +419,9 @@ impl Chain {
                 }),
             }
             for reply in outcome.replies {
-                if decision.replies.len() >= self.replies.max_replies {
-                    tracing::warn!(plugin = %by, "bot reply dropped: too many replies to one message");
-                    break;
-                }
-                if reply.text.len() > self.replies.max_reply_bytes || reply.text.is_empty() {
-                    tracing::warn!(plugin = %by, bytes = reply.text.len(), "bot reply dropped: empty or too long");
+                // An empty reply has nothing to deliver; the budgets were
+                // checked with the answer.
+                if reply.text.is_empty() {
                     continue;
                 }
                 decision.replies.push(Reply {
@@ -292,32 +438,45 @@ impl Chain {
 
     /// Runs a completed upload through the chain.
     pub async fn on_upload(&self, file: wit::FileInfo, head: Vec<u8>) -> UploadDecision {
-        let plugins = self.plugins.load_full();
+        let links = self.links.load_full();
         let mut decision = UploadDecision::default();
         let head: Arc<[u8]> = head.into();
-        for plugin in plugins.iter() {
-            let (file, head) = (file.clone(), head.clone());
-            let answer = plugin
-                .invoke(move |exports, store| {
-                    Ok(exports.upload()?.call_on_upload(store, &file, &head))
-                })
-                .await;
+        for link in links.iter() {
+            let answer = match link {
+                Link::Plugin(plugin) => {
+                    let (file, head) = (file.clone(), head.clone());
+                    let limits = plugin.output_limits();
+                    plugin
+                        .invoke(move |exports, store| {
+                            let verdict =
+                                match exports.upload()?.call_on_upload(store, &file, &head) {
+                                    Ok(verdict) => verdict,
+                                    Err(err) => return Ok(Err(err)),
+                                };
+                            limits.verdict(&verdict)?;
+                            Ok(Ok(verdict))
+                        })
+                        .await
+                }
+                Link::Unavailable(name, _) => Err(Unanswered::Unavailable(name.clone())),
+            };
+            let by = link.name();
             match answer {
                 Ok(wit::Verdict::Allow | wit::Verdict::Rewrite(_)) => {}
                 Ok(wit::Verdict::Reject(reason)) => {
                     decision.rejected = Some(Rejection {
-                        by: plugin.name().clone(),
+                        by: by.clone(),
                         reason,
                     });
                     break;
                 }
                 Ok(wit::Verdict::Flag(alert)) => decision.flags.push(Flag {
-                    by: plugin.name().clone(),
+                    by: by.clone(),
                     severity: severity(alert.severity),
                     reason: alert.reason,
                 }),
                 Err(why) => {
-                    decision.rejected = policy_rejection(plugin, &why);
+                    decision.rejected = policy_rejection(by, link.policy(), &why);
                     decision.unanswered.push(why);
                     if decision.rejected.is_some() {
                         break;

@@ -50,9 +50,15 @@ pub enum CallFailure {
     /// The guest tried to grow its memory past the cap.
     #[error("memory cap of {0} bytes exceeded")]
     OutOfMemory(usize),
+    /// The call spent its budget of time in host functions.
+    #[error("host-call budget of {0:?} exceeded")]
+    HostBudget(Duration),
     /// The guest trapped (panic, abort, unreachable, bad memory access).
     #[error("trapped: {0}")]
     Trap(String),
+    /// The answer broke an output budget (text, reason, replies, HTML).
+    #[error("answer over budget: {0}")]
+    OverBudget(String),
     /// The host answered for a world the plugin does not export.
     #[error("plugin exports {found}, not {wanted}")]
     WrongWorld {
@@ -78,6 +84,20 @@ pub enum Exports {
     Upload(upload::UploadHook),
     /// A `material` instance.
     Material(material::Material),
+}
+
+impl CallFailure {
+    /// What kind of failure, without details: safe to show to anyone (the
+    /// details, such as a guest backtrace, go to the log).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Timeout(_) | Self::HostBudget(_) => "timed out",
+            Self::OutOfMemory(_) => "ran out of memory",
+            Self::Trap(_) => "trapped",
+            Self::OverBudget(_) => "answered over its output budget",
+            Self::WrongWorld { .. } => "exports another world",
+        }
+    }
 }
 
 impl Exports {
@@ -374,6 +394,9 @@ fn ticks(budget: Duration, tick: Duration) -> u64 {
 fn classify(store: &Store<CallState>, setup: &CallSetup, err: wasmtime::Error) -> CallFailure {
     if store.data().limiter.memory_denied {
         return CallFailure::OutOfMemory(setup.limits.memory_bytes);
+    }
+    if store.data().host_budget_hit {
+        return CallFailure::HostBudget(setup.limits.host_budget);
     }
     if store.data().deadline_hit || matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
         return CallFailure::Timeout(setup.limits.deadline);

@@ -9,9 +9,15 @@ use wasmtime::ResourceLimiter;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PluginLimits {
-    /// Wall-clock budget of one call, instantiation included.
+    /// Budget of guest time of one call, instantiation included (wall
+    /// clock, less the time spent in host functions).
     #[serde(with = "millis", rename = "deadline_ms")]
     pub deadline: Duration,
+    /// Budget of time one call may spend blocked in host functions
+    /// (key-value queries). A call never runs longer than `deadline` plus
+    /// this, in wall-clock time.
+    #[serde(with = "millis", rename = "host_budget_ms")]
+    pub host_budget: Duration,
     /// Cap on each linear memory, in bytes.
     pub memory_bytes: usize,
     /// Cap on instances, tables and memories created by one instantiation.
@@ -26,6 +32,7 @@ impl Default for PluginLimits {
     fn default() -> Self {
         Self {
             deadline: Duration::from_millis(200),
+            host_budget: Duration::from_millis(100),
             // Enough for a Python guest (~12 MiB at start) to work.
             memory_bytes: 128 << 20,
             instances: 100,

@@ -4,6 +4,7 @@
 //! - [`engine`]: the process-wide engine (pooling allocator, epochs) and its ticker;
 //! - [`bindings`]: host bindings generated from `wit/`;
 //! - [`state`]: a store's data and the host functions a plugin may import;
+//! - [`wasi`]: the WASI a plugin gets (no files, network or waiting);
 //! - [`limits`]: per-plugin limits and the limiter enforcing them;
 //! - [`cache`]: the on-disk cache of compiled components;
 //! - [`component`]: one compiled version and how calls get instances of it;
@@ -21,11 +22,14 @@ pub mod name;
 pub mod plugin;
 pub mod runtime;
 pub mod state;
+pub mod wasi;
 
 pub use bindings::wit;
-pub use chain::{Chain, ChainError, Hook, MessageDecision, ReplyLimits, UploadDecision};
+pub use chain::{Chain, ChainError, Hook, MessageDecision, OutputLimits, UploadDecision};
 pub use component::{CallFailure, ComponentError, Isolation, PluginVersion, World};
 pub use limits::PluginLimits;
 pub use name::PluginName;
-pub use plugin::{FailurePolicy, Plugin, PluginSettings, PluginStatus, SwapError, Unanswered};
+pub use plugin::{
+    FailurePolicy, Lane, Plugin, PluginSettings, PluginStatus, SwapError, Unanswered,
+};
 pub use runtime::{InstallError, LoadError, Runtime, RuntimeConfig, StartError};

@@ -63,6 +63,15 @@ impl Default for PluginSettings {
     }
 }
 
+/// Which pool of call permits a plugin's calls wait in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Chat and upload hooks.
+    Hooks,
+    /// Materials (anyone may ask for a render).
+    Materials,
+}
+
 /// Why a plugin gave no answer of its own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Unanswered {
@@ -83,6 +92,12 @@ pub enum Unanswered {
     /// The host is shutting down.
     #[error("plugin {0} was not called: the host is shutting down")]
     ShuttingDown(PluginName),
+    /// No turn came within the queue timeout: the host is overloaded.
+    #[error("plugin {0} was not called: the host is overloaded")]
+    Overloaded(PluginName),
+    /// A chain names it but it could not be loaded.
+    #[error("plugin {0} is not loaded")]
+    Unavailable(PluginName),
 }
 
 /// Counters of one plugin.
@@ -94,7 +109,6 @@ struct Health {
     failures: AtomicU64,
     consecutive_failures: AtomicU32,
     quarantined: AtomicBool,
-    busy_nanos: AtomicU64,
 }
 
 /// A snapshot of a plugin's state for listings.
@@ -133,6 +147,7 @@ pub struct Plugin {
     settings: ArcSwap<PluginSettings>,
     config: ArcSwap<String>,
     health: Health,
+    lane: Lane,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -178,6 +193,7 @@ impl Plugin {
         version: Arc<PluginVersion>,
         settings: PluginSettings,
         config: Arc<String>,
+        lane: Lane,
     ) -> Self {
         let context = Arc::new(PluginContext {
             name: version.name.clone(),
@@ -193,6 +209,7 @@ impl Plugin {
             settings: ArcSwap::from_pointee(settings),
             config: ArcSwap::new(config),
             health: Health::default(),
+            lane,
         }
     }
 
@@ -216,9 +233,9 @@ impl Plugin {
         self.settings.load_full()
     }
 
-    /// Whether the failure policy rejects when the plugin gives no answer.
-    pub fn fails_closed(&self) -> bool {
-        self.settings.load().failure_policy == FailurePolicy::FailClosed
+    /// The budgets its chat or upload answers must keep.
+    pub fn output_limits(&self) -> super::chain::OutputLimits {
+        self.shared.output
     }
 
     /// Replaces the settings; applies from the next call. Warm instances
@@ -369,8 +386,18 @@ impl Plugin {
         if self.is_quarantined() {
             return Err(Unanswered::Quarantined(self.name().clone()));
         }
-        let Ok(_permit) = self.shared.call_permits.acquire().await else {
-            return Err(Unanswered::ShuttingDown(self.name().clone()));
+        let permits = match self.lane {
+            Lane::Hooks => &self.shared.hook_permits,
+            Lane::Materials => &self.shared.material_permits,
+        };
+        let _permit = match tokio::time::timeout(self.shared.queue_timeout, permits.acquire()).await
+        {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return Err(Unanswered::ShuttingDown(self.name().clone())),
+            Err(_) => {
+                tracing::warn!(plugin = %self.name(), "no call permit within the queue timeout: overloaded");
+                return Err(Unanswered::Overloaded(self.name().clone()));
+            }
         };
         let version = self.active.load_full();
         let setup = self.call_setup(&settings);
@@ -380,7 +407,6 @@ impl Plugin {
             tokio::task::spawn_blocking(move || version.call(&shared.engine, &setup, f)).await;
         let elapsed = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.health.calls.fetch_add(1, Ordering::Relaxed);
-        self.health.busy_nanos.fetch_add(elapsed, Ordering::Relaxed);
         if let Ok(mut recent) = self.health.recent.lock() {
             if recent.len() == RECENT_CALLS {
                 recent.pop_front();

@@ -14,11 +14,11 @@ use wasmtime::component::{HasSelf, Linker};
 
 use super::bindings::chat::ChatPlugin;
 use super::cache::{CacheCounts, CompiledCache};
-use super::chain::{Chain, ChainError, Hook, ReplyLimits};
+use super::chain::{Chain, ChainError, Hook, OutputLimits};
 use super::component::{ComponentError, PluginVersion};
 use super::engine::{self, EngineSettings, EpochTicker};
 use super::name::PluginName;
-use super::plugin::{Plugin, PluginSettings, PluginStatus, SwapError};
+use super::plugin::{FailurePolicy, Lane, Plugin, PluginSettings, PluginStatus, SwapError};
 use super::state::CallState;
 use crate::store::Database;
 use crate::store::alerts::Alerts;
@@ -30,10 +30,16 @@ pub struct RuntimeConfig {
     pub cache_dir: PathBuf,
     /// Engine and pool sizing.
     pub engine: EngineSettings,
-    /// Plugin calls running at once; more wait their turn.
+    /// Chat and upload hook calls running at once; more wait their turn.
     pub max_concurrent_calls: usize,
-    /// Caps on bot replies per message.
-    pub replies: ReplyLimits,
+    /// Material calls (describe, render) running at once: a lane of their
+    /// own, so renders anyone can ask for never hold up moderation.
+    pub max_concurrent_material_calls: usize,
+    /// Longest a call waits for its turn; then it is answered by the
+    /// plugin's failure policy (the host is overloaded).
+    pub queue_timeout: Duration,
+    /// Budgets on what chat and upload plugins answer.
+    pub output: OutputLimits,
 }
 
 impl RuntimeConfig {
@@ -43,7 +49,9 @@ impl RuntimeConfig {
             cache_dir,
             engine: EngineSettings::default(),
             max_concurrent_calls: 64,
-            replies: ReplyLimits::default(),
+            max_concurrent_material_calls: 16,
+            queue_timeout: Duration::from_secs(1),
+            output: OutputLimits::default(),
         }
     }
 }
@@ -97,7 +105,10 @@ pub(super) struct Shared {
     pub db: Database,
     pub alerts: Alerts,
     pub handle: tokio::runtime::Handle,
-    pub call_permits: Semaphore,
+    pub hook_permits: Semaphore,
+    pub material_permits: Semaphore,
+    pub queue_timeout: Duration,
+    pub output: OutputLimits,
     pub epoch_tick: Duration,
     _ticker: EpochTicker,
 }
@@ -126,7 +137,7 @@ impl Runtime {
         let engine =
             engine::build(&config.engine).map_err(|err| StartError::Engine(format!("{err:#}")))?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        super::wasi::add_to_linker(&mut linker)
             .map_err(|err| StartError::Engine(format!("{err:#}")))?;
         ChatPlugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)
             .map_err(|err| StartError::Engine(format!("{err:#}")))?;
@@ -139,15 +150,18 @@ impl Runtime {
             db,
             alerts,
             handle: tokio::runtime::Handle::current(),
-            call_permits: Semaphore::new(config.max_concurrent_calls.max(1)),
+            hook_permits: Semaphore::new(config.max_concurrent_calls.max(1)),
+            material_permits: Semaphore::new(config.max_concurrent_material_calls.max(1)),
+            queue_timeout: config.queue_timeout,
+            output: config.output,
             epoch_tick: config.engine.epoch_tick,
             _ticker: ticker,
         });
         Ok(Self {
             shared,
             plugins: RwLock::new(BTreeMap::new()),
-            chat: Chain::new(Hook::ChatMessages, config.replies),
-            uploads: Chain::new(Hook::Uploads, config.replies),
+            chat: Chain::new(Hook::ChatMessages),
+            uploads: Chain::new(Hook::Uploads),
         })
     }
 
@@ -256,8 +270,19 @@ impl Runtime {
             return Ok(plugin.clone());
         }
         let name = version.name.clone();
-        let plugin = Arc::new(Plugin::new(self.shared.clone(), version, settings, config));
+        let plugin = Arc::new(Plugin::new(
+            self.shared.clone(),
+            version,
+            settings,
+            config,
+            Lane::Hooks,
+        ));
         plugins.insert(name, plugin.clone());
+        drop(plugins);
+        // A chain that waited for this plugin (it could not be restored at
+        // start) calls it from now on.
+        self.chat.relink(&plugin);
+        self.uploads.relink(&plugin);
         Ok(plugin)
     }
 
@@ -270,6 +295,7 @@ impl Runtime {
             version,
             settings,
             Arc::new("{}".to_owned()),
+            Lane::Materials,
         ))
     }
 
@@ -315,15 +341,52 @@ impl Runtime {
                     .ok_or_else(|| ChainError::Unknown(name.clone()))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        self.chain(hook).set(plugins)
+    }
+
+    fn chain(&self, hook: Hook) -> &Chain {
         match hook {
-            Hook::ChatMessages => self.chat.set(plugins),
-            Hook::Uploads => self.uploads.set(plugins),
+            Hook::ChatMessages => &self.chat,
+            Hook::Uploads => &self.uploads,
         }
+    }
+
+    /// Restores a saved chain order. A named plugin that is not installed
+    /// (it could not be loaded) stays in the chain as unavailable and is
+    /// answered by `policy` of it until it is installed; it is never
+    /// silently dropped from the chain.
+    ///
+    /// # Errors
+    /// [`ChainError`] when an installed plugin does not fit the chain.
+    pub fn restore_chain(
+        &self,
+        hook: Hook,
+        order: &[PluginName],
+        policy: impl Fn(&PluginName) -> FailurePolicy,
+    ) -> Result<(), ChainError> {
+        let links = order
+            .iter()
+            .map(|name| match self.get(name) {
+                Some(plugin) => Ok(plugin),
+                None => Err((name.clone(), policy(name))),
+            })
+            .collect();
+        self.chain(hook).set_links(links)
+    }
+
+    /// Names in the chains with no installed plugin behind them.
+    pub fn unavailable(&self) -> Vec<PluginName> {
+        let mut names = self.chat.unavailable();
+        names.extend(self.uploads.unavailable());
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// Stops taking calls: calls waiting for a turn are answered by their
     /// plugin's failure policy. Calls already running finish.
     pub fn close(&self) {
-        self.shared.call_permits.close();
+        self.shared.hook_permits.close();
+        self.shared.material_permits.close();
     }
 }

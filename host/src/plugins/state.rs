@@ -1,32 +1,38 @@
 //! What a plugin's store holds during a call, and the host functions a
 //! plugin may import (`hangar:plugin/host`).
 //!
-//! WASI is linked only because the Rust toolchain (and others) import parts
-//! of it from the standard library. The context has no preopened
-//! directories, no environment, no arguments, no network, and frozen
-//! clocks; it is built lazily, on the first WASI call, so a guest that never
-//! touches WASI never pays for it. Whatever a guest writes to stdout or
-//! stderr (a panic message, say) is captured and logged, never printed.
+//! Every host function is bounded: key-value queries spend a per-call
+//! budget of host time (a call that exhausts it is stopped and fails as a
+//! timeout), and logging spends a per-call budget of events and bytes. WASI
+//! (see [`super::wasi`]) is built lazily, on the first WASI call, so a guest
+//! that never touches WASI never pays for it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{host_interface, wit};
 use super::limits::{Limiter, PluginLimits};
 use super::name::PluginName;
+use super::wasi;
 use crate::store::Database;
 use crate::store::kv::KvError as StoreKvError;
 
-/// Most bytes of captured stdout/stderr kept per instance.
-const OUTPUT_CAPTURE_BYTES: usize = 4096;
-/// Most log events one call may write; more are dropped.
-const MAX_LOG_EVENTS_PER_CALL: u32 = 100;
-/// Longest log message kept, in bytes.
-const MAX_LOG_MESSAGE_BYTES: usize = 4096;
+/// Most log events one call may write; more are dropped (and counted).
+pub const MAX_LOG_EVENTS_PER_CALL: u32 = 100;
+/// Most bytes (messages, keys and values) one call may log; more are dropped.
+pub const MAX_LOG_BYTES_PER_CALL: usize = 16 * 1024;
+/// Longest log message kept, in bytes; longer ones are cut and marked `…`.
+pub const MAX_LOG_MESSAGE_BYTES: usize = 4096;
+/// Most fields of one log event; more are dropped.
+pub const MAX_LOG_FIELDS: usize = 16;
+/// Longest field key kept, in bytes.
+pub const MAX_LOG_KEY_BYTES: usize = 64;
+/// Longest field value kept, in bytes.
+pub const MAX_LOG_VALUE_BYTES: usize = 512;
 
 /// What every call of one plugin shares: its name and its key-value store.
 #[derive(Debug)]
@@ -49,18 +55,30 @@ pub struct CallState {
     /// When the current call started.
     call_started: Instant,
     /// Time the current call spent blocked in host functions (key-value
-    /// queries): not counted against the plugin's deadline.
+    /// queries): not counted against the guest deadline, but against
+    /// `host_budget`.
     host_time: Duration,
     /// The plugin's budget of guest time per call.
     deadline: Duration,
+    /// The plugin's budget of host-function time per call.
+    host_budget: Duration,
     /// Set when the deadline callback stopped the call.
     pub deadline_hit: bool,
+    /// Set when a host function stopped the call: its host budget ran out.
+    pub host_budget_hit: bool,
     log_events: u32,
+    log_bytes: usize,
+    logs_dropped: u32,
     wasi: Option<WasiCtx>,
     table: ResourceTable,
     output: Option<MemoryOutputPipe>,
     output_logged: usize,
 }
+
+/// Why a host function stopped a call.
+#[derive(Debug, thiserror::Error)]
+#[error("the call spent its host-call budget of {0:?} (key-value queries)")]
+pub struct HostBudgetSpent(pub Duration);
 
 impl CallState {
     /// Fresh state for an instance of `plugin` under `limits`.
@@ -73,8 +91,12 @@ impl CallState {
             call_started: Instant::now(),
             host_time: Duration::ZERO,
             deadline: limits.deadline,
+            host_budget: limits.host_budget,
             deadline_hit: false,
+            host_budget_hit: false,
             log_events: 0,
+            log_bytes: 0,
+            logs_dropped: 0,
             wasi: None,
             table: ResourceTable::new(),
             output: None,
@@ -95,10 +117,14 @@ impl CallState {
         self.kv_quota = limits.kv_quota_bytes;
         self.limiter.memory_denied = false;
         self.log_events = 0;
+        self.log_bytes = 0;
+        self.logs_dropped = 0;
         self.call_started = Instant::now();
         self.host_time = Duration::ZERO;
         self.deadline = limits.deadline;
+        self.host_budget = limits.host_budget;
         self.deadline_hit = false;
+        self.host_budget_hit = false;
     }
 
     /// Guest time left in the current call: wall time since the call
@@ -110,16 +136,45 @@ impl CallState {
             .filter(|left| !left.is_zero())
     }
 
-    /// Runs a blocking host operation, keeping its time off the plugin's clock.
-    fn host_io<R>(&mut self, io: impl FnOnce(&PluginContext) -> R) -> R {
-        let started = Instant::now();
-        let result = io(&self.plugin);
-        self.host_time += started.elapsed();
-        result
+    /// The resource table WASI resources live in.
+    pub fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
     }
 
-    /// Logs what the guest wrote to stdout/stderr since the last flush.
+    /// Runs a host query within what is left of the call's host budget.
+    /// Its time is kept off the guest deadline; when the budget is spent
+    /// (before or during the query) the call is stopped with a trap.
+    fn host_io<R, F>(&mut self, io: impl FnOnce(Arc<PluginContext>) -> F) -> wasmtime::Result<R>
+    where
+        F: std::future::Future<Output = R>,
+    {
+        let left = self.host_budget.saturating_sub(self.host_time);
+        if left.is_zero() {
+            self.host_budget_hit = true;
+            return Err(HostBudgetSpent(self.host_budget).into());
+        }
+        let started = Instant::now();
+        let context = self.plugin.clone();
+        let handle = context.handle.clone();
+        let result = handle.block_on(tokio::time::timeout(left, io(context)));
+        self.host_time += started.elapsed();
+        result.map_err(|_| {
+            self.host_budget_hit = true;
+            HostBudgetSpent(self.host_budget).into()
+        })
+    }
+
+    /// Logs what the guest wrote to stdout/stderr since the last flush, and
+    /// how many log events the call's budget dropped.
     pub fn flush_output(&mut self) {
+        if self.logs_dropped > 0 {
+            tracing::warn!(
+                plugin = %self.plugin.name,
+                dropped = self.logs_dropped,
+                "plugin log events dropped: over the per-call budget of {MAX_LOG_EVENTS_PER_CALL} events or {MAX_LOG_BYTES_PER_CALL} bytes"
+            );
+            self.logs_dropped = 0;
+        }
         let Some(output) = &self.output else { return };
         let contents = output.contents();
         if contents.len() > self.output_logged {
@@ -128,86 +183,67 @@ impl CallState {
             self.output_logged = contents.len();
         }
     }
-
-    fn build_wasi(&mut self) -> WasiCtx {
-        let output = MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES);
-        self.output = Some(output.clone());
-        let mut builder = WasiCtx::builder();
-        builder
-            .stdout(output.clone())
-            .stderr(output)
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .wall_clock(FrozenClock)
-            .monotonic_clock(FrozenClock);
-        builder.build()
-    }
 }
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        if self.wasi.is_none() {
-            let ctx = self.build_wasi();
-            self.wasi = Some(ctx);
-        }
-        match &mut self.wasi {
-            Some(ctx) => WasiCtxView {
-                ctx,
-                table: &mut self.table,
-            },
-            None => unreachable!("the WASI context was just built"),
+        let ctx = self.wasi.get_or_insert_with(|| {
+            let output = MemoryOutputPipe::new(wasi::OUTPUT_CAPTURE_BYTES);
+            let ctx = wasi::context(&output);
+            self.output = Some(output);
+            ctx
+        });
+        WasiCtxView {
+            ctx,
+            table: &mut self.table,
         }
     }
 }
 
-/// Clocks that always read zero: a plugin learns the time only from what
-/// the host hands in (a message's `time-ms`), which keeps calls
-/// reproducible and closes a timing side channel.
-struct FrozenClock;
-
-impl HostWallClock for FrozenClock {
-    fn resolution(&self) -> Duration {
-        Duration::from_secs(1)
+/// `text` cut to at most `max` bytes on a character boundary, marked `…`
+/// when cut.
+fn capped(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return text.into();
     }
-
-    fn now(&self) -> Duration {
-        Duration::ZERO
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
     }
-}
-
-impl HostMonotonicClock for FrozenClock {
-    fn resolution(&self) -> u64 {
-        1_000_000_000
-    }
-
-    fn now(&self) -> u64 {
-        0
-    }
+    format!("{}…", &text[..end]).into()
 }
 
 impl wit::Host for CallState {}
 
 impl host_interface::Host for CallState {
-    fn log(&mut self, level: wit::LogLevel, message: String, fields: Vec<(String, String)>) {
+    fn log(
+        &mut self,
+        level: wit::LogLevel,
+        message: String,
+        fields: Vec<(String, String)>,
+    ) -> wasmtime::Result<()> {
         self.log_events += 1;
-        if self.log_events > MAX_LOG_EVENTS_PER_CALL {
-            return;
-        }
-        let mut message = message;
-        if message.len() > MAX_LOG_MESSAGE_BYTES {
-            let mut end = MAX_LOG_MESSAGE_BYTES;
-            while !message.is_char_boundary(end) {
-                end -= 1;
-            }
-            message.truncate(end);
-        }
+        let message = capped(&message, MAX_LOG_MESSAGE_BYTES);
         let fields = fields
             .iter()
-            .take(32)
-            .map(|(k, v)| format!("{k}={v}"))
+            .take(MAX_LOG_FIELDS)
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    capped(k, MAX_LOG_KEY_BYTES),
+                    capped(v, MAX_LOG_VALUE_BYTES)
+                )
+            })
             .collect::<Vec<_>>()
             .join(" ");
+        let bytes = message.len() + fields.len();
+        if self.log_events > MAX_LOG_EVENTS_PER_CALL
+            || self.log_bytes + bytes > MAX_LOG_BYTES_PER_CALL
+        {
+            self.logs_dropped += 1;
+            return Ok(());
+        }
+        self.log_bytes += bytes;
         let plugin = &self.plugin.name;
         match level {
             wit::LogLevel::Trace => tracing::trace!(%plugin, %fields, "{message}"),
@@ -216,49 +252,54 @@ impl host_interface::Host for CallState {
             wit::LogLevel::Warn => tracing::warn!(%plugin, %fields, "{message}"),
             wit::LogLevel::Error => tracing::error!(%plugin, %fields, "{message}"),
         }
+        Ok(())
     }
 
-    fn config(&mut self) -> String {
-        self.config.to_string()
+    fn config(&mut self) -> wasmtime::Result<String> {
+        Ok(self.config.to_string())
     }
 
     // The key-value functions run on the blocking pool (plugin calls never
     // run on the async workers), so blocking on the query is safe here.
-    fn kv_get(&mut self, key: String) -> Option<Vec<u8>> {
+    fn kv_get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
         let result =
-            self.host_io(|ctx| ctx.handle.block_on(ctx.db.kv_get(ctx.name.as_str(), &key)));
-        match result {
+            self.host_io(|ctx| async move { ctx.db.kv_get(ctx.name.as_str(), &key).await })?;
+        Ok(match result {
             Ok(value) => value,
             Err(err) => {
                 tracing::warn!(plugin = %self.plugin.name, error = %err, "plugin kv-get failed");
                 None
             }
-        }
+        })
     }
 
-    fn kv_set(&mut self, key: String, value: Vec<u8>) -> Result<(), wit::KvError> {
+    fn kv_set(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), wit::KvError>> {
         let quota = self.kv_quota;
-        let result = self.host_io(|ctx| {
-            ctx.handle
-                .block_on(ctx.db.kv_set(ctx.name.as_str(), &key, &value, quota))
-        });
-        result.map_err(|err| match err {
+        let result = self.host_io(|ctx| async move {
+            ctx.db.kv_set(ctx.name.as_str(), &key, &value, quota).await
+        })?;
+        Ok(result.map_err(|err| match err {
             StoreKvError::QuotaExceeded { quota } => wit::KvError::QuotaExceeded(quota),
             StoreKvError::InvalidKey => wit::KvError::InvalidKey,
             StoreKvError::Store(err) => {
                 tracing::warn!(plugin = %self.plugin.name, error = %err, "plugin kv-set failed");
-                wit::KvError::Unavailable(err.to_string())
+                wit::KvError::Unavailable(
+                    "the key-value store failed; the write did not happen".into(),
+                )
             }
-        })
+        }))
     }
 
-    fn kv_delete(&mut self, key: String) {
-        let result = self.host_io(|ctx| {
-            ctx.handle
-                .block_on(ctx.db.kv_delete(ctx.name.as_str(), &key))
-        });
+    fn kv_delete(&mut self, key: String) -> wasmtime::Result<()> {
+        let result =
+            self.host_io(|ctx| async move { ctx.db.kv_delete(ctx.name.as_str(), &key).await })?;
         if let Err(err) = result {
             tracing::warn!(plugin = %self.plugin.name, error = %err, "plugin kv-delete failed");
         }
+        Ok(())
     }
 }

@@ -67,37 +67,34 @@ impl Database {
             return Err(KvError::InvalidKey);
         }
         // BEGIN IMMEDIATE takes the write lock up front: two writers cannot
-        // both read the old usage and both commit.
-        let mut conn = self.pool().acquire().await?;
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        let result = async {
-            let (others,): (i64,) = sqlx::query_as(
-                "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(value)), 0)
-                 FROM plugin_kv WHERE plugin = ? AND key <> ?",
-            )
-            .bind(plugin)
-            .bind(key)
-            .fetch_one(&mut *conn)
-            .await?;
-            let usage = u64::try_from(others).unwrap_or(0) + (key.len() + value.len()) as u64;
-            if usage > quota {
-                return Err(KvError::QuotaExceeded { quota });
-            }
-            sqlx::query(
-                "INSERT INTO plugin_kv (plugin, key, value) VALUES (?, ?, ?)
-                 ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value",
-            )
-            .bind(plugin)
-            .bind(key)
-            .bind(value)
-            .execute(&mut *conn)
-            .await?;
-            Ok(())
+        // both read the old usage and both commit. sqlx's transaction rolls
+        // back when dropped, so a caller that gives up mid-way (a plugin
+        // call out of host budget) never leaves a transaction open on a
+        // pooled connection.
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let (others,): (i64,) = sqlx::query_as(
+            "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(value)), 0)
+             FROM plugin_kv WHERE plugin = ? AND key <> ?",
+        )
+        .bind(plugin)
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await?;
+        let usage = u64::try_from(others).unwrap_or(0) + (key.len() + value.len()) as u64;
+        if usage > quota {
+            return Err(KvError::QuotaExceeded { quota });
         }
-        .await;
-        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        sqlx::query(end).execute(&mut *conn).await?;
-        result
+        sqlx::query(
+            "INSERT INTO plugin_kv (plugin, key, value) VALUES (?, ?, ?)
+             ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(plugin)
+        .bind(key)
+        .bind(value)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Removes `key` from `plugin`'s store.

@@ -2,10 +2,12 @@
 //! embedded in the binary (`host/migrations`).
 //!
 //! Each concept keeps its queries in its own file: [`kv`] for the plugins'
-//! key-value store, [`alerts`] for alerts.
+//! key-value store, [`alerts`] for alerts, [`meta`] for facts about the
+//! installation.
 
 pub mod alerts;
 pub mod kv;
+pub mod meta;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -14,6 +14,7 @@ use crate::auth::extract::Authenticated;
 use crate::auth::unix_now;
 use crate::error::ApiError;
 use crate::server::AppState;
+use crate::server::ready::Ready;
 
 /// The routes of the upload API.
 pub fn routes() -> Router<AppState> {
@@ -55,10 +56,7 @@ impl From<UploadError> for ApiError {
             E::Completing(_) => (StatusCode::CONFLICT, "completing"),
             E::Body(_) => (StatusCode::BAD_REQUEST, "bad-body"),
             E::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            E::Index(_) | E::Blob(_) | E::Merge(_) => {
-                tracing::error!(error = %err, "upload store failure");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-            }
+            E::Index(_) | E::Blob(_) | E::Merge(_) => return ApiError::internal(err),
         };
         let error = ApiError::new(status, code, message);
         match err {
@@ -156,6 +154,7 @@ struct Proof {
 }
 
 async fn prove(
+    _: Ready,
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
     Path(id): Path<String>,
@@ -170,6 +169,7 @@ async fn prove(
 }
 
 async fn complete(
+    _: Ready,
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
     Path(id): Path<String>,

@@ -181,6 +181,36 @@ async function connectAlerts() {
   }
 }
 
+async function renderMaterials() {
+  const materials = await api('GET', '/api/admin/materials');
+  const rows = materials.map((m) => {
+    const reenable = m.state === 'quarantined'
+      ? element('button', { class: 'ghost', 'data-action': 'reenable', onclick: () => reenableMaterial(m) }, 'Re-enable')
+      : '';
+    return element('tr', { 'data-material': m.name },
+      element('td', {}, element('strong', {}, m.name)),
+      element('td', { class: 'version' }, m.version),
+      element('td', {}, element('span', { class: `pill ${m.state}` }, m.state)),
+      element('td', { class: 'num' }, String(m.calls)),
+      element('td', { class: 'num' }, String(m.failures)),
+      element('td', { class: 'num' }, m.p50_us == null ? '–' : `${m.p50_us} µs`),
+      element('td', { class: 'num' }, m.p99_us == null ? '–' : `${m.p99_us} µs`),
+      element('td', {}, reenable));
+  });
+  if (!rows.length) rows.push(element('tr', {}, element('td', { class: 'empty', colspan: '8' }, 'no material loaded yet')));
+  $('#materials tbody').replaceChildren(...rows);
+}
+
+async function reenableMaterial(m) {
+  try {
+    await api('POST', `/api/admin/materials/${encodeURIComponent(m.name)}@${encodeURIComponent(m.version)}/enable`);
+    say('#material-message', `${m.name}@${m.version} re-enabled`, 'ok');
+  } catch (err) {
+    say('#material-message', err.message, 'error');
+  }
+  await renderMaterials();
+}
+
 function formatSize(bytes) {
   const units = ['B', 'KiB', 'MiB', 'GiB'];
   let i = 0; let n = bytes;
@@ -199,6 +229,7 @@ async function renderFiles() {
 
 async function refresh() {
   await renderPlugins();
+  await renderMaterials();
   await renderFiles();
 }
 
@@ -215,7 +246,7 @@ async function start() {
   $('#login').hidden = true;
   $('#console').hidden = false;
   $('#status').textContent = 'signed in';
-  await Promise.all([renderChains(), renderAlerts(), renderFiles()]);
+  await Promise.all([renderChains(), renderAlerts(), renderFiles(), renderMaterials()]);
   connectAlerts();
   setInterval(() => refresh().catch(() => {}), 5000);
 }

@@ -200,6 +200,8 @@ async function ensureToken() {
 
 async function loadPage() {
   state.pageId = $('#page-id').value.trim();
+  // Page schemas and their history are for staff only.
+  if (!(await ensureToken())) { status('sign in to load pages', true); return; }
   $('#open').href = `/p/${state.pageId}`;
   const { ok, status: code, data, etag } = await call('GET', `/api/pages/${state.pageId}`);
   if (code === 404) {

@@ -1,8 +1,12 @@
 //! Helpers for UI materials: describing props and writing safe HTML.
 //!
 //! The host sanitises every fragment a material returns, but a material
-//! should still escape what it interpolates so that props render as text.
+//! should still escape what it interpolates so that props render as text,
+//! and check the URLs it puts in the page with [`link_allowed`] and
+//! [`image_allowed`] (the host's own rules: a URL they refuse is stripped
+//! from the HTML, so refusing the prop tells the designer why).
 
+pub use hangar_policy::{image_allowed, link_allowed};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 

@@ -33,11 +33,7 @@ fn default_size() -> String {
 }
 
 fn safe_href(href: &str) -> Result<&str, String> {
-    let lower = href.trim_start().to_ascii_lowercase();
-    let allowed = ["http://", "https://", "mailto:", "/", "#"]
-        .iter()
-        .any(|p| lower.starts_with(p));
-    if href.is_empty() || allowed {
+    if href.is_empty() || hangar_sdk::material::link_allowed(href) {
         Ok(href)
     } else {
         Err(format!(

@@ -15,7 +15,7 @@ pub struct Props {
     /// Body text.
     #[serde(default)]
     pub body: String,
-    /// Image shown above the title (http(s) URL or a path), or empty.
+    /// Image shown above the title (a path on this server), or empty.
     #[serde(default)]
     pub image: String,
     /// Whether the card has a coloured top edge.
@@ -24,16 +24,11 @@ pub struct Props {
 }
 
 fn safe_url(url: &str) -> Result<&str, String> {
-    let lower = url.trim_start().to_ascii_lowercase();
-    if url.is_empty()
-        || ["http://", "https://", "/"]
-            .iter()
-            .any(|p| lower.starts_with(p))
-    {
+    if url.is_empty() || hangar_sdk::material::image_allowed(url) {
         Ok(url)
     } else {
         Err(format!(
-            "image must be an http(s) URL or a path, not {url:?}"
+            "image must be a path on this server (e.g. /files/ID), not {url:?}"
         ))
     }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Props {
-    /// Image URL (https or a path on this server).
+    /// Image URL: a path on this server (e.g. `/files/ID`).
     pub src: String,
     /// Alternative text, read by screen readers.
     pub alt: String,
@@ -31,9 +31,10 @@ fn default_fit() -> String {
 /// Renders props into HTML.
 pub fn render(p: &Props) -> Result<String, String> {
     let src = p.src.trim();
-    let lower = src.to_ascii_lowercase();
-    if !(lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with('/')) {
-        return Err(format!("src must be an http(s) URL or a path, not {src:?}"));
+    if !hangar_sdk::material::image_allowed(src) {
+        return Err(format!(
+            "src must be a path on this server (e.g. /files/ID), not {src:?}"
+        ));
     }
     let fit = match p.fit.as_str() {
         f @ ("cover" | "contain" | "fill") => f,
@@ -98,10 +99,9 @@ mod tests {
 
     #[test]
     fn renders_figure_with_caption() {
-        let p: Props = props(
-            r#"{"src": "https://x/y.png", "alt": "A \"cat\"", "caption": "Cat", "width": 200}"#,
-        )
-        .unwrap();
+        let p: Props =
+            props(r#"{"src": "/files/y.png", "alt": "A \"cat\"", "caption": "Cat", "width": 200}"#)
+                .unwrap();
         let html = render(&p).unwrap();
         assert!(
             html.contains(r#"width="200""#) && html.contains("<figcaption>Cat</figcaption>"),

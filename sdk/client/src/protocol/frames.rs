@@ -240,6 +240,9 @@ pub enum ErrorCode {
     Unauthorized,
     /// The server failed; retry.
     Internal,
+    /// The server is starting (restoring its plugins); the socket then
+    /// closes with 1013: reconnect after a backoff.
+    Starting,
 }
 
 /// Every error code, as sent.
@@ -254,6 +257,7 @@ pub const ERROR_CODES: &[&str] = &[
     "bad-attachment",
     "unauthorized",
     "internal",
+    "starting",
 ];
 
 /// WebSocket close codes the server uses.
@@ -268,6 +272,9 @@ pub mod close {
     pub const POLICY_VIOLATION: u16 = 1008;
     /// A frame larger than the limit.
     pub const TOO_BIG: u16 = 1009;
+    /// The server is starting and not serving chat yet: reconnect after a
+    /// backoff.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     /// No traffic within the heartbeat timeout.
     pub const HEARTBEAT_TIMEOUT: u16 = 4000;
     /// The session token expired: reconnect with a new one.
@@ -287,6 +294,7 @@ pub const CLOSE_CODES: &[u16] = &[
     close::UNSUPPORTED_DATA,
     close::POLICY_VIOLATION,
     close::TOO_BIG,
+    close::TRY_AGAIN_LATER,
     close::HEARTBEAT_TIMEOUT,
     close::SESSION_EXPIRED,
     close::SLOW_CONSUMER,
@@ -353,11 +361,12 @@ mod tests {
             (ErrorCode::BadAttachment, "bad-attachment"),
             (ErrorCode::Unauthorized, "unauthorized"),
             (ErrorCode::Internal, "internal"),
+            (ErrorCode::Starting, "starting"),
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), text);
             assert!(ERROR_CODES.contains(&text));
         }
-        assert_eq!(ERROR_CODES.len(), 10);
+        assert_eq!(ERROR_CODES.len(), 11);
         let pong = ServerFrame::Pong { id: Some(1) }.to_json();
         assert_eq!(pong, r#"{"type":"pong","id":1}"#);
     }

@@ -73,6 +73,41 @@ impl ChatPlugin for Misbehave {
                 Ok(_) => Outcome::rewrite("net open"),
                 Err(err) => Outcome::rewrite(format!("net denied: {err}")),
             },
+            "sleep" => {
+                // sleep:MS — a real sleep would outlast any deadline.
+                let ms: u64 = arg.parse().unwrap_or(0);
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+                Outcome::rewrite(format!("slept {ms}"))
+            }
+            "sleep-forever" => {
+                std::thread::sleep(std::time::Duration::MAX);
+                Outcome::rewrite("woke up")
+            }
+            "wait" => {
+                // wait:MS — spins until the clock says MS have passed.
+                let ms: u128 = arg.parse().unwrap_or(0);
+                let start = std::time::Instant::now();
+                while start.elapsed().as_millis() < ms {
+                    std::hint::spin_loop();
+                }
+                Outcome::rewrite(format!("waited {ms}"))
+            }
+            "rewrite-huge" => Outcome::rewrite("x".repeat(arg.parse().unwrap_or(0))),
+            "reject-huge" => Outcome::reject("x".repeat(arg.parse().unwrap_or(0))),
+            "flag-huge" => Outcome::flag(
+                hangar_sdk::Severity::Warning,
+                "x".repeat(arg.parse().unwrap_or(0)),
+            ),
+            "log-flood" => {
+                // log-flood:N — N events, each with oversized fields.
+                let n: usize = arg.parse().unwrap_or(0);
+                let key = "k".repeat(10_000);
+                let value = "v".repeat(100_000);
+                for _ in 0..n {
+                    hangar_sdk::log::info(&"m".repeat(10_000), &[(key.as_str(), value.as_str())]);
+                }
+                Outcome::rewrite(format!("logged {n}"))
+            }
             "log" => {
                 hangar_sdk::log::info("misbehave logs", &[("arg", arg)]);
                 Outcome::allow()

@@ -1,13 +1,26 @@
 //! The HTTP server: shared state, the router, start-up and shutdown.
+//!
+//! - [`ready`]: readiness, and the guard of routes plugins protect;
+//! - [`listener`]: the connection loop and its limits;
+//! - [`rate`]: per-client rate limits of anonymous routes.
+
+pub mod listener;
+pub mod rate;
+pub mod ready;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::json;
 use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::auth::TokenKeys;
 use crate::config::ServeConfig;
@@ -17,7 +30,7 @@ use crate::error::ApiError;
 use crate::history::HistoryStore;
 use crate::history::sqlite::SqliteHistory;
 use crate::hub::Hub;
-use crate::plugins::{Runtime, RuntimeConfig, StartError};
+use crate::plugins::{OutputLimits, Runtime, RuntimeConfig, StartError};
 use crate::store::alerts::Alerts;
 use crate::store::{Database, StoreError};
 use crate::upload::UploadStore;
@@ -46,9 +59,15 @@ pub struct AppState {
     /// Activates, rolls back and configures plugins from the registry.
     pub deployer: Deployer,
     /// The admin API's token; `None` turns the admin API off.
-    pub admin_token: Option<Arc<str>>,
+    pub admin_token: Option<Arc<SecretString>>,
     /// UI materials, loaded on demand.
     pub materials: crate::materials::Materials,
+    /// Whether the deployed plugins are restored and guarded routes serve.
+    pub ready: ready::Readiness,
+    /// Per-client limits of anonymous routes.
+    pub limiter: rate::ClientLimiter,
+    /// Rendered pages, per revision.
+    pub page_cache: crate::pages::render::PageCache,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -107,8 +126,11 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// The router of every route the server answers.
-pub fn app(state: AppState) -> Router {
+/// The router of every route the server answers, with `extra` routes
+/// (the embedded registry) merged in, each request in a span with its
+/// request id (`x-request-id`, taken from the request or generated, and
+/// returned in the answer).
+pub fn app(state: AppState, extra: Router) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(crate::admin::routes())
@@ -121,14 +143,49 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::upload::http::routes())
         .fallback(not_found)
         .with_state(state)
+        .merge(extra)
+        .layer(axum::middleware::from_fn(crate::error::with_request_id))
+        .layer(
+            TraceLayer::new_for_http()
+                // Failures are logged where they happen, with their reason.
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG))
+                .make_span_with(|request: &axum::http::Request<_>| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no route for {}", uri.path()))
 }
 
-async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({"status": "ok", "plugins": state.runtime.list().len()}))
+/// `starting` (503) until the deployed plugins are restored; then `ok`,
+/// or `degraded` when a chain names a plugin that could not be loaded (its
+/// failure policy answers for it meanwhile).
+async fn healthz(State(state): State<AppState>) -> Response {
+    let plugins = state.runtime.list().len();
+    if !state.ready.is_ready() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [("retry-after", ready::RETRY_AFTER_SECS.to_string())],
+            Json(json!({"status": "starting", "plugins": plugins})),
+        )
+            .into_response();
+    }
+    let unavailable = state.runtime.unavailable();
+    if unavailable.is_empty() {
+        Json(json!({"status": "ok", "plugins": plugins})).into_response()
+    } else {
+        Json(json!({"status": "degraded", "plugins": plugins, "unavailable": unavailable}))
+            .into_response()
+    }
 }
 
 /// Opens the data directory and database, starts the plugin runtime
@@ -154,7 +211,13 @@ pub async fn serve(
     let db = Database::open(&config.data_dir).await?;
     let alerts = Alerts::new(db.clone());
     let runtime = Arc::new(Runtime::start(
-        RuntimeConfig::new(config.cache_dir.clone()),
+        RuntimeConfig {
+            output: OutputLimits {
+                max_text_bytes: config.hub.limits.max_text_bytes,
+                ..OutputLimits::default()
+            },
+            ..RuntimeConfig::new(config.cache_dir.clone())
+        },
         db.clone(),
         alerts.clone(),
     )?);
@@ -163,16 +226,18 @@ pub async fn serve(
         None if config.demo => demo_secret(&config.data_dir, "demo-session.key")?,
         None => return Err(ServeError::NoSessionKey),
     };
-    let admin_token: Option<Arc<str>> = match &config.admin_token {
-        Some(token) => Some(token.as_str().into()),
-        None if config.demo => Some(demo_secret(&config.data_dir, "admin.token")?.into()),
+    let admin_token: Option<Arc<SecretString>> = match &config.admin_token {
+        Some(token) => Some(Arc::new(token.clone())),
+        None if config.demo => Some(Arc::new(demo_secret(&config.data_dir, "admin.token")?)),
         None => None,
     };
     let mut publishers = config.publishers.clone();
     if publishers.is_empty() && config.demo {
         publishers.push(Publisher {
             name: "demo".into(),
-            token: demo_secret(&config.data_dir, "publish.token")?,
+            token: demo_secret(&config.data_dir, "publish.token")?
+                .expose_secret()
+                .to_owned(),
         });
     }
     let registry = Registry::open(
@@ -180,14 +245,14 @@ pub async fn serve(
         config.max_component_bytes,
     )
     .await?;
-    let tokens = TokenKeys::new(session_key.as_bytes())?;
+    let tokens = TokenKeys::new(session_key.expose_secret().as_bytes())?;
     let uploads = Arc::new(UploadStore::new(
         config.uploads.clone(),
         Arc::new(SqliteIndex::new(db.clone())),
         open_blobs(&config)?,
         runtime.clone(),
         alerts.clone(),
-        session_key.as_bytes(),
+        session_key.expose_secret().as_bytes(),
     ));
     let sweeper = crate::upload::sweep::spawn(uploads.clone());
     let history: Arc<dyn HistoryStore> = Arc::new(SqliteHistory::new(db.clone()));
@@ -217,36 +282,54 @@ pub async fn serve(
         Fetcher::new(&registry_url),
         config.plugin_defaults.clone(),
     );
+    let ready = ready::Readiness::new();
+    let materials = crate::materials::Materials::new(deployer.clone(), config.materials);
     let state = AppState {
         runtime: runtime.clone(),
-        db,
+        db: db.clone(),
         alerts,
         hub: hub.clone(),
         demo: config.demo,
         public_url: config.public_url.clone(),
         uploads,
-        materials: crate::materials::Materials::new(deployer.clone()),
+        materials: materials.clone(),
         deployer: deployer.clone(),
         admin_token: admin_token.clone(),
+        ready: ready.clone(),
+        page_cache: crate::pages::render::PageCache::new(config.materials.page_cache_bytes),
+        limiter: rate::ClientLimiter::new(
+            config.http.anonymous_rate_per_sec,
+            config.http.anonymous_burst,
+        ),
     };
-    let router = app(state).merge(RegistryApi::new(registry.clone(), publishers.clone()).router());
+    let router = app(
+        state,
+        RegistryApi::new(registry.clone(), publishers.clone()).router(),
+    );
     let closing = hub.clone();
     let shutdown = async move {
         shutdown.await;
         // WebSockets never finish on their own: tell them to go away.
         closing.shut_down();
     };
-    let serving = tokio::spawn(
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .into_future(),
-    );
-    // Plugins come back before the server says it is listening.
-    if config.demo && !deployer.has_deployments().await? {
-        crate::demo::install(&registry, &deployer, &config.plugins_dir).await?;
-    } else {
-        deployer.restore().await?;
+    // The listener opens at once, so `/healthz` can say the server is
+    // starting, but guarded routes refuse until the plugins are back.
+    let serving = tokio::spawn(listener::serve(listener, router, config.http, shutdown));
+    tracing::info!(%addr, "restoring plugins before serving");
+    // Scripts that poll readiness can find the address at once.
+    println!("starting on http://{addr}");
+    deployer.restore().await?;
+    if config.demo {
+        crate::demo::install_once(&registry, &deployer, &db, &config.plugins_dir).await?;
     }
+    ready.set_ready();
+    // Load the materials in the background, so the designer's first
+    // palette finds them described.
+    tokio::spawn(async move {
+        if let Err(err) = materials.list().await {
+            tracing::warn!(error = %err, "materials not preloaded");
+        }
+    });
     tracing::info!(%addr, registry = %registry_url, "hangar is serving");
     println!("listening on http://{addr}");
     if config.demo {
@@ -256,7 +339,10 @@ pub async fn serve(
         );
         println!("  chat:     ws://{addr}/ws?v=1&token=TOKEN");
         if let Some(token) = &admin_token {
-            println!("  admin token (HANGAR_ADMIN_TOKEN):     {token}");
+            println!(
+                "  admin token (HANGAR_ADMIN_TOKEN):     {}",
+                token.expose_secret()
+            );
         }
         for publisher in &publishers {
             println!(
@@ -303,18 +389,52 @@ fn open_blobs(config: &ServeConfig) -> Result<Blobs, ServeError> {
 }
 
 /// A demo secret (session key, admin or publish token): kept in the data
-/// directory so it survives a restart, generated on first start.
-fn demo_secret(data_dir: &std::path::Path, file: &str) -> Result<String, ServeError> {
+/// directory so it survives a restart, generated on first start, readable
+/// by the server's user only (0600).
+fn demo_secret(data_dir: &std::path::Path, file: &str) -> Result<SecretString, ServeError> {
     let path = data_dir.join(file);
     if let Ok(key) = std::fs::read_to_string(&path)
         && key.trim().len() >= crate::auth::MIN_KEY_BYTES
     {
-        return Ok(key.trim().to_owned());
+        restrict_to_owner(&path)?;
+        return Ok(SecretString::from(key.trim()));
     }
     let key = hex::encode(rand::random::<[u8; 32]>());
-    std::fs::write(&path, &key)?;
+    write_private(&path, &key)?;
     tracing::warn!(path = %path.display(), "demo mode: generated a secret");
-    Ok(key)
+    Ok(SecretString::from(key))
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())?;
+    // A file created earlier with wider permissions keeps them: narrow them.
+    restrict_to_owner(path)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+/// Makes a secret file readable and writable by its owner only.
+#[cfg(unix)]
+fn restrict_to_owner(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &std::path::Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -1,0 +1,52 @@
+//! Admin view of the loaded materials: their health, and lifting a
+//! quarantine that failing renders (which anyone can cause) put on one.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::Admin;
+use crate::error::ApiError;
+use crate::materials::parse_reference;
+use crate::plugins::PluginStatus;
+use crate::server::AppState;
+
+/// Routes of the material administration.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/materials", get(list))
+        .route("/api/admin/materials/{reference}/enable", post(enable))
+}
+
+/// Every loaded material version with its state and call figures.
+async fn list(_: Admin, State(state): State<AppState>) -> Json<Vec<PluginStatus>> {
+    Json(
+        state
+            .materials
+            .loaded()
+            .iter()
+            .map(|loaded| loaded.plugin().status())
+            .collect(),
+    )
+}
+
+/// Lifts the quarantine of `name@version` (and clears its failure count).
+async fn enable(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let (name, version) = parse_reference(&reference)?;
+    let version =
+        version.ok_or_else(|| ApiError::bad_request(format!("name the version: {name}@X.Y.Z")))?;
+    let loaded = state
+        .materials
+        .loaded()
+        .into_iter()
+        .find(|l| l.info.name == name.as_str() && l.info.version == version.to_string())
+        .ok_or_else(|| ApiError::not_found(format!("material {name}@{version} is not loaded")))?;
+    loaded.plugin().reset_health();
+    tracing::info!(material = %reference, "material re-enabled by an admin");
+    Ok(StatusCode::NO_CONTENT)
+}

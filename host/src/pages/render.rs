@@ -1,0 +1,127 @@
+//! Rendering a page into HTML, and the cache of rendered pages.
+//!
+//! A page revision pins every node to a material version, and a material is
+//! a pure function of its props, so a revision renders to the same HTML
+//! every time: it is rendered once and kept (bounded by
+//! `[materials] page_cache_bytes`, least recently used out first).
+//! Concurrent first views of a revision share one render. A render in which
+//! a node failed (shown as a placeholder) is not kept: the next view tries
+//! again.
+
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+
+use super::Node;
+use crate::materials::Materials;
+
+/// Rendered pages by `(page id, revision)`.
+#[derive(Clone)]
+pub struct PageCache {
+    pages: moka::future::Cache<(String, i64), Arc<str>>,
+}
+
+impl std::fmt::Debug for PageCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageCache")
+            .field("entries", &self.pages.entry_count())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A render with a failed node: shown, not cached.
+#[derive(Debug)]
+struct Partial(Arc<str>);
+
+impl PageCache {
+    /// A cache holding at most `bytes` of rendered HTML.
+    pub fn new(bytes: u64) -> Self {
+        Self {
+            pages: moka::future::Cache::builder()
+                .max_capacity(bytes)
+                .weigher(|key: &(String, i64), html: &Arc<str>| {
+                    u32::try_from(key.0.len() + html.len()).unwrap_or(u32::MAX)
+                })
+                .build(),
+        }
+    }
+
+    /// The body of page `id` at `revision`, rendered from `nodes` unless
+    /// cached.
+    pub async fn body(
+        &self,
+        materials: &Materials,
+        id: &str,
+        revision: i64,
+        nodes: &[Node],
+    ) -> Arc<str> {
+        let rendered = self
+            .pages
+            .try_get_with((id.to_owned(), revision), async {
+                let (html, complete) = render_nodes(materials, nodes).await;
+                let html: Arc<str> = html.into();
+                if complete {
+                    Ok(html)
+                } else {
+                    Err(Partial(html))
+                }
+            })
+            .await;
+        match rendered {
+            Ok(html) => html,
+            Err(partial) => partial.0.clone(),
+        }
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Renders nodes in order; a node that cannot be rendered becomes a visible
+/// placeholder so the rest of the page still shows. Returns the HTML and
+/// whether every node rendered.
+fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a, (String, bool)> {
+    async move {
+        let mut html = String::new();
+        let mut complete = true;
+        for node in nodes {
+            let rendered = async {
+                let loaded = materials.load_pinned(&node.material, &node.version).await?;
+                materials.render(&loaded, &node.props).await
+            }
+            .await;
+            let inner = match rendered {
+                Ok(inner) => inner,
+                Err(err) => {
+                    complete = false;
+                    tracing::warn!(material = %node.material, version = %node.version, error = %err, "page node not rendered");
+                    format!(r#"<div class="hm-unavailable">{}</div>"#, escape(&err.to_string()))
+                }
+            };
+            let children = if node.children.is_empty() {
+                String::new()
+            } else {
+                let (inner, all) = render_nodes(materials, &node.children).await;
+                complete &= all;
+                format!(r#"<div class="hm-children">{inner}</div>"#)
+            };
+            html.push_str(&format!(
+                r#"<div class="hm-node" data-material="{}" data-version="{}">{inner}{children}</div>"#,
+                escape(&node.material),
+                escape(&node.version)
+            ));
+        }
+        (html, complete)
+    }
+    .boxed()
+}
+
+/// `text` escaped for HTML text and attribute values.
+pub fn escape_html(text: &str) -> String {
+    escape(text)
+}
