@@ -39,10 +39,20 @@ impl WsClient {
     /// # Errors
     /// When the handshake fails (the error has the HTTP status).
     pub async fn connect(base: &str, token: &str, origin: Option<&str>) -> Result<Self, String> {
-        let url = format!(
-            "{}/ws?v=1&token={token}",
-            base.replacen("http://", "ws://", 1)
-        );
+        Self::connect_query(base, &format!("v=1&token={token}"), origin).await
+    }
+
+    /// Connects with the handshake query `query` (`v=...&token=...`) as is;
+    /// Nagle's algorithm is off, as in the real clients.
+    ///
+    /// # Errors
+    /// When the handshake fails (the error has the HTTP status).
+    pub async fn connect_query(
+        base: &str,
+        query: &str,
+        origin: Option<&str>,
+    ) -> Result<Self, String> {
+        let url = format!("{}/ws?{query}", base.replacen("http://", "ws://", 1));
         let mut request = url.into_client_request().map_err(|e| e.to_string())?;
         if let Some(origin) = origin {
             request.headers_mut().insert(
@@ -50,7 +60,7 @@ impl WsClient {
                 origin.parse().map_err(|_| "bad origin".to_owned())?,
             );
         }
-        let (stream, _) = tokio_tungstenite::connect_async(request)
+        let (stream, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
             .await
             .map_err(|e| e.to_string())?;
         Ok(Self {

@@ -125,9 +125,11 @@ pub trait HistoryStore: Send + Sync + std::fmt::Debug {
         batch: Vec<NewMessage>,
     ) -> Result<Vec<Result<Appended, HistoryError>>, HistoryError>;
 
-    /// The message stored for (sender, client id), if any.
+    /// The message stored for (sender, room, client id), if any: the key
+    /// that makes a retried send idempotent.
     async fn find_sent(
         &self,
+        room: &RoomId,
         sender: &str,
         client_id: &ClientMessageId,
     ) -> Result<Option<Message>, HistoryError>;

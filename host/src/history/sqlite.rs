@@ -159,9 +159,10 @@ impl SqliteHistory {
             let existing = sqlx::query(concat!(
                 "SELECT ",
                 message_columns!(),
-                " FROM messages WHERE sender = ? AND client_id = ?"
+                " FROM messages WHERE sender = ? AND room = ? AND client_id = ?"
             ))
             .bind(&new.sender)
+            .bind(new.room.as_str())
             .bind(client_id.as_str())
             .fetch_optional(&mut *conn)
             .await?;
@@ -365,15 +366,17 @@ impl HistoryStore for SqliteHistory {
 
     async fn find_sent(
         &self,
+        room: &RoomId,
         sender: &str,
         client_id: &ClientMessageId,
     ) -> Result<Option<Message>, HistoryError> {
         let row = sqlx::query(concat!(
             "SELECT ",
             message_columns!(),
-            " FROM messages WHERE sender = ? AND client_id = ?"
+            " FROM messages WHERE sender = ? AND room = ? AND client_id = ?"
         ))
         .bind(sender)
+        .bind(room.as_str())
         .bind(client_id.as_str())
         .fetch_optional(self.db.pool())
         .await?;

@@ -249,7 +249,11 @@ impl Connection {
                 attachments,
             } => return self.on_send(room, client_id, text, attachments).await,
             ClientFrame::Read { room, seq } => {
-                if self.delivered.contains_key(&room) {
+                if let Some(&delivered) = self.delivered.get(&room) {
+                    // Nobody reads past what was delivered: a read position
+                    // beyond it would hide future messages from the unread
+                    // count.
+                    let seq = seq.min(delivered);
                     if let Err(err) = self
                         .hub
                         .history
@@ -371,6 +375,7 @@ impl Connection {
         let head = match self.hub.history.head(&room).await {
             Ok(Some(head)) => head,
             Ok(None) => {
+                self.hub.rooms.leave(&room, self.id);
                 return self
                     .send_frame(&ServerFrame::error(
                         ErrorCode::UnknownRoom,
@@ -379,10 +384,13 @@ impl Connection {
                     ))
                     .await;
             }
-            Err(err) => return self.internal(&err).await,
+            Err(err) => return self.join_failed(&room, &err).await,
         };
         let limits = self.hub.config.limits;
-        let reset = epoch.is_some_and(|e| e != head.epoch);
+        // A last seq beyond the head (a cache from before a restore, or a
+        // bug) must never silence the room: it is answered as a reset.
+        let reset = epoch.is_some_and(|e| e != head.epoch)
+            || last_seq.is_some_and(|last| last > head.head_seq);
         let status;
         let mut pages = Vec::new();
         match last_seq.filter(|_| !reset) {
@@ -401,7 +409,7 @@ impl Connection {
                         .await
                     {
                         Ok(page) => page,
-                        Err(err) => return self.internal(&err).await,
+                        Err(err) => return self.join_failed(&room, &err).await,
                     };
                     let Some(newest) = page.last().map(|m| m.seq) else {
                         break;
@@ -429,7 +437,7 @@ impl Connection {
                             .insert(room.clone(), newest.max(head.head_seq));
                         pages.push(page);
                     }
-                    Err(err) => return self.internal(&err).await,
+                    Err(err) => return self.join_failed(&room, &err).await,
                 }
             }
         }
@@ -454,6 +462,16 @@ impl Connection {
         Ok(())
     }
 
+    /// A join that failed after subscribing: unsubscribe, then answer.
+    async fn join_failed(
+        &mut self,
+        room: &RoomId,
+        err: &(dyn std::fmt::Display + Sync),
+    ) -> Result<(), End> {
+        self.hub.rooms.leave(room, self.id);
+        self.internal(err).await
+    }
+
     async fn history(
         &mut self,
         room: RoomId,
@@ -464,7 +482,15 @@ impl Connection {
             return self.not_joined(&room, None).await;
         }
         let page_size = self.hub.config.limits.page_size;
-        let limit = limit.unwrap_or(page_size).clamp(1, page_size);
+        if limit == Some(0) || limit.is_some_and(|l| l > page_size) {
+            let error = ServerFrame::error(
+                ErrorCode::BadFrame,
+                format!("history limit must be 1 to {page_size}"),
+                None,
+            );
+            return self.send_frame(&error).await;
+        }
+        let limit = limit.unwrap_or(page_size);
         match self
             .hub
             .history
@@ -586,13 +612,14 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// The close a read error calls for. axum hides tungstenite's error type,
+/// so its message is what tells them apart.
 fn read_error(err: &axum::Error) -> End {
     let text = err.to_string();
-    if text.contains("Space limit exceeded")
-        || text.contains("too long")
-        || text.contains("Message too long")
-    {
+    if text.contains("too long") || text.contains("Space limit exceeded") {
         End::Close(close::TOO_BIG, "frame too large")
+    } else if text.to_ascii_lowercase().contains("utf-8") {
+        End::Close(close::INVALID_PAYLOAD, "text frame is not UTF-8")
     } else {
         End::Gone
     }

@@ -24,10 +24,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/session", post(demo_session))
 }
 
+/// The handshake's query. `v` is read as text so that an unreadable
+/// version gets the protocol's own answer (an `error` frame and 4004), not
+/// an HTTP error a browser cannot read; a missing `v` means version 1.
 #[derive(Debug, Deserialize)]
 struct WsQuery {
     token: Option<String>,
-    v: Option<u32>,
+    v: Option<String>,
 }
 
 /// Whether the browser origin of a handshake may open a socket: requests
@@ -54,10 +57,14 @@ fn origin_allowed(hub: &Hub, headers: &HeaderMap) -> bool {
 
 async fn upgrade(
     State(state): State<AppState>,
-    Query(query): Query<WsQuery>,
+    query: Result<Query<WsQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let query = match query {
+        Ok(Query(query)) => query,
+        Err(rejection) => return ApiError::from(rejection).into_response(),
+    };
     let hub = state.hub.clone();
     if !origin_allowed(&hub, &headers) {
         return ApiError::new(
@@ -87,12 +94,13 @@ async fn upgrade(
     // Token and version problems are answered inside the socket, with an
     // error frame and a close code: a browser cannot read the body of a
     // refused handshake, and must not mistake it for a network failure.
-    let version = query.v.unwrap_or(PROTOCOL_VERSION);
-    if version != PROTOCOL_VERSION {
+    let version = query.v.as_deref().map(str::parse::<u32>);
+    if !matches!(version, None | Some(Ok(PROTOCOL_VERSION))) {
+        let asked = query.v.as_deref().unwrap_or_default();
         let error = ServerFrame::error(
             ErrorCode::BadFrame,
             format!(
-                "protocol version {version} is not supported; this server speaks {PROTOCOL_VERSION}"
+                "protocol version {asked:?} is not supported; this server speaks {PROTOCOL_VERSION}"
             ),
             None,
         );

@@ -203,7 +203,7 @@ impl Hub {
         let sender = session.user.as_str();
         // A retry of a stored send is answered from the store, without
         // running the plugins again.
-        match self.history.find_sent(sender, &client_id).await {
+        match self.history.find_sent(room, sender, &client_id).await {
             Ok(Some(message)) => {
                 return SendOutcome::Stored(Appended {
                     message,

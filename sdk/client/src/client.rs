@@ -445,7 +445,9 @@ impl Session {
         let full = format!("{url}?v={PROTOCOL_VERSION}&token={}", self.config.token);
         match tokio::time::timeout(
             self.config.connect_timeout,
-            tokio_tungstenite::connect_async(full),
+            // Nagle off: small frames (sends, pings) must not wait for the
+            // server's delayed ACK of the previous one.
+            tokio_tungstenite::connect_async_with_config(full, None, true),
         )
         .await
         {

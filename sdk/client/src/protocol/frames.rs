@@ -268,6 +268,8 @@ pub mod close {
     pub const GOING_AWAY: u16 = 1001;
     /// A binary frame: the protocol is JSON text only.
     pub const UNSUPPORTED_DATA: u16 = 1003;
+    /// A text frame that is not UTF-8 (RFC 6455 §8.1).
+    pub const INVALID_PAYLOAD: u16 = 1007;
     /// Flooding: too many frames refused by the rate limit in a row.
     pub const POLICY_VIOLATION: u16 = 1008;
     /// A frame larger than the limit.
@@ -292,6 +294,7 @@ pub const CLOSE_CODES: &[u16] = &[
     close::NORMAL,
     close::GOING_AWAY,
     close::UNSUPPORTED_DATA,
+    close::INVALID_PAYLOAD,
     close::POLICY_VIOLATION,
     close::TOO_BIG,
     close::TRY_AGAIN_LATER,

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 /// Generates a validated string newtype.
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal) => {
+        id_type!($(#[$doc])* $name, $what, $max, "");
+    };
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal, $extra:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -25,11 +28,15 @@ macro_rules! id_type {
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 let valid = (1..=$max).contains(&s.len())
-                    && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'));
+                    && s.chars().all(|c| {
+                        c.is_ascii_alphanumeric()
+                            || matches!(c, '-' | '_' | '.' | ':' | '@')
+                            || $extra.contains(c)
+                    });
                 if valid {
                     Ok(Self(s.to_owned()))
                 } else {
-                    Err(InvalidId { what: $what, max: $max })
+                    Err(InvalidId { what: $what, max: $max, extra: $extra })
                 }
             }
         }
@@ -56,12 +63,18 @@ macro_rules! id_type {
     };
 }
 
+/// ` + / =` for `"+/="`.
+fn spaced(extra: &str) -> String {
+    extra.chars().map(|c| format!(" {c}")).collect()
+}
+
 /// A string that is not a valid id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {what}: use 1 to {max} characters of letters, digits and - _ . : @")]
+#[error("invalid {what}: use 1 to {max} ASCII characters of letters, digits and - _ . : @{}", spaced(.extra))]
 pub struct InvalidId {
     what: &'static str,
     max: usize,
+    extra: &'static str,
 }
 
 id_type!(
@@ -77,10 +90,13 @@ id_type!(
     128
 );
 id_type!(
-    /// The id a client gives a send, so that a retried send is stored once.
+    /// The id a client gives a send, so that a retried send is stored once:
+    /// 1-64 ASCII letters, digits and `- _ . : @ + / =`, which UUIDs, ULIDs,
+    /// base64 and base64url ids all fit.
     ClientMessageId,
     "client message id",
-    64
+    64,
+    "+/="
 );
 
 /// Position of a message in its room: 1, 2, 3, ... never reused.
