@@ -706,6 +706,19 @@ async fn killing_the_server_loses_no_received_chunk_and_never_registers_a_corrup
     // The merges the kills cut short left nothing behind.
     let staging = files_under(&store.blobs().join("staging"));
     assert!(staging.is_empty(), "{staging:?}");
+    // Nor did the chunk and object writes a kill cut short: the local
+    // store's temporary files (`{path}#{n}`) are removed at start.
+    let chunk_dir = store.blobs().join("chunks").join("u_killed");
+    std::fs::create_dir_all(&chunk_dir).unwrap();
+    std::fs::write(chunk_dir.join("3#17"), b"half a chunk").unwrap();
+    std::fs::write(store.blobs().join("objects").join("ab12#4"), b"half").unwrap();
+    store.kill_and_restart();
+    let temporaries: Vec<_> = files_under(&store.blobs())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains('#'))
+        .collect();
+    assert!(temporaries.is_empty(), "{temporaries:?}");
+    assert!(std::fs::read(&objects[0]).unwrap() == data);
 }
 
 #[tokio::test]
@@ -820,4 +833,83 @@ async fn the_cli_uploads_resumes_and_uploads_instantly() {
     let third = succeeded(run(&store.url(), &cli.token));
     assert_eq!(third["hashes_cached"], false);
     assert_eq!(third["file"]["md5"], md5_hex(&changed));
+}
+
+#[tokio::test]
+async fn concurrent_identical_opens_make_one_upload() {
+    let store = Store::start(&[]);
+    let alice = store.api("alice", "customer").await;
+    let data = pattern(3 * MIB, 21);
+    let open = json!({"name": "same.bin", "size": data.len(), "md5": md5_hex(&data)});
+    let answers = join_all((0..200).map(|_| alice.open_raw(&open))).await;
+    let mut ids: Vec<String> = answers
+        .iter()
+        .map(|(status, body)| {
+            assert!(matches!(status, 200 | 201), "{body}");
+            id(body)
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let created = answers.iter().filter(|(status, _)| *status == 201).count();
+    assert_eq!(created, 1, "one open creates, the others resume");
+}
+
+#[tokio::test]
+async fn every_refusal_is_json_and_downloads_are_always_sandboxed() {
+    let store = Store::start(&[]);
+    let alice = store.api("alice", "customer").await;
+    let client = reqwest::Client::new();
+    for (method, path) in [
+        (Method::GET, "/api/uploads/%FF%FE"),
+        (Method::DELETE, "/api/uploads/%FF%FE"),
+        (Method::PUT, "/api/uploads/%FF%FE/chunks/0"),
+        (Method::POST, "/api/uploads/%FF%FE/proof"),
+        (Method::POST, "/api/uploads/%FF%FE/complete"),
+        (Method::GET, "/api/files/%FF%FE"),
+        (Method::DELETE, "/api/files/%FF%FE"),
+        (Method::POST, "/api/files/%FF%FE/link"),
+        (Method::GET, "/files/%FF%FE"),
+    ] {
+        let response = client
+            .request(method.clone(), format!("{}{path}", store.url()))
+            .bearer_auth(&alice.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{method} {path}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(content_type, "application/json", "{method} {path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "bad-request", "{method} {path}");
+    }
+    for path in [
+        "/files/f_nothing".to_owned(),
+        "/files/f_nothing?expires=1&sig=abc".to_owned(),
+        "/files/%FF".to_owned(),
+    ] {
+        let response = client
+            .get(format!("{}{path}", store.url()))
+            .bearer_auth(&alice.token)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_client_error(), "{path}");
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+        assert!(
+            response.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("sandbox"),
+            "{path}"
+        );
+    }
 }

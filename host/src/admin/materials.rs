@@ -1,13 +1,13 @@
 //! Admin view of the loaded materials: their health, and lifting a
 //! quarantine that failing renders (which anyone can cause) put on one.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use super::Admin;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiPath};
 use crate::materials::parse_reference;
 use crate::plugins::PluginStatus;
 use crate::server::AppState;
@@ -35,7 +35,7 @@ async fn list(_: Admin, State(state): State<AppState>) -> Json<Vec<PluginStatus>
 async fn enable(
     _: Admin,
     State(state): State<AppState>,
-    Path(reference): Path<String>,
+    ApiPath(reference): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let (name, version) = parse_reference(&reference)?;
     let version =

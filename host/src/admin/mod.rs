@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -19,7 +19,7 @@ use serde_json::json;
 pub use auth::Admin;
 
 use crate::deploy::DeployError;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiPath};
 use crate::plugins::{Hook, PluginName, PluginStatus, World};
 use crate::server::AppState;
 use crate::store::alerts::Severity;
@@ -64,7 +64,7 @@ struct Imported {
 async fn import_history(
     _: Admin,
     State(state): State<AppState>,
-    Path(room): Path<String>,
+    ApiPath(room): ApiPath<String>,
     body: Result<Json<Vec<Imported>>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     use crate::history::{NewMessage, RoomId, SenderKind};
@@ -190,7 +190,7 @@ struct ActivateRequest {
 async fn activate(
     _: Admin,
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     body: Result<Json<ActivateRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let name = plugin_name(&name)?;
@@ -202,7 +202,7 @@ async fn activate(
 async fn rollback(
     _: Admin,
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let name = plugin_name(&name)?;
     let back = state.deployer.rollback(&name).await?;
@@ -223,7 +223,7 @@ async fn set_enabled(state: &AppState, name: &str, enabled: bool) -> Result<Stat
 async fn enable(
     _: Admin,
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     set_enabled(&state, &name, true).await
 }
@@ -231,7 +231,7 @@ async fn enable(
 async fn disable(
     _: Admin,
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     set_enabled(&state, &name, false).await
 }
@@ -239,7 +239,7 @@ async fn disable(
 async fn get_config(
     _: Admin,
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let name = plugin_name(&name)?;
     let plugin = state
@@ -257,7 +257,7 @@ async fn get_config(
 async fn set_config(
     _: Admin,
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     let name = plugin_name(&name)?;
@@ -277,7 +277,7 @@ async fn chains(_: Admin, State(state): State<AppState>) -> Json<serde_json::Val
 async fn set_chain(
     _: Admin,
     State(state): State<AppState>,
-    Path(hook): Path<String>,
+    ApiPath(hook): ApiPath<String>,
     body: Result<Json<Vec<PluginName>>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let hook = Hook::from_name(&hook).ok_or_else(|| {

@@ -1,7 +1,7 @@
 //! HTTP side of history: scrollback, conversation list sync, and the
 //! conversation lifecycle (open, claim, close, reset).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::{HistoryError, RoomId};
 use crate::auth::Role;
 use crate::auth::extract::Authenticated;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiPath};
 use crate::hub::AccessError;
 use crate::server::AppState;
 
@@ -85,7 +85,7 @@ struct PageQuery {
 async fn messages(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(room): Path<String>,
+    ApiPath(room): ApiPath<String>,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
@@ -166,7 +166,7 @@ async fn open(
 async fn claim(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(room): Path<String>,
+    ApiPath(room): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     if !session.role.is_staff() {
         return Err(ApiError::new(
@@ -184,7 +184,7 @@ async fn claim(
 async fn close(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(room): Path<String>,
+    ApiPath(room): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let room = parse_room(&room)?;
     state.hub.access(&session, &room).await?;
@@ -198,7 +198,7 @@ async fn close(
 async fn reset(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(room): Path<String>,
+    ApiPath(room): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     if session.role != Role::Admin {
         return Err(ApiError::new(

@@ -1,7 +1,7 @@
 //! `/api/materials`: list, describe and render materials (`docs/materials.md`).
 
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::{MaterialError, parse_reference};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiPath};
 use crate::server::AppState;
 use crate::server::rate::Metered;
 use crate::server::ready::Ready;
@@ -64,7 +64,7 @@ async fn describe(
     _: Ready,
     _: Metered,
     State(state): State<AppState>,
-    Path(reference): Path<String>,
+    ApiPath(reference): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (name, version) = parse_reference(&reference)?;
     let version = state.materials.resolve(&name, version).await?;
@@ -76,7 +76,7 @@ async fn render(
     _: Ready,
     _: Metered,
     State(state): State<AppState>,
-    Path(reference): Path<String>,
+    ApiPath(reference): ApiPath<String>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(props) = body?;

@@ -1,8 +1,8 @@
 //! `/api/pages/{id}` (schemas, revisions: staff only) and `/p/{id}` (the
 //! rendered page, for anyone).
 
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -13,7 +13,7 @@ use super::render::escape_html;
 use super::{MAX_DEPTH, MAX_NODES, Page, PageStore, SaveError, Saved, valid_page_id};
 use crate::auth::Session;
 use crate::auth::extract::Authenticated;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiPath};
 use crate::materials::{MaterialError, Materials};
 use crate::server::AppState;
 use crate::server::rate::Metered;
@@ -95,7 +95,7 @@ fn staff(session: &Session, what: &str) -> Result<(), ApiError> {
 async fn load(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     staff(&session, "read page schemas")?;
     let id = page_id(&id)?;
@@ -106,7 +106,7 @@ async fn load(
 async fn revisions(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     staff(&session, "read page history")?;
     let id = page_id(&id)?;
@@ -127,7 +127,7 @@ async fn revisions(
 async fn revision(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path((id, revision)): Path<(String, i64)>,
+    ApiPath((id, revision)): ApiPath<(String, i64)>,
 ) -> Result<Response, ApiError> {
     staff(&session, "read page history")?;
     let id = page_id(&id)?;
@@ -184,7 +184,7 @@ async fn save(
     _: Ready,
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Result<Json<Page>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -237,7 +237,7 @@ async fn published(
     _: Ready,
     _: Metered,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let id = page_id(&id)?;
     let saved = current(&state, id).await?;

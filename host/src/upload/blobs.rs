@@ -99,6 +99,12 @@ impl Blobs {
             std::fs::remove_file(entry?.path())?;
             removed += 1;
         }
+        // A process killed while writing a chunk or an object leaves the
+        // local store's temporary file (`{path}#{n}`) beside where the file
+        // would be; nothing refers to it.
+        for top in ["chunks", "objects"] {
+            removed += remove_temporaries(&local.root.join(top), 2)?;
+        }
         Ok(removed)
     }
 
@@ -207,6 +213,30 @@ impl Blobs {
             .filter_map(|p| p.filename().map(str::to_owned))
             .collect())
     }
+}
+
+/// Removes the local store's temporary files (names with `#`) under
+/// `dir`, `depth` levels down.
+fn remove_temporaries(dir: &std::path::Path, depth: u32) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(err) => return Err(err),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            if depth > 1 {
+                removed += remove_temporaries(&path, depth - 1)?;
+            }
+        } else if entry.file_name().to_string_lossy().contains('#') {
+            std::fs::remove_file(&path)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]

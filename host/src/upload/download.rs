@@ -6,7 +6,7 @@
 //! their bytes, not their name) is sent as `Content-Disposition: attachment`.
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
@@ -18,7 +18,7 @@ use super::index::FileRecord;
 use super::service::UploadError;
 use crate::auth::extract::bearer_session;
 use crate::auth::unix_now;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiPath};
 use crate::server::AppState;
 
 /// A signed link's query.
@@ -88,11 +88,46 @@ fn wanted(headers: &HeaderMap, size: u64) -> Wanted {
     }
 }
 
-/// `GET`/`HEAD /files/{id}`.
+/// The headers of every answer of `/files/...`, refusals included.
+const NOSNIFF: (header::HeaderName, &str) = (header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+const SANDBOX: (header::HeaderName, &str) = (
+    header::CONTENT_SECURITY_POLICY,
+    "sandbox; default-src 'none'",
+);
+
+/// `GET`/`HEAD /files/{id}`: every answer, a refusal too, is `nosniff`
+/// and sandboxed.
 pub async fn download(
+    state: State<AppState>,
+    id: Result<ApiPath<String>, ApiError>,
+    link: Result<Query<LinkQuery>, axum::extract::rejection::QueryRejection>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let answer = async {
+        let ApiPath(id) = id?;
+        let Query(link) = link?;
+        serve(state, id, link, method, headers).await
+    }
+    .await;
+    match answer {
+        Ok(response) => response,
+        Err(err) => {
+            let mut response = err.into_response();
+            for (name, value) in [NOSNIFF, SANDBOX] {
+                response
+                    .headers_mut()
+                    .insert(name, HeaderValue::from_static(value));
+            }
+            response
+        }
+    }
+}
+
+async fn serve(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(link): Query<LinkQuery>,
+    id: String,
+    link: LinkQuery,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -104,12 +139,9 @@ pub async fn download(
             out.insert(name, value);
         }
     };
-    set(&mut out, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(
-        &mut out,
-        header::CONTENT_SECURITY_POLICY,
-        "sandbox; default-src 'none'",
-    );
+    for (name, value) in [NOSNIFF, SANDBOX] {
+        set(&mut out, name, value);
+    }
     set(&mut out, header::CONTENT_TYPE, &file.content_type);
     set(&mut out, header::CONTENT_DISPOSITION, &disposition(&file));
     set(&mut out, header::ACCEPT_RANGES, "bytes");

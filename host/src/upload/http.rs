@@ -1,7 +1,7 @@
 //! The upload API: `/api/uploads` and `/api/files` (see `docs/uploads.md`).
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -12,7 +12,7 @@ use serde_json::json;
 use super::service::{OpenRequest, ProofOutcome, UploadError};
 use crate::auth::extract::Authenticated;
 use crate::auth::unix_now;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiPath};
 use crate::server::AppState;
 use crate::server::ready::Ready;
 
@@ -98,7 +98,7 @@ async fn open(
 async fn status(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.uploads.status(&session, &id).await?).into_response())
 }
@@ -106,7 +106,7 @@ async fn status(
 async fn abort(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state.uploads.abort(&session, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -115,7 +115,7 @@ async fn abort(
 async fn chunk(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path((id, index)): Path<(String, String)>,
+    ApiPath((id, index)): ApiPath<(String, String)>,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
@@ -157,7 +157,7 @@ async fn prove(
     _: Ready,
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Result<Json<Proof>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(proof) = body?;
@@ -172,7 +172,7 @@ async fn complete(
     _: Ready,
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let done = state.uploads.complete(&session, &id).await?;
     Ok(Json(json!({ "file": done.file })).into_response())
@@ -181,7 +181,7 @@ async fn complete(
 async fn file(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.uploads.readable(&session, &id).await?).into_response())
 }
@@ -189,7 +189,7 @@ async fn file(
 async fn delete_file(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state.uploads.delete_file(&session, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -198,7 +198,7 @@ async fn delete_file(
 async fn link(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let file = state.uploads.readable(&session, &id).await?;
     let expires = unix_now() + state.uploads.config().link_ttl.as_secs();

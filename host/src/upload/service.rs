@@ -270,6 +270,9 @@ pub struct UploadStore {
     completing: Mutex<HashSet<String>>,
     /// Materialising and releasing objects of one hash never interleave.
     object_locks: [tokio::sync::Mutex<()>; 16],
+    /// Opens of one file (by MD5) take turns, so concurrent identical opens
+    /// find one another's upload instead of each creating one.
+    open_locks: [tokio::sync::Mutex<()>; 16],
 }
 
 fn lower_hex(value: &str, field: &'static str, len: usize) -> Result<String, UploadError> {
@@ -340,6 +343,7 @@ impl UploadStore {
             merges: Mutex::new(HashMap::new()),
             completing: Mutex::new(HashSet::new()),
             object_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
+            open_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
         }
     }
 
@@ -364,12 +368,7 @@ impl UploadStore {
     }
 
     fn object_lock(&self, sha256: &str) -> &tokio::sync::Mutex<()> {
-        let nibble = sha256
-            .bytes()
-            .next()
-            .and_then(|b| (b as char).to_digit(16))
-            .unwrap_or(0);
-        &self.object_locks[nibble as usize]
+        &self.object_locks[stripe(sha256)]
     }
 
     async fn view(&self, upload: &UploadRecord) -> Result<UploadView, UploadError> {
@@ -428,6 +427,7 @@ impl UploadStore {
                 }
             })?;
         let owner = session.user.as_str();
+        let _turn = self.open_locks[stripe(&md5)].lock().await;
         let (mut upload, resumed) = match self
             .index
             .find_open(owner, &md5, req.size, &req.name)
@@ -1049,6 +1049,14 @@ impl Drop for CompletingGuard<'_> {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&self.id);
     }
+}
+
+/// The lock stripe of a hex digest: its first digit.
+fn stripe(hex: &str) -> usize {
+    hex.bytes()
+        .next()
+        .and_then(|b| (b as char).to_digit(16))
+        .unwrap_or(0) as usize
 }
 
 #[cfg(test)]
