@@ -40,7 +40,7 @@ fn md5_pass(path: &std::path::Path) -> (f64, String) {
 /// The file's MD5 and its 8 MiB chunks' MD5s in one interleaved pass, as
 /// the CLI and the server compute them.
 fn paired_pass(path: &std::path::Path) -> (f64, String) {
-    use hangar_client::md5pair::{Md5 as Paired, update_both};
+    use hangar_md5pair::{Md5 as Paired, update_both};
     let started = Instant::now();
     let mut file = std::fs::File::open(path).unwrap();
     let (mut whole, mut chunk) = (Paired::new(), Paired::new());

@@ -71,14 +71,18 @@ impl std::fmt::Debug for Fetcher {
 }
 
 impl Fetcher {
-    /// A client of the registry at `base` (e.g. `http://127.0.0.1:8080`).
-    pub fn new(base: &str) -> Self {
-        Self {
+    /// A client of the registry at `base` (e.g. `http://127.0.0.1:8080`),
+    /// with connect and request timeouts.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built (no usable TLS or resolver): a
+    /// client without its timeouts could hang an activation forever.
+    pub fn new(base: &str) -> Result<Self, reqwest::Error> {
+        Ok(Self {
             http: reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(5))
                 .timeout(Duration::from_secs(120))
-                .build()
-                .unwrap_or_default(),
+                .build()?,
             base: base.trim_end_matches('/').into(),
             attempts: 4,
             backoff: Backoff {
@@ -87,7 +91,7 @@ impl Fetcher {
             },
             inflight: Arc::new(Mutex::new(HashMap::new())),
             downloads: Arc::new(std::sync::atomic::AtomicU64::new(0)),
-        }
+        })
     }
 
     /// Blobs downloaded so far (one per shared download).

@@ -9,8 +9,13 @@
 //! never leaves a half-written artifact under a real name.
 //!
 //! File layout: `MAGIC` (8 bytes) | SHA-256 of the payload (32 bytes) | payload.
+//!
+//! File names carry the component's digest and a key of the engine's
+//! compatibility hash (SHA-256 of it, stable across Rust releases, unlike
+//! `DefaultHasher`); artifacts of another engine key can never load here
+//! and are removed when the cache opens.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,13 +65,34 @@ impl CompiledCache {
     /// When the directory cannot be created.
     pub fn new(dir: &Path, engine: &Engine) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
-        let mut hasher = DefaultHasher::new();
+        let mut hasher = Sha256Hasher(Sha256::new());
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        Ok(Self {
+        let engine_key = hex::encode(&hasher.0.finalize()[..8]);
+        let cache = Self {
             dir: dir.to_path_buf(),
-            engine_key: format!("{:016x}", hasher.finish()),
+            engine_key,
             stats: CacheStats::default(),
-        })
+        };
+        let removed = cache.remove_stale()?;
+        if removed > 0 {
+            tracing::info!(removed, "removed compiled components of another engine");
+        }
+        Ok(cache)
+    }
+
+    /// Removes artifacts this engine can never load (another engine key).
+    fn remove_stale(&self) -> std::io::Result<usize> {
+        let suffix = format!("-{}.cwasm", self.engine_key);
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".cwasm") && !name.ends_with(&suffix) {
+                std::fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// What the cache has done so far.
@@ -174,6 +200,21 @@ fn verified_payload(file: &[u8]) -> Option<&[u8]> {
     (Sha256::digest(payload)[..] == header[MAGIC.len()..]).then_some(payload)
 }
 
+/// Feeds what a `Hash` writes into SHA-256: a hash of it that stays the
+/// same across Rust releases.
+struct Sha256Hasher(Sha256);
+
+impl Hasher for Sha256Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        let digest = self.0.clone().finalize();
+        u64::from_le_bytes(std::array::from_fn(|i| digest[i]))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +230,20 @@ mod tests {
         file[last] ^= 1;
         assert_eq!(verified_payload(&file), None);
         assert_eq!(verified_payload(b"short"), None);
+    }
+
+    #[test]
+    fn the_engine_key_is_stable_and_other_engines_artifacts_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::default();
+        let first = CompiledCache::new(dir.path(), &engine).unwrap();
+        let kept = first.path(&Digest::of(b"x"));
+        std::fs::write(&kept, b"artifact").unwrap();
+        let stale = dir.path().join("00ff-0123456789abcdef.cwasm");
+        std::fs::write(&stale, b"old engine").unwrap();
+        let second = CompiledCache::new(dir.path(), &engine).unwrap();
+        assert_eq!(first.engine_key, second.engine_key);
+        assert!(kept.exists());
+        assert!(!stale.exists());
     }
 }

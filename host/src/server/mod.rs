@@ -118,6 +118,9 @@ pub enum ServeError {
     /// The embedded registry could not be opened.
     #[error("embedded registry: {0}")]
     Registry(#[from] RegistryError),
+    /// The registry client could not be built.
+    #[error("cannot build the registry client: {0}")]
+    HttpClient(String),
     /// Saved plugins could not be restored.
     #[error("restoring plugins: {0}")]
     Deploy(#[from] DeployError),
@@ -279,7 +282,7 @@ pub async fn serve(
     let deployer = Deployer::new(
         runtime.clone(),
         db.clone(),
-        Fetcher::new(&registry_url),
+        Fetcher::new(&registry_url).map_err(|err| ServeError::HttpClient(err.to_string()))?,
         config.plugin_defaults.clone(),
     );
     let ready = ready::Readiness::new();

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
-use hangar_client::md5pair::{self, Md5};
+use hangar_md5pair::{self as md5pair, Md5};
 use md5::Digest as _;
 use object_store::{MultipartUpload, ObjectStoreExt, PutPayload};
 use sha2::Sha256;

@@ -11,9 +11,9 @@
 //!   caller), resuming every joined room from its last seq, and resending
 //!   unacknowledged sends with their original client message id;
 //! - [`upload`] (feature `upload`): the chunked uploader behind
-//!   `hangar upload`, [`chunking`], the chunk-size rule it shares with the
-//!   server, and [`md5pair`], MD5 that hashes a chunk and the whole file in
-//!   one pass.
+//!   `hangar upload`, and [`chunking`], the chunk-size rule it shares with
+//!   the server (its one-pass chunk and file MD5 is the internal
+//!   `hangar-md5pair` crate, shared with the server too).
 
 pub mod protocol;
 
@@ -25,8 +25,6 @@ pub mod chunking;
 mod client;
 #[cfg(feature = "upload")]
 mod hash_cache;
-#[cfg(feature = "upload")]
-pub mod md5pair;
 #[cfg(feature = "upload")]
 pub mod upload;
 

@@ -12,7 +12,7 @@ use md5::Digest as _;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::md5pair::{self, Md5};
+use hangar_md5pair::{self as md5pair, Md5};
 
 use crate::Backoff;
 use crate::chunking;

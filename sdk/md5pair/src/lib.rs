@@ -8,7 +8,11 @@
 //! block, as a chunk's hash and the file's are when chunk sizes are
 //! multiples of 64 bytes.
 //!
-//! The digests are plain MD5 (RFC 1321), checked against the `md-5` crate.
+//! The digests are plain MD5 (RFC 1321), checked against the `md-5` crate,
+//! by example and by property (arbitrary data in arbitrary splits).
+//!
+//! Internal to Hangar (the upload store and `hangar-client` use it): not a
+//! general-purpose hash library.
 
 /// Per-step additive constants, `floor(abs(sin(i + 1)) * 2^32)`.
 const K: [u32; 64] = [
@@ -376,6 +380,42 @@ mod tests {
                 assert_eq!(part.finalize(), reference(&chunk), "chunk {before}+{len}");
                 assert_eq!(file.finalize(), reference(&whole), "file {before}+{len}");
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Both hashes equal md-5's over any data fed in any split, aligned
+        /// (the pair advances together) or not (each on its own).
+        #[test]
+        fn equals_md5_over_arbitrary_splits(
+            data in proptest::collection::vec(proptest::num::u8::ANY, 0..5000),
+            cuts in proptest::collection::vec(0usize..5000, 0..12),
+            skew in 0usize..130,
+        ) {
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (data.len() + 1)).collect();
+            cuts.push(data.len());
+            cuts.sort_unstable();
+            // `two` starts `skew` bytes in, so the pair is aligned only when
+            // skew is a multiple of 64.
+            let skew = skew.min(data.len());
+            let (mut one, mut two) = (Md5::new(), Md5::new());
+            two.update(&data[..skew]);
+            let mut at = 0;
+            for cut in cuts {
+                let part = &data[at..cut.max(at)];
+                if at >= skew {
+                    update_both(&mut one, &mut two, part);
+                } else {
+                    one.update(part);
+                    let from = skew.max(at);
+                    if cut > from {
+                        two.update(&data[from..cut]);
+                    }
+                }
+                at = cut.max(at);
+            }
+            proptest::prop_assert_eq!(one.finalize(), reference(&data));
+            proptest::prop_assert_eq!(two.finalize(), reference(&data));
         }
     }
 }
