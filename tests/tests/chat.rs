@@ -317,8 +317,20 @@ async fn moderation_rejects_rewrites_flags_and_bots_reply_and_admins_get_alerts(
     assert_eq!(alert["alert"]["room"], room);
     assert_eq!(alert["alert"]["message_id"], ack["id"]);
 
-    // The bot's reply is stored before the ack.
+    // The ack does not wait for the bot: its reply follows, with the next
+    // seq, on the socket and in the history.
     let ack = send(&mut customer, &room, "m4", "how do I get a refund?").await;
+    let reply = loop {
+        if let Some(bot) = admin
+            .messages(1)
+            .await
+            .into_iter()
+            .find(|m| m["kind"] == "bot")
+        {
+            break bot;
+        }
+    };
+    assert_eq!(reply["seq"], ack["seq"].as_u64().unwrap() + 1, "{reply}");
     let (_, page) = chat
         .get(
             &format!("/api/rooms/{room}/messages?after={}", ack["seq"]),

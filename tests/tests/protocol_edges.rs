@@ -230,3 +230,45 @@ async fn sequential_sends_are_acked_without_waiting_for_delayed_acks() {
     // An order of magnitude under the delayed-ACK wait.
     assert!(p50 < Duration::from_millis(20), "send→ack p50 {p50:?}");
 }
+
+/// A history import goes through the single writer: its messages take the
+/// next seqs and reach joined clients in order, between live messages.
+#[tokio::test]
+async fn imported_history_is_delivered_in_seq_order_between_live_messages() {
+    let chat = Chat::start("");
+    let admin = std::fs::read_to_string(chat._dir.path().join("data/admin.token")).unwrap();
+    let token = chat.token("fred", "customer").await;
+    let room = chat.room(&token).await;
+    let (mut client, _) = chat.joined(&token, &room, None).await;
+    send(&mut client, &room, "l1", "live 1").await;
+    let (status, body) = request(
+        Method::POST,
+        &format!("{}/api/admin/rooms/{room}/import", chat.server.url),
+        Some(admin.trim()),
+        Some(&json!([
+            {"sender": "old-agent", "text": "imported 1"},
+            {"sender": "fred", "text": "imported 2"}
+        ])),
+    )
+    .await;
+    assert_eq!(
+        (status, body["imported"].as_u64()),
+        (200, Some(2)),
+        "{body}"
+    );
+    send(&mut client, &room, "l2", "live 2").await;
+    let messages = client.messages(4).await;
+    let seen: Vec<(u64, &str)> = messages
+        .iter()
+        .map(|m| (m["seq"].as_u64().unwrap(), m["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, "live 1"),
+            (2, "imported 1"),
+            (3, "imported 2"),
+            (4, "live 2")
+        ]
+    );
+}

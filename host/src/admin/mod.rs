@@ -59,8 +59,9 @@ struct Imported {
 }
 
 /// Appends messages to a conversation's history in one transaction (for
-/// migrating history from another system). Not moderated and not pushed to
-/// connected clients: they see the messages when they sync.
+/// migrating history from another system), through the hub's single writer
+/// like every append: not moderated, delivered to connected clients like
+/// any message.
 async fn import_history(
     _: Admin,
     State(state): State<AppState>,
@@ -100,12 +101,7 @@ async fn import_history(
             client_id: None,
         })
         .collect();
-    let results = state
-        .hub
-        .history
-        .append_many(batch)
-        .await
-        .map_err(ApiError::internal)?;
+    let results = state.hub.import(batch).await.map_err(ApiError::internal)?;
     let mut stored = 0;
     for result in results {
         result.map_err(|err| {

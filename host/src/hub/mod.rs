@@ -205,6 +205,15 @@ impl Hub {
         // running the plugins again.
         match self.history.find_sent(room, sender, &client_id).await {
             Ok(Some(message)) => {
+                // A retry also repairs a share that failed after the append.
+                let file_ids: Vec<String> = message
+                    .attachments
+                    .iter()
+                    .map(|a| a.file_id.clone())
+                    .collect();
+                if let Err(err) = self.uploads.share(&file_ids, room.as_str()).await {
+                    return internal(&err);
+                }
                 return SendOutcome::Stored(Appended {
                     message,
                     duplicate: true,
@@ -268,9 +277,6 @@ impl Hub {
             };
         }
         let file_ids: Vec<String> = attachments.iter().map(|a| a.file_id.clone()).collect();
-        if let Err(err) = self.uploads.share(&file_ids, room.as_str()).await {
-            return internal(&err);
-        }
         let appended = self
             .writer
             .append(NewMessage {
@@ -294,46 +300,43 @@ impl Hub {
             }
             Err(err) => return internal(&err),
         };
+        // Shared only once the message that carries the files is stored:
+        // a refused or failed append shares nothing. Should sharing fail,
+        // the sender is told to retry, and the retry (a duplicate) shares.
+        if let Err(err) = self.uploads.share(&file_ids, room.as_str()).await {
+            return internal(&err);
+        }
         if appended.duplicate {
             return SendOutcome::Stored(appended);
         }
-        for flag in decision.flags {
-            let alert = NewAlert {
-                severity: flag.severity,
-                kind: AlertKind::Flag,
-                source: flag.by.to_string(),
-                reason: flag.reason,
-                room: Some(room.to_string()),
-                message_id: Some(appended.message.id.clone()),
+        // Alerts and bot replies follow the message; the sender's ack does
+        // not wait for them (the replies still get later seqs).
+        if !decision.flags.is_empty() || !decision.replies.is_empty() {
+            let followers = Followers {
+                alerts: self.alerts.clone(),
+                writer: self.writer.clone(),
             };
-            if let Err(err) = self.alerts.raise(alert).await {
-                tracing::error!(%room, error = %err, "flag alert not stored");
-            }
-        }
-        for reply in decision.replies {
-            self.post_bot_reply(room, reply.by.as_str(), reply.text)
-                .await;
+            let message_id = appended.message.id.clone();
+            let room = room.clone();
+            tokio::spawn(async move {
+                followers
+                    .run(&room, &message_id, decision.flags, decision.replies)
+                    .await;
+            });
         }
         SendOutcome::Stored(appended)
     }
 
-    async fn post_bot_reply(&self, room: &RoomId, bot: &str, text: String) {
-        let stored = self
-            .writer
-            .append(NewMessage {
-                room: room.clone(),
-                id: format!("m-{}", uuid::Uuid::new_v4().simple()),
-                sender: bot.to_owned(),
-                kind: SenderKind::Bot,
-                text,
-                time_ms: now_ms(),
-                attachments: Vec::new(),
-                client_id: None,
-            })
-            .await;
-        if let Err(err) = stored {
-            tracing::error!(%room, %bot, error = %err, "bot reply not stored");
-        }
+    /// Imports messages into a room's history through the single writer (one
+    /// transaction, seqs in order, published like any message).
+    ///
+    /// # Errors
+    /// The store failed; nothing was stored.
+    pub async fn import(
+        &self,
+        messages: Vec<NewMessage>,
+    ) -> Result<Vec<Result<Appended, HistoryError>>, HistoryError> {
+        self.writer.import(messages).await
     }
 
     /// Resets a room's history (new epoch) and tells its subscribers.
@@ -345,6 +348,54 @@ impl Hub {
         room: &RoomId,
     ) -> Result<crate::history::RoomHead, HistoryError> {
         self.writer.reset(room.clone()).await
+    }
+}
+
+/// What follows a stored message: its alerts and its bot replies.
+struct Followers {
+    alerts: Alerts,
+    writer: writer::Writer,
+}
+
+impl Followers {
+    async fn run(
+        &self,
+        room: &RoomId,
+        message_id: &str,
+        flags: Vec<crate::plugins::chain::Flag>,
+        replies: Vec<crate::plugins::chain::Reply>,
+    ) {
+        for flag in flags {
+            let alert = NewAlert {
+                severity: flag.severity,
+                kind: AlertKind::Flag,
+                source: flag.by.to_string(),
+                reason: flag.reason,
+                room: Some(room.to_string()),
+                message_id: Some(message_id.to_owned()),
+            };
+            if let Err(err) = self.alerts.raise(alert).await {
+                tracing::error!(%room, error = %err, "flag alert not stored");
+            }
+        }
+        for reply in replies {
+            let stored = self
+                .writer
+                .append(NewMessage {
+                    room: room.clone(),
+                    id: format!("m-{}", uuid::Uuid::new_v4().simple()),
+                    sender: reply.by.to_string(),
+                    kind: SenderKind::Bot,
+                    text: reply.text,
+                    time_ms: now_ms(),
+                    attachments: Vec::new(),
+                    client_id: None,
+                })
+                .await;
+            if let Err(err) = stored {
+                tracing::error!(%room, bot = %reply.by, error = %err, "bot reply not stored");
+            }
+        }
     }
 }
 

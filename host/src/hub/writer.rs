@@ -16,8 +16,15 @@ use crate::history::{Appended, HistoryError, HistoryStore, NewMessage, RoomHead,
 /// Most appends committed together.
 const MAX_GROUP: usize = 512;
 
+type Results = Vec<Result<Appended, HistoryError>>;
+
 enum Write {
     Append(NewMessage, oneshot::Sender<Result<Appended, HistoryError>>),
+    /// Many messages in one transaction of their own (a history import).
+    Import(
+        Vec<NewMessage>,
+        oneshot::Sender<Result<Results, HistoryError>>,
+    ),
     Reset(RoomId, oneshot::Sender<Result<RoomHead, HistoryError>>),
 }
 
@@ -52,6 +59,20 @@ impl Writer {
         answer.await.map_err(|_| gone())?
     }
 
+    /// Appends `messages` in one transaction, in order, and publishes them
+    /// like any message: all of them or, when the store fails, none.
+    ///
+    /// # Errors
+    /// The store's failure; each message's own result otherwise.
+    pub async fn import(&self, messages: Vec<NewMessage>) -> Result<Results, HistoryError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Write::Import(messages, reply))
+            .await
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+
     /// Resets a room's history and tells its subscribers.
     ///
     /// # Errors
@@ -77,6 +98,17 @@ async fn run(history: Arc<dyn HistoryStore>, rooms: Arc<Rooms>, mut rx: mpsc::Re
             },
         };
         match first {
+            Write::Import(messages, reply) => {
+                let result = history.append_many(messages).await;
+                if let Ok(results) = &result {
+                    for appended in results.iter().flatten() {
+                        if !appended.duplicate {
+                            rooms.publish(&appended.message);
+                        }
+                    }
+                }
+                let _ = reply.send(result);
+            }
             Write::Reset(room, reply) => {
                 let result = history.reset(&room).await;
                 if let Ok(head) = &result {
@@ -99,8 +131,8 @@ async fn run(history: Arc<dyn HistoryStore>, rooms: Arc<Rooms>, mut rx: mpsc::Re
                             messages.push(message);
                             replies.push(reply);
                         }
-                        Ok(reset) => {
-                            next = Some(reset);
+                        Ok(other) => {
+                            next = Some(other);
                             break;
                         }
                         Err(_) => break,
