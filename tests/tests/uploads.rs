@@ -913,3 +913,62 @@ async fn every_refusal_is_json_and_downloads_are_always_sandboxed() {
         );
     }
 }
+
+/// A wrong proof takes as long for content the store holds as for content
+/// it does not: over interleaved pairs, neither kind is consistently the
+/// slower one (a gap of even a fraction of a millisecond makes one kind
+/// slower in nearly every pair).
+#[tokio::test]
+async fn a_wrong_proof_takes_as_long_for_stored_content_as_for_absent() {
+    let store = Store::start(&[]);
+    let alice = store.api("alice", "customer").await;
+    let stored = pattern(3 * MIB, 31);
+    let (status, _) = alice.upload("stored.zip", &stored).await;
+    assert_eq!(status, 200);
+    let bob = store.api("bob", "customer").await;
+    let wrong = "0".repeat(32);
+    let mut slower = 0;
+    let pairs = 40;
+    let prove = |body: Value| {
+        let bob = bob.clone();
+        let wrong = wrong.clone();
+        async move {
+            let (status, upload) = bob.open_raw(&body).await;
+            assert_eq!(status, 201, "{upload}");
+            assert!(upload["challenge"].is_object(), "{upload}");
+            let started = std::time::Instant::now();
+            let (status, answer) = bob.prove(&id(&upload), &wrong).await;
+            let took = started.elapsed();
+            assert_eq!(
+                (status, &answer["instant"]),
+                (200, &json!(false)),
+                "{answer}"
+            );
+            // Reopened, the upload still shows its challenge, now spent.
+            let (_, again) = bob.open_raw(&body).await;
+            assert!(
+                again["challenge"].is_object() && again["proof_used"] == true,
+                "{again}"
+            );
+            took
+        }
+    };
+    for i in 0..pairs {
+        let known = prove(json!({"name": format!("k{i}.zip"), "size": stored.len(),
+            "md5": md5_hex(&stored), "sha256": sha256_hex(&stored)}))
+        .await;
+        let absent = pattern(stored.len(), 1000 + i);
+        let unknown = prove(json!({"name": format!("a{i}.zip"), "size": absent.len(),
+            "md5": md5_hex(&absent), "sha256": sha256_hex(&absent)}))
+        .await;
+        if known > unknown {
+            slower += 1;
+        }
+    }
+    // Under no gap the count is binomial(40, 1/2): outside 8..=32 with a
+    // chance of about 1 in 10,000.
+    assert!(
+        (8..=32).contains(&slower),
+        "stored content was slower in {slower} of {pairs} pairs"
+    );
+}

@@ -215,8 +215,11 @@ pub struct UploadView {
     pub received: Vec<u32>,
     /// When an untouched upload expires, ms since the epoch.
     pub expires_ms: i64,
-    /// The range to prove for instant upload, until the proof is tried.
+    /// The range to prove for instant upload (opened with `sha256`); it
+    /// stays in the view after the proof was tried.
     pub challenge: Option<Challenge>,
+    /// Whether the upload's one proof was tried (another is `409`).
+    pub proof_used: bool,
     /// The file, once complete.
     pub file_id: Option<String>,
 }
@@ -273,6 +276,8 @@ pub struct UploadStore {
     /// Opens of one file (by MD5) take turns, so concurrent identical opens
     /// find one another's upload instead of each creating one.
     open_locks: [tokio::sync::Mutex<()>; 16],
+    /// The decoy object proofs of unknown content read (written once).
+    decoy: tokio::sync::OnceCell<()>,
 }
 
 fn lower_hex(value: &str, field: &'static str, len: usize) -> Result<String, UploadError> {
@@ -344,6 +349,7 @@ impl UploadStore {
             completing: Mutex::new(HashSet::new()),
             object_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             open_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
+            decoy: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -389,7 +395,8 @@ impl UploadStore {
             chunk_count: upload.layout.chunk_count,
             received,
             expires_ms: upload.expires_ms,
-            challenge: upload.challenge.filter(|_| !upload.proof_used),
+            challenge: upload.challenge,
+            proof_used: upload.proof_used,
             file_id: upload.file_id.clone(),
         })
     }
@@ -522,22 +529,17 @@ impl UploadStore {
             .object(&claim)
             .await?
             .filter(|o| o.size == upload.layout.size && o.md5 == upload.md5);
-        // Unknown content costs the same work as known content, so the
-        // answer's timing does not tell whether the server holds it.
-        let range = match &object {
-            Some(o) => {
-                let path = Blobs::object(&o.sha256);
-                match self
-                    .blobs
-                    .read_range(&path, challenge.offset, challenge.length)
-                    .await
-                {
-                    Ok(bytes) => Some(bytes),
-                    Err(BlobError::NotFound { .. }) => None,
-                    Err(err) => return Err(err.into()),
-                }
-            }
-            None => None,
+        // Unknown content costs the same work as known content (a read of
+        // the same length from the store, then its MD5), so the answer's
+        // timing does not tell whether the server holds it.
+        let (path, offset) = match &object {
+            Some(o) => (Blobs::object(&o.sha256), challenge.offset),
+            None => (self.decoy().await?, 0),
+        };
+        let range = match self.blobs.read_range(&path, offset, challenge.length).await {
+            Ok(bytes) => Some(bytes).filter(|_| object.is_some()),
+            Err(BlobError::NotFound { .. }) => None,
+            Err(err) => return Err(err.into()),
         };
         let known = range.is_some();
         let range = range.unwrap_or_else(|| Bytes::from(vec![0; challenge.length as usize]));
@@ -563,6 +565,20 @@ impl UploadStore {
         self.drop_chunks(&upload.id);
         tracing::info!(upload = %upload.id, file = %file.id, "instant upload");
         Ok(ProofOutcome::Instant(file))
+    }
+
+    /// An object as long as the longest challenge, read in place of stored
+    /// content for proofs about content the store does not hold.
+    async fn decoy(&self) -> Result<object_store::path::Path, UploadError> {
+        let path = object_store::path::Path::from_iter(["decoy", "challenge"]);
+        let length = self.config.challenge_bytes.max(1);
+        self.decoy
+            .get_or_try_init(|| async {
+                let zeros = Bytes::from(vec![0u8; usize::try_from(length).unwrap_or(65_536)]);
+                self.blobs.put(&path, zeros.into()).await
+            })
+            .await?;
+        Ok(path)
     }
 
     fn new_file(&self, upload: &UploadRecord, sha256: String, head: Option<&[u8]>) -> FileRecord {

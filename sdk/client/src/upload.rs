@@ -316,6 +316,9 @@ struct UploadView {
     chunk_count: u32,
     received: Vec<u32>,
     challenge: Option<Challenge>,
+    /// The upload's one proof was tried already (a resumed upload).
+    #[serde(default)]
+    proof_used: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -449,7 +452,10 @@ impl Uploader {
         }
         let url = format!("{}/api/uploads", self.server);
         let mut upload: UploadView = self.send(self.http.post(&url).json(&open)).await?;
-        if let Some(challenge) = upload.challenge.filter(|_| options.instant) {
+        if let Some(challenge) = upload
+            .challenge
+            .filter(|_| options.instant && !upload.proof_used)
+        {
             let answer = range_md5(path, challenge).await?;
             let url = format!("{}/api/uploads/{}/proof", self.server, upload.id);
             let proof: ProofAnswer = self

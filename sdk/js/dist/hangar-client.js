@@ -954,8 +954,8 @@ var UploadTask = class extends EventTarget {
   }
   /** Answers the challenge; the stored file when the content was known. */
   async tryInstant() {
-    const { challenge } = this.upload;
-    if (!challenge) return null;
+    const { challenge, proof_used: spent } = this.upload;
+    if (!challenge || spent) return null;
     const md5 = await this.uploader.hash({
       op: "md5",
       file: this.file,

@@ -212,8 +212,9 @@ export class UploadTask extends EventTarget {
 
   /** Answers the challenge; the stored file when the content was known. */
   async tryInstant() {
-    const { challenge } = this.upload;
-    if (!challenge) return null;
+    const { challenge, proof_used: spent } = this.upload;
+    // A resumed upload has had its one try.
+    if (!challenge || spent) return null;
     const md5 = await this.uploader.hash({
       op: 'md5', file: this.file, start: challenge.offset, end: challenge.offset + challenge.length,
     });
