@@ -272,3 +272,37 @@ async fn imported_history_is_delivered_in_seq_order_between_live_messages() {
         ]
     );
 }
+
+/// An oversize message sent in fragments is refused with 1009, like one
+/// sent whole: the close code reaches the client.
+#[tokio::test]
+async fn an_oversize_message_in_fragments_closes_with_1009() {
+    let chat = Chat::start("");
+    let token = chat.token("gina", "customer").await;
+    for total in [1usize << 20, 10 << 20] {
+        let mut client = WsClient::connect(&chat.server.url, &token, None)
+            .await
+            .unwrap();
+        client.expect("welcome").await;
+        let fragment = vec![b'x'; 16 << 10];
+        let count = total / fragment.len();
+        let mut refused = false;
+        for i in 0..count {
+            let opcode = if i == 0 {
+                OpCode::Data(Data::Text)
+            } else {
+                OpCode::Data(Data::Continue)
+            };
+            let frame = Frame::message(fragment.clone(), opcode, i + 1 == count);
+            if client.send_raw(Message::Frame(frame)).await.is_err() {
+                refused = true;
+                break;
+            }
+        }
+        let _ = refused;
+        match client.next(Duration::from_secs(10)).await {
+            Some(Received::Closed(code, _)) => assert_eq!(code, 1009, "{total} bytes"),
+            other => panic!("{total} bytes: expected close 1009, got {other:?}"),
+        }
+    }
+}
