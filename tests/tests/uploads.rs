@@ -332,7 +332,8 @@ async fn instant_upload_needs_a_correct_proof_and_reveals_nothing_without_one() 
         (200, &json!(false)),
         "{answer}"
     );
-    assert!(answer["upload"]["challenge"].is_null());
+    assert!(answer["upload"]["challenge"].is_object(), "{answer}");
+    assert_eq!(answer["upload"]["proof_used"], true, "{answer}");
     // One try per upload.
     let (status, again) = bob.prove(&id(&upload), &md5_hex(&zeros)).await;
     assert_eq!(
