@@ -306,3 +306,48 @@ async fn an_oversize_message_in_fragments_closes_with_1009() {
         }
     }
 }
+
+/// Sends pipelined on one connection (not waiting for acks) are stored in
+/// the order sent and answered in that order, rejected ones included.
+#[tokio::test]
+async fn pipelined_sends_keep_their_order() {
+    let chat = Chat::start("[hub]\nsend_rate_per_sec = 1000\nsend_burst = 1000\n");
+    let token = chat.token("hana", "customer").await;
+    let room = chat.room(&token).await;
+    let (mut client, _) = chat.joined(&token, &room, None).await;
+    let texts: Vec<String> = (0..60)
+        .map(|i| {
+            if i % 7 == 3 {
+                format!("{i} visit scam-link.example")
+            } else {
+                format!("message {i}")
+            }
+        })
+        .collect();
+    for (i, text) in texts.iter().enumerate() {
+        client
+            .send(json!({"type": "send", "room": room, "client_id": format!("p{i}"), "text": text}))
+            .await;
+    }
+    let mut answers = Vec::new();
+    while answers.len() < texts.len() {
+        answers.push(client.expect_any(&["ack", "rejected", "error"]).await);
+    }
+    let order: Vec<&str> = answers
+        .iter()
+        .map(|a| a["client_id"].as_str().unwrap())
+        .collect();
+    let sent: Vec<String> = (0..texts.len()).map(|i| format!("p{i}")).collect();
+    assert_eq!(order, sent, "answers out of order");
+    let mut last = 0;
+    for (i, answer) in answers.iter().enumerate() {
+        if i % 7 == 3 {
+            assert_eq!(answer["type"], "rejected", "{answer}");
+        } else {
+            assert_eq!(answer["type"], "ack", "{answer}");
+            let seq = answer["seq"].as_u64().unwrap();
+            assert_eq!(seq, last + 1, "{answer}");
+            last = seq;
+        }
+    }
+}

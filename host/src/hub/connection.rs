@@ -5,20 +5,27 @@
 //! and are merged into one `batch` frame when the batch window ends or the
 //! batch reaches `batch_max_messages`. Other frames (acks, errors) flush the
 //! queued messages first, so a client always sees its messages in order.
+//!
+//! Sends are pipelined: up to [`MAX_IN_FLIGHT`] of one connection are
+//! checked and moderated at once while the connection goes on reading; each
+//! queues its append only after the previous one queued its own, so they
+//! are stored in the order they were sent, and their answers go out in that
+//! order, each after its commit.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::future::BoxFuture;
+use futures_util::stream::{FuturesOrdered, SplitSink, SplitStream};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::outbox::{Outbound, Outbox, Published};
 use super::protocol::{ClientFrame, ErrorCode, JoinStatus, PROTOCOL_VERSION, ServerFrame, close};
 use super::rooms::ConnectionId;
-use super::{AccessError, Hub, SendOutcome};
+use super::{AccessError, Hub, SendOutcome, Turn};
 use crate::auth::{Role, Session, unix_now};
 use crate::history::{Message, RoomId, Seq};
 
@@ -27,6 +34,10 @@ const CLOSE_GRACE: Duration = Duration::from_secs(3);
 
 /// Rate-limited frames in a row after which a client counts as flooding.
 const FLOOD_THRESHOLD: u32 = 50;
+
+/// Sends of one connection in flight at once; past it, the connection
+/// stops reading until one is answered.
+pub const MAX_IN_FLIGHT: usize = 32;
 
 /// A token bucket for sends.
 struct SendBudget {
@@ -78,6 +89,10 @@ struct Connection {
     delivered: HashMap<RoomId, Seq>,
     budget: SendBudget,
     rate_limited_in_a_row: u32,
+    /// Sends being moderated and stored, answered in order.
+    in_flight: FuturesOrdered<BoxFuture<'static, ServerFrame>>,
+    /// What the next send waits on before it queues its append.
+    last_turn: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 /// Serves one upgraded socket until it closes.
@@ -96,6 +111,8 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket, session: Session) {
         sink,
         delivered: HashMap::new(),
         rate_limited_in_a_row: 0,
+        in_flight: FuturesOrdered::new(),
+        last_turn: None,
     };
     connection.hub.rooms.connection_opened();
     let mut stream = stream;
@@ -177,7 +194,12 @@ impl Connection {
                 biased;
                 _ = shutdown.recv() => return End::Close(close::GOING_AWAY, "server shutting down"),
                 () = &mut expiry => return End::Close(close::SESSION_EXPIRED, "session expired"),
-                frame = stream.next() => {
+                Some(answer) = self.in_flight.next(), if !self.in_flight.is_empty() => {
+                    if self.send_frame(&answer).await.is_err() {
+                        return End::Gone;
+                    }
+                }
+                frame = stream.next(), if self.in_flight.len() < MAX_IN_FLIGHT => {
                     let Some(frame) = frame else { return End::Gone };
                     last_seen = Instant::now();
                     let end = match frame {
@@ -319,28 +341,43 @@ impl Connection {
         }
         self.rate_limited_in_a_row = 0;
         let hub = self.hub.clone();
-        let answer = match hub
-            .send(&self.session, &room, client_id.clone(), text, attachments)
-            .await
-        {
-            SendOutcome::Stored(appended) => ServerFrame::Ack {
-                client_id,
-                room,
-                id: appended.message.id,
-                seq: appended.message.seq,
-                duplicate: appended.duplicate,
-            },
-            SendOutcome::Rejected { reason, by } => ServerFrame::Rejected {
-                client_id,
-                room,
-                reason,
-                by,
-            },
-            SendOutcome::Refused(code, message) => {
-                ServerFrame::error(code, message, Some(client_id))
+        let session = self.session.clone();
+        let (turn, next) = Turn::after(self.last_turn.take());
+        self.last_turn = Some(next);
+        self.in_flight.push_back(
+            async move {
+                let outcome = hub
+                    .send(
+                        &session,
+                        &room,
+                        client_id.clone(),
+                        text,
+                        attachments,
+                        Some(turn),
+                    )
+                    .await;
+                match outcome {
+                    SendOutcome::Stored(appended) => ServerFrame::Ack {
+                        client_id,
+                        room,
+                        id: appended.message.id,
+                        seq: appended.message.seq,
+                        duplicate: appended.duplicate,
+                    },
+                    SendOutcome::Rejected { reason, by } => ServerFrame::Rejected {
+                        client_id,
+                        room,
+                        reason,
+                        by,
+                    },
+                    SendOutcome::Refused(code, message) => {
+                        ServerFrame::error(code, message, Some(client_id))
+                    }
+                }
             }
-        };
-        self.send_frame(&answer).await.err()
+            .boxed(),
+        );
+        None
     }
 
     async fn join(

@@ -191,7 +191,10 @@ impl Hub {
         }
     }
 
-    /// Runs one send through moderation, stores and delivers it.
+    /// Runs one send through moderation, stores and delivers it. With a
+    /// `turn`, the checks and moderation run at once, but the append is
+    /// queued only after the previous send of the same connection queued
+    /// its own: sends pipelined on one connection keep their order.
     pub async fn send(
         &self,
         session: &Session,
@@ -199,7 +202,81 @@ impl Hub {
         client_id: ClientMessageId,
         text: String,
         attachments: Vec<Attachment>,
+        turn: Option<Turn>,
     ) -> SendOutcome {
+        let prepared = self
+            .prepare(session, room, client_id, text, attachments)
+            .await;
+        let mut turn = turn;
+        if let Some(turn) = &mut turn {
+            turn.wait().await;
+        }
+        let prepared = match prepared {
+            Ok(prepared) => prepared,
+            Err(outcome) => return outcome,
+        };
+        let file_ids: Vec<String> = prepared
+            .message
+            .attachments
+            .iter()
+            .map(|a| a.file_id.clone())
+            .collect();
+        let pending = self.writer.submit(prepared.message).await;
+        // The next send of this connection may queue its append now.
+        drop(turn);
+        let appended = match pending {
+            Ok(pending) => pending.await,
+            Err(err) => Err(err),
+        };
+        let appended = match appended {
+            Ok(appended) => appended,
+            Err(HistoryError::Closed(_)) => {
+                return SendOutcome::Refused(
+                    ErrorCode::Closed,
+                    format!("conversation {room} is closed"),
+                );
+            }
+            Err(err) => return internal(&err),
+        };
+        // Shared only once the message that carries the files is stored:
+        // a refused or failed append shares nothing. Should sharing fail,
+        // the sender is told to retry, and the retry (a duplicate) shares.
+        if let Err(err) = self.uploads.share(&file_ids, room.as_str()).await {
+            return internal(&err);
+        }
+        if appended.duplicate {
+            return SendOutcome::Stored(appended);
+        }
+        // Alerts and bot replies follow the message; the sender's ack does
+        // not wait for them (the replies still get later seqs).
+        let decision = prepared.decision;
+        if !decision.flags.is_empty() || !decision.replies.is_empty() {
+            let followers = Followers {
+                alerts: self.alerts.clone(),
+                writer: self.writer.clone(),
+            };
+            let message_id = appended.message.id.clone();
+            let room = room.clone();
+            tokio::spawn(async move {
+                followers
+                    .run(&room, &message_id, decision.flags, decision.replies)
+                    .await;
+            });
+        }
+        SendOutcome::Stored(appended)
+    }
+
+    /// Everything of a send before its append: the retry check, access,
+    /// attachments and moderation. `Err` is the answer when the send stops
+    /// here.
+    async fn prepare(
+        &self,
+        session: &Session,
+        room: &RoomId,
+        client_id: ClientMessageId,
+        text: String,
+        attachments: Vec<Attachment>,
+    ) -> Result<Prepared, SendOutcome> {
         let sender = session.user.as_str();
         // A retry of a stored send is answered from the store, without
         // running the plugins again.
@@ -212,42 +289,39 @@ impl Hub {
                     .map(|a| a.file_id.clone())
                     .collect();
                 if let Err(err) = self.uploads.share(&file_ids, room.as_str()).await {
-                    return internal(&err);
+                    return Err(internal(&err));
                 }
-                return SendOutcome::Stored(Appended {
+                return Err(SendOutcome::Stored(Appended {
                     message,
                     duplicate: true,
-                });
+                }));
             }
             Ok(None) => {}
-            Err(err) => return internal(&err),
+            Err(err) => return Err(internal(&err)),
         }
         match self.access(session, room).await {
             Ok(ConversationStatus::Closed) => {
-                return SendOutcome::Refused(
+                return Err(SendOutcome::Refused(
                     ErrorCode::Closed,
                     format!("conversation {room} is closed"),
-                );
+                ));
             }
             Ok(_) => {}
             Err(AccessError::UnknownRoom(_)) => {
-                return SendOutcome::Refused(
+                return Err(SendOutcome::Refused(
                     ErrorCode::UnknownRoom,
                     format!("no conversation {room}"),
-                );
+                ));
             }
             Err(AccessError::Forbidden(_)) => {
-                return SendOutcome::Refused(
+                return Err(SendOutcome::Refused(
                     ErrorCode::Forbidden,
                     format!("conversation {room} is not yours"),
-                );
+                ));
             }
-            Err(AccessError::History(err)) => return internal(&err),
+            Err(AccessError::History(err)) => return Err(internal(&err)),
         }
-        let attachments = match self.attachments(session, attachments).await {
-            Ok(attachments) => attachments,
-            Err(refused) => return refused,
-        };
+        let attachments = self.attachments(session, attachments).await?;
         let id = format!("m-{}", uuid::Uuid::new_v4().simple());
         let time_ms = now_ms();
         let decision = self
@@ -271,60 +345,24 @@ impl Hub {
             })
             .await;
         if let Some(rejection) = decision.rejected {
-            return SendOutcome::Rejected {
+            return Err(SendOutcome::Rejected {
                 reason: rejection.reason,
                 by: rejection.by.to_string(),
-            };
+            });
         }
-        let file_ids: Vec<String> = attachments.iter().map(|a| a.file_id.clone()).collect();
-        let appended = self
-            .writer
-            .append(NewMessage {
+        Ok(Prepared {
+            message: NewMessage {
                 room: room.clone(),
                 id,
                 sender: sender.to_owned(),
                 kind: SenderKind::User,
-                text: decision.text,
+                text: decision.text.clone(),
                 time_ms,
                 attachments,
                 client_id: Some(client_id),
-            })
-            .await;
-        let appended = match appended {
-            Ok(appended) => appended,
-            Err(HistoryError::Closed(_)) => {
-                return SendOutcome::Refused(
-                    ErrorCode::Closed,
-                    format!("conversation {room} is closed"),
-                );
-            }
-            Err(err) => return internal(&err),
-        };
-        // Shared only once the message that carries the files is stored:
-        // a refused or failed append shares nothing. Should sharing fail,
-        // the sender is told to retry, and the retry (a duplicate) shares.
-        if let Err(err) = self.uploads.share(&file_ids, room.as_str()).await {
-            return internal(&err);
-        }
-        if appended.duplicate {
-            return SendOutcome::Stored(appended);
-        }
-        // Alerts and bot replies follow the message; the sender's ack does
-        // not wait for them (the replies still get later seqs).
-        if !decision.flags.is_empty() || !decision.replies.is_empty() {
-            let followers = Followers {
-                alerts: self.alerts.clone(),
-                writer: self.writer.clone(),
-            };
-            let message_id = appended.message.id.clone();
-            let room = room.clone();
-            tokio::spawn(async move {
-                followers
-                    .run(&room, &message_id, decision.flags, decision.replies)
-                    .await;
-            });
-        }
-        SendOutcome::Stored(appended)
+            },
+            decision,
+        })
     }
 
     /// Imports messages into a room's history through the single writer (one
@@ -348,6 +386,45 @@ impl Hub {
         room: &RoomId,
     ) -> Result<crate::history::RoomHead, HistoryError> {
         self.writer.reset(room.clone()).await
+    }
+}
+
+/// A send that passed its checks and moderation, ready to append.
+struct Prepared {
+    message: NewMessage,
+    decision: crate::plugins::MessageDecision,
+}
+
+/// A send's place in its connection's order: it queues its append after
+/// the previous send queued (or dropped) its own, then lets the next go.
+#[derive(Debug)]
+pub struct Turn {
+    previous: Option<tokio::sync::oneshot::Receiver<()>>,
+    _mine: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Turn {
+    /// The turn after the one `previous` belongs to, and the receiver the
+    /// next one waits on.
+    pub fn after(
+        previous: Option<tokio::sync::oneshot::Receiver<()>>,
+    ) -> (Self, tokio::sync::oneshot::Receiver<()>) {
+        let (mine, next) = tokio::sync::oneshot::channel();
+        (
+            Self {
+                previous,
+                _mine: mine,
+            },
+            next,
+        )
+    }
+
+    /// Waits until the previous send queued its append or gave up (its
+    /// sender dropped either way).
+    async fn wait(&mut self) {
+        if let Some(previous) = self.previous.take() {
+            let _ = previous.await;
+        }
     }
 }
 

@@ -51,12 +51,26 @@ impl Writer {
     /// # Errors
     /// The message's own failure, or the store's.
     pub async fn append(&self, message: NewMessage) -> Result<Appended, HistoryError> {
+        self.submit(message).await?.await
+    }
+
+    /// Queues an append and returns at once with its answer to come: appends
+    /// are committed in the order they are queued, so a caller that queues in
+    /// order may have several in flight.
+    ///
+    /// # Errors
+    /// The writer has stopped.
+    pub async fn submit(
+        &self,
+        message: NewMessage,
+    ) -> Result<impl std::future::Future<Output = Result<Appended, HistoryError>>, HistoryError>
+    {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Write::Append(message, reply))
             .await
             .map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())?
+        Ok(async move { answer.await.map_err(|_| gone())? })
     }
 
     /// Appends `messages` in one transaction, in order, and publishes them
