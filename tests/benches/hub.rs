@@ -4,9 +4,11 @@
 //! server's resident memory per idle connection at 10,000 connections,
 //! opened by two generator processes (this binary, re-executed).
 //!
-//! Run: `cargo bench -p hangar-testkit --bench hub` (`HANGAR_BENCH=idle` or
-//! `HANGAR_BENCH=load` runs one part only). (`HANGAR_BENCH=idle` or
-//! `HANGAR_BENCH=load` runs one part only).
+//! Then one connection sending as fast as it can: waiting for each ack
+//! (the baseline) against pipelining its sends, in the same run.
+//!
+//! Run: `cargo bench -p hangar-testkit --bench hub` (`HANGAR_BENCH=load`,
+//! `idle` or `pipeline` runs one part only).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark binary: any failure aborts the run
 
@@ -214,10 +216,13 @@ fn main() {
     }
     hangar_testkit::server::binary();
     let part = std::env::var("HANGAR_BENCH").unwrap_or_default();
-    if part != "idle" {
+    if part.is_empty() || part == "load" {
         load_table(&runtime);
     }
-    if part != "load" {
+    if part.is_empty() || part == "pipeline" {
+        runtime.block_on(pipeline_table());
+    }
+    if part.is_empty() || part == "idle" {
         let (before, after, n) = runtime.block_on(idle_memory());
         println!(
             "idle connections: {n}; server RSS {before} KiB -> {after} KiB; {:.1} KiB per connection",
@@ -245,5 +250,55 @@ fn load_table(runtime: &tokio::runtime::Runtime) {
                 f.p99_ms
             );
         }
+    }
+}
+
+/// Sends `count` messages from one connection, waiting for each ack
+/// (`window` 1) or keeping up to `window` in flight; messages per second.
+async fn one_sender(url: &str, token: &str, room: &str, count: usize, window: usize) -> f64 {
+    use hangar_testkit::ws::WsClient;
+    let mut client = WsClient::connect(url, token, None).await.unwrap();
+    client.expect("welcome").await;
+    client
+        .send(serde_json::json!({"type": "join", "room": room}))
+        .await;
+    client.expect("joined").await;
+    let prefix = format!("w{window}-");
+    let started = Instant::now();
+    let (mut sent, mut acked) = (0, 0);
+    while acked < count {
+        while sent < count && sent - acked < window {
+            client
+                .send(serde_json::json!({"type": "send", "room": room,
+                    "client_id": format!("{prefix}{sent}"), "text": "pipelined hello"}))
+                .await;
+            sent += 1;
+        }
+        let ack = client.expect("ack").await;
+        assert!(ack["client_id"].as_str().unwrap().starts_with(&prefix));
+        acked += 1;
+    }
+    count as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn pipeline_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), 20);
+    let customer = token("pipeline-customer", "customer");
+    let url = format!("{}/api/conversations", server.url);
+    let (_, conversation) = request(reqwest::Method::POST, &url, Some(&customer), None).await;
+    let room = conversation["room"].as_str().unwrap().to_owned();
+    println!("one connection sending 2,000 messages (rate limit lifted; the sends are committed with fsync)");
+    println!("{:<34} {:>12} {:>14}", "client", "messages/s", "x waiting");
+    let waiting = one_sender(&server.url, &customer, &room, 2000, 1).await;
+    println!("{:<34} {:>12.0} {:>13.1}x", "waits for each ack", waiting, 1.0);
+    for window in [8, 32] {
+        let rate = one_sender(&server.url, &customer, &room, 2000, window).await;
+        println!(
+            "{:<34} {:>12.0} {:>13.1}x",
+            format!("pipelines {window} sends"),
+            rate,
+            rate / waiting
+        );
     }
 }
