@@ -288,10 +288,15 @@ async fn pipeline_table() {
     let url = format!("{}/api/conversations", server.url);
     let (_, conversation) = request(reqwest::Method::POST, &url, Some(&customer), None).await;
     let room = conversation["room"].as_str().unwrap().to_owned();
-    println!("one connection sending 2,000 messages (rate limit lifted; the sends are committed with fsync)");
+    println!(
+        "one connection sending 2,000 messages (rate limit lifted; the sends are committed with fsync)"
+    );
     println!("{:<34} {:>12} {:>14}", "client", "messages/s", "x waiting");
     let waiting = one_sender(&server.url, &customer, &room, 2000, 1).await;
-    println!("{:<34} {:>12.0} {:>13.1}x", "waits for each ack", waiting, 1.0);
+    println!(
+        "{:<34} {:>12.0} {:>13.1}x",
+        "waits for each ack", waiting, 1.0
+    );
     for window in [8, 32] {
         let rate = one_sender(&server.url, &customer, &room, 2000, window).await;
         println!(

@@ -80,6 +80,24 @@ impl WsClient {
             .expect("send");
     }
 
+    /// Sends `text` to `room` as `client_id` and returns the answer to it
+    /// (`ack`, `rejected` or `error`), passing over anything else.
+    ///
+    /// # Panics
+    /// When no answer comes within [`WAIT`].
+    pub async fn say(&mut self, room: &str, client_id: &str, text: &str) -> Value {
+        self.send(
+            serde_json::json!({"type": "send", "room": room, "client_id": client_id, "text": text}),
+        )
+        .await;
+        loop {
+            let frame = self.expect_any(&["ack", "rejected", "error"]).await;
+            if frame["client_id"] == client_id {
+                return frame;
+            }
+        }
+    }
+
     /// Sends raw frames (malformed input, binary).
     ///
     /// # Errors

@@ -107,16 +107,8 @@ async fn join(client: &mut WsClient, room: &str, last_seq: Option<u64>) -> Value
     client.expect("joined").await
 }
 
-async fn send(client: &mut WsClient, room: &str, client_id: &str, text: &str) -> Value {
-    client
-        .send(json!({"type": "send", "room": room, "client_id": client_id, "text": text}))
-        .await;
-    loop {
-        let frame = client.expect_any(&["ack", "rejected", "error"]).await;
-        if frame["client_id"] == client_id {
-            return frame;
-        }
-    }
+async fn send(client: &mut WsClient, room: &str, id: &str, text: &str) -> Value {
+    client.say(room, id, text).await
 }
 
 #[tokio::test]

@@ -56,15 +56,7 @@ async fn customer(url: &str, user: &str) -> (String, String, WsClient) {
 }
 
 async fn send(client: &mut WsClient, room: &str, id: &str, text: &str) -> Value {
-    client
-        .send(json!({"type": "send", "room": room, "client_id": id, "text": text}))
-        .await;
-    loop {
-        let frame = client.expect_any(&["ack", "rejected", "error"]).await;
-        if frame["client_id"] == id {
-            return frame;
-        }
-    }
+    client.say(room, id, text).await
 }
 
 fn code(v: &Value) -> &str {

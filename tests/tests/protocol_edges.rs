@@ -66,15 +66,7 @@ impl Chat {
 }
 
 async fn send(client: &mut WsClient, room: &str, id: &str, text: &str) -> Value {
-    client
-        .send(json!({"type": "send", "room": room, "client_id": id, "text": text}))
-        .await;
-    loop {
-        let frame = client.expect_any(&["ack", "rejected", "error"]).await;
-        if frame["client_id"] == id {
-            return frame;
-        }
-    }
+    client.say(room, id, text).await
 }
 
 #[tokio::test]

@@ -215,12 +215,7 @@ impl Hub {
             Ok(prepared) => prepared,
             Err(outcome) => return outcome,
         };
-        let file_ids: Vec<String> = prepared
-            .message
-            .attachments
-            .iter()
-            .map(|a| a.file_id.clone())
-            .collect();
+        let file_ids = file_ids(&prepared.message.attachments);
         let pending = self.writer.submit(prepared.message).await;
         // The next send of this connection may queue its append now.
         drop(turn);
@@ -283,11 +278,7 @@ impl Hub {
         match self.history.find_sent(room, sender, &client_id).await {
             Ok(Some(message)) => {
                 // A retry also repairs a share that failed after the append.
-                let file_ids: Vec<String> = message
-                    .attachments
-                    .iter()
-                    .map(|a| a.file_id.clone())
-                    .collect();
+                let file_ids = file_ids(&message.attachments);
                 if let Err(err) = self.uploads.share(&file_ids, room.as_str()).await {
                     return Err(internal(&err));
                 }
@@ -387,6 +378,11 @@ impl Hub {
     ) -> Result<crate::history::RoomHead, HistoryError> {
         self.writer.reset(room.clone()).await
     }
+}
+
+/// The ids of the files `attachments` carry.
+fn file_ids(attachments: &[Attachment]) -> Vec<String> {
+    attachments.iter().map(|a| a.file_id.clone()).collect()
 }
 
 /// A send that passed its checks and moderation, ready to append.
