@@ -119,20 +119,22 @@ pub async fn install_once(
     deployer: &Deployer,
     db: &Database,
     plugins_dir: &Path,
+    publisher: &str,
 ) -> Result<(), DemoError> {
     if db.meta_get(INSTALLED).await?.is_some() {
         return Ok(());
     }
     // Installations made before the mark existed ordered the chains last.
     if !deployer.chains_saved().await.map_err(DemoError::Chain)? {
-        install(registry, deployer, plugins_dir).await?;
+        install(registry, deployer, plugins_dir, publisher).await?;
     }
     db.meta_set(INSTALLED, "1").await?;
     Ok(())
 }
 
-/// Publishes, activates and configures the example plugins of
-/// `plugins_dir`, then orders the chains. Returns the names installed.
+/// Publishes (as `publisher`, who then owns them), activates and
+/// configures the example plugins of `plugins_dir`, then orders the
+/// chains. Returns the names installed.
 ///
 /// # Errors
 /// [`DemoError`] naming the file or plugin at fault and what to do.
@@ -140,6 +142,7 @@ pub async fn install(
     registry: &Registry,
     deployer: &Deployer,
     plugins_dir: &Path,
+    publisher: &str,
 ) -> Result<Vec<PluginName>, DemoError> {
     let manifest_path = plugins_dir.join("demo.toml");
     let manifest_error = |message: String| DemoError::Manifest {
@@ -183,7 +186,7 @@ pub async fn install(
                 entry.name.as_str(),
                 &entry.version.to_string(),
                 Bytes::from(wasm),
-                "demo",
+                publisher,
             )
             .await
         {

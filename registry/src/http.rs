@@ -93,6 +93,9 @@ impl From<RegistryError> for Failure {
             RegistryError::Component(_) => (StatusCode::UNPROCESSABLE_ENTITY, "not-a-plugin"),
             RegistryError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
             RegistryError::Immutable { .. } => (StatusCode::CONFLICT, "immutable"),
+            RegistryError::BuildMetadata(_) => (StatusCode::BAD_REQUEST, "bad-version"),
+            RegistryError::WorldChanged { .. } => (StatusCode::CONFLICT, "world-mismatch"),
+            RegistryError::NotOwner { .. } => (StatusCode::FORBIDDEN, "not-an-owner"),
             RegistryError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
             RegistryError::Corrupt(_)
             | RegistryError::Db(_)
@@ -139,6 +142,11 @@ impl RegistryApi {
             .route(
                 "/registry/v1/packages/{name}/{version}/yank",
                 post(yank).delete(unyank),
+            )
+            .route("/registry/v1/packages/{name}/owners", get(owners))
+            .route(
+                "/registry/v1/packages/{name}/owners/{publisher}",
+                axum::routing::put(add_owner),
             )
             .route("/registry/v1/blobs/{digest}", get(blob))
             .with_state(self)
@@ -232,9 +240,14 @@ async fn set_yanked(
     version: &str,
     yanked: bool,
 ) -> Answer {
-    api.publisher(headers)?;
+    let by = api.publisher(headers)?.name.clone();
     let (name, version) = (parse_name(name)?, parse_version(version)?);
-    Ok(Json(api.registry.set_yanked(&name, &version, yanked).await?).into_response())
+    Ok(Json(
+        api.registry
+            .set_yanked(&name, &version, yanked, &by)
+            .await?,
+    )
+    .into_response())
 }
 
 async fn yank(
@@ -251,6 +264,33 @@ async fn unyank(
     headers: HeaderMap,
 ) -> Answer {
     set_yanked(&api, &headers, &name, &version, false).await
+}
+
+async fn owners(State(api): State<RegistryApi>, Path(name): Path<String>) -> Answer {
+    let name = parse_name(&name)?;
+    let owners = api.registry.owners(&name).await?;
+    if owners.is_empty() {
+        return Err(RegistryError::NotFound(name.to_string()).into());
+    }
+    Ok(Json(json!({"name": name, "owners": owners})).into_response())
+}
+
+async fn add_owner(
+    State(api): State<RegistryApi>,
+    Path((name, owner)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Answer {
+    let by = api.publisher(&headers)?.name.clone();
+    let name = parse_name(&name)?;
+    if !api.publishers.iter().any(|p| p.name == owner) {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            "unknown-publisher",
+            format!("no publisher named {owner:?} has a token here"),
+        ));
+    }
+    let owners = api.registry.add_owner(&name, &owner, &by).await?;
+    Ok(Json(json!({"name": name, "owners": owners})).into_response())
 }
 
 async fn blob(

@@ -57,6 +57,33 @@ pub enum RegistryError {
     /// No such package or version.
     #[error("{0} is not in the registry")]
     NotFound(String),
+    /// The version carries build metadata (`1.0.0+abc`).
+    #[error(
+        "version {0} carries build metadata, which SemVer gives no precedence: `1.0.0+a` and `1.0.0` would be one version; publish a new version number instead"
+    )]
+    BuildMetadata(String),
+    /// A version of another world than the package's.
+    #[error(
+        "{name} is a {package} package (its first version fixed that); this component exports {found}: publish it under another name"
+    )]
+    WorldChanged {
+        /// Package.
+        name: String,
+        /// The package's world.
+        package: World,
+        /// What the new version exports.
+        found: World,
+    },
+    /// The publisher does not own the package.
+    #[error(
+        "publisher {publisher} does not own {name}; an owner can add it (PUT /registry/v1/packages/{name}/owners/{publisher})"
+    )]
+    NotOwner {
+        /// Package.
+        name: String,
+        /// Who tried.
+        publisher: String,
+    },
     /// The stored blob does not hash to its digest.
     #[error("stored blob {0} is corrupt (its bytes hash to something else)")]
     Corrupt(Digest),
@@ -213,6 +240,10 @@ impl Registry {
         let name = PluginName::from_str(name)?;
         let version =
             Version::parse(version).map_err(|_| RegistryError::Version(version.to_owned()))?;
+        if !version.build.is_empty() {
+            return Err(RegistryError::BuildMetadata(version.to_string()));
+        }
+        self.check_owner(&name, publisher).await?;
         if bytes.len() > self.max_component_bytes {
             return Err(RegistryError::TooLarge {
                 size: bytes.len(),
@@ -232,6 +263,15 @@ impl Registry {
             };
         }
         let world = inspect(&bytes)?;
+        if let Some(first) = self.versions(&name).await?.first()
+            && first.world != world
+        {
+            return Err(RegistryError::WorldChanged {
+                name: name.to_string(),
+                package: first.world,
+                found: world,
+            });
+        }
         let size = bytes.len() as u64;
         self.blobs
             .put(&blob_path(&digest), PutPayload::from(bytes))
@@ -277,8 +317,100 @@ impl Registry {
                 ))),
             };
         }
+        // The first publisher of a package owns it.
+        sqlx::query(
+            "INSERT INTO owners (name, publisher, added_ms) SELECT ?, ?, ? \
+             WHERE NOT EXISTS (SELECT 1 FROM owners WHERE name = ?)",
+        )
+        .bind(info.name.as_str())
+        .bind(&info.publisher)
+        .bind(info.published_ms)
+        .bind(info.name.as_str())
+        .execute(&self.db)
+        .await?;
+        self.audit(
+            &info.publisher,
+            "publish",
+            &info.name,
+            &format!("{} {}", info.version, info.digest),
+        )
+        .await?;
         tracing::info!(name = %info.name, version = %info.version, digest = %info.digest, world = %info.world, "published");
         Ok(Published::Created(info))
+    }
+
+    /// Refuses `publisher` when the package has owners and it is not one.
+    async fn check_owner(&self, name: &PluginName, publisher: &str) -> Result<(), RegistryError> {
+        let owners = self.owners(name).await?;
+        if owners.is_empty() || owners.iter().any(|o| o == publisher) {
+            Ok(())
+        } else {
+            Err(RegistryError::NotOwner {
+                name: name.to_string(),
+                publisher: publisher.to_owned(),
+            })
+        }
+    }
+
+    /// The publishers who own `name` (none before its first publish).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn owners(&self, name: &PluginName) -> Result<Vec<String>, RegistryError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT publisher FROM owners WHERE name = ? ORDER BY added_ms, publisher",
+        )
+        .bind(name.as_str())
+        .fetch_all(&self.db)
+        .await?;
+        Ok(rows.into_iter().map(|(p,)| p).collect())
+    }
+
+    /// Adds `owner` to the owners of `name`, as `by` (an owner).
+    ///
+    /// # Errors
+    /// No such package, `by` is not an owner, or the database failed.
+    pub async fn add_owner(
+        &self,
+        name: &PluginName,
+        owner: &str,
+        by: &str,
+    ) -> Result<Vec<String>, RegistryError> {
+        if self.owners(name).await?.is_empty() {
+            return Err(RegistryError::NotFound(name.to_string()));
+        }
+        self.check_owner(name, by).await?;
+        sqlx::query(
+            "INSERT INTO owners (name, publisher, added_ms) VALUES (?, ?, ?) \
+             ON CONFLICT (name, publisher) DO NOTHING",
+        )
+        .bind(name.as_str())
+        .bind(owner)
+        .bind(now_ms())
+        .execute(&self.db)
+        .await?;
+        self.audit(by, "add-owner", name, owner).await?;
+        self.owners(name).await
+    }
+
+    async fn audit(
+        &self,
+        publisher: &str,
+        action: &str,
+        name: &PluginName,
+        detail: &str,
+    ) -> Result<(), RegistryError> {
+        sqlx::query(
+            "INSERT INTO audit (at_ms, publisher, action, name, detail) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(now_ms())
+        .bind(publisher)
+        .bind(action)
+        .bind(name.as_str())
+        .bind(detail)
+        .execute(&self.db)
+        .await?;
+        Ok(())
     }
 
     /// One version's metadata.
@@ -325,10 +457,12 @@ impl Registry {
         for chunk in infos.chunk_by(|a, b| a.name == b.name) {
             let mut versions: Vec<&VersionInfo> = chunk.iter().collect();
             versions.sort_by(|a, b| a.version.cmp(&b.version));
+            // A pre-release is latest only when there is no stable version.
             let Some(newest) = versions
                 .iter()
                 .rev()
-                .find(|v| !v.yanked)
+                .find(|v| !v.yanked && v.version.pre.is_empty())
+                .or_else(|| versions.iter().rev().find(|v| !v.yanked))
                 .or(versions.last())
             else {
                 continue;
@@ -352,7 +486,9 @@ impl Registry {
         name: &PluginName,
         version: &Version,
         yanked: bool,
+        by: &str,
     ) -> Result<VersionInfo, RegistryError> {
+        self.check_owner(name, by).await?;
         let done = sqlx::query("UPDATE versions SET yanked = ? WHERE name = ? AND version = ?")
             .bind(i64::from(yanked))
             .bind(name.as_str())
@@ -362,6 +498,8 @@ impl Registry {
         if done.rows_affected() == 0 {
             return Err(RegistryError::NotFound(format!("{name} {version}")));
         }
+        let action = if yanked { "yank" } else { "unyank" };
+        self.audit(by, action, name, &version.to_string()).await?;
         self.version(name, version)
             .await?
             .ok_or_else(|| RegistryError::NotFound(format!("{name} {version}")))

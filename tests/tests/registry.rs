@@ -402,13 +402,21 @@ async fn activate_roll_back_configure_and_come_back_after_a_restart() {
     let mut host = Host::demo();
     let code = |v: &Value| v["error"]["code"].as_str().unwrap_or("").to_owned();
     publish_taggers(&host).await;
-    host.publish(
-        "tagger",
-        "3.0.0",
-        wasm("upload-policy"),
-        Some(PUBLISH_TOKEN),
-    )
-    .await;
+    // The registry keeps one world per package (the host would refuse such
+    // a version too: the runtime tests cover that swap).
+    let (status, body) = host
+        .publish(
+            "tagger",
+            "3.0.0",
+            wasm("upload-policy"),
+            Some(PUBLISH_TOKEN),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (409, "world-mismatch".into()),
+        "{body}"
+    );
 
     let (status, done) = host
         .admin(
@@ -443,7 +451,7 @@ async fn activate_roll_back_configure_and_come_back_after_a_restart() {
         "{done}"
     );
     say(&mut alice, &room, "m2", "hello").await;
-    // A version of another world, or one the registry lacks, changes nothing.
+    // A version the registry refused, or lacks, changes nothing.
     let (status, body) = host
         .admin(
             Method::POST,
@@ -451,7 +459,11 @@ async fn activate_roll_back_configure_and_come_back_after_a_restart() {
             Some(&json!({"version": "3.0.0"})),
         )
         .await;
-    assert_eq!((status, code(&body)), (409, "wrong-world".into()), "{body}");
+    assert_eq!(
+        (status, code(&body)),
+        (404, "not-in-registry".into()),
+        "{body}"
+    );
     let (status, body) = host
         .admin(
             Method::POST,
@@ -861,4 +873,137 @@ async fn a_blob_tampered_with_in_storage_is_detected_and_not_loaded() {
         .await
         .unwrap();
     assert_eq!(fetched.status(), 500);
+}
+
+#[tokio::test]
+async fn packages_have_owners_one_world_and_semver_versions() {
+    const ALICE: &str = "alice-token-0123456789abcdef";
+    const BOB: &str = "bob-token-0123456789abcdef";
+    let dir = tempfile::tempdir().unwrap();
+    let server =
+        Server::start_isolated(dir.path(), ADMIN, &format!("alice={ALICE},bob={BOB}")).unwrap();
+    let url = server.url.clone();
+    let v1 = wasm("guest-swap-v1");
+    let v2 = wasm("guest-swap-v2");
+    let code = |body: &Value| body["error"]["code"].as_str().unwrap_or("").to_owned();
+    assert_eq!(
+        publish_to(&url, "tagger", "1.0.0", v1.clone(), Some(ALICE))
+            .await
+            .0,
+        201
+    );
+    // Bob owns nothing of it: no new version, no yank.
+    let (status, body) = publish_to(&url, "tagger", "1.0.1", v2.clone(), Some(BOB)).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (403, "not-an-owner"),
+        "{body}"
+    );
+    let (status, body) = request(
+        Method::POST,
+        &format!("{url}/registry/v1/packages/tagger/1.0.0/yank"),
+        Some(BOB),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (403, "not-an-owner"),
+        "{body}"
+    );
+    // Nor can he make himself an owner.
+    let (status, _) = request(
+        Method::PUT,
+        &format!("{url}/registry/v1/packages/tagger/owners/bob"),
+        Some(BOB),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    // Alice adds him; then he publishes.
+    let (status, owners) = request(
+        Method::PUT,
+        &format!("{url}/registry/v1/packages/tagger/owners/bob"),
+        Some(ALICE),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &owners["owners"]),
+        (200, &json!(["alice", "bob"])),
+        "{owners}"
+    );
+    assert_eq!(
+        publish_to(&url, "tagger", "1.0.1", v2.clone(), Some(BOB))
+            .await
+            .0,
+        201
+    );
+
+    // One world per package: a material is not a new version of a chat plugin.
+    let (status, body) = publish_to(
+        &url,
+        "tagger",
+        "9.9.9",
+        wasm("guest-material-evil"),
+        Some(ALICE),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (409, "world-mismatch"),
+        "{body}"
+    );
+
+    // Build metadata makes no new version; a pre-release is never latest
+    // while a stable version exists.
+    let (status, body) = publish_to(&url, "tagger", "1.0.1+evil", v1.clone(), Some(ALICE)).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (400, "bad-version"),
+        "{body}"
+    );
+    assert_eq!(
+        publish_to(&url, "tagger", "2.0.0-rc.1", v1.clone(), Some(ALICE))
+            .await
+            .0,
+        201
+    );
+    let (_, packages) = request(
+        Method::GET,
+        &format!("{url}/registry/v1/packages"),
+        None,
+        None,
+    )
+    .await;
+    let tagger = packages
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "tagger")
+        .unwrap()
+        .clone();
+    assert_eq!(tagger["latest"], "1.0.1", "{tagger}");
+    // A package with only pre-releases offers its newest one.
+    assert_eq!(
+        publish_to(&url, "early", "0.1.0-alpha", v1.clone(), Some(BOB))
+            .await
+            .0,
+        201
+    );
+    let (_, packages) = request(
+        Method::GET,
+        &format!("{url}/registry/v1/packages"),
+        None,
+        None,
+    )
+    .await;
+    let early = packages
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "early")
+        .unwrap()
+        .clone();
+    assert_eq!(early["latest"], "0.1.0-alpha", "{early}");
 }

@@ -195,8 +195,13 @@ impl Plugin {
         config: Arc<String>,
         lane: Lane,
     ) -> Self {
+        let kv_namespace = match lane {
+            Lane::Hooks => version.name.to_string(),
+            Lane::Materials => format!("material/{}", version.name),
+        };
         let context = Arc::new(PluginContext {
             name: version.name.clone(),
+            kv_namespace,
             db: shared.db.clone(),
             handle: shared.handle.clone(),
         });

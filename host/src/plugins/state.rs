@@ -39,6 +39,10 @@ pub const MAX_LOG_VALUE_BYTES: usize = 512;
 pub struct PluginContext {
     /// The plugin.
     pub name: PluginName,
+    /// Whose key-value data its instances reach: the installed plugin's
+    /// name, or `material/NAME` for a material (a name no installed plugin
+    /// can have), so a render never touches a plugin's data.
+    pub kv_namespace: String,
     /// Where its key-value store lives.
     pub db: Database,
     /// Runtime the blocking host functions run their queries on.
@@ -262,8 +266,8 @@ impl host_interface::Host for CallState {
     // The key-value functions run on the blocking pool (plugin calls never
     // run on the async workers), so blocking on the query is safe here.
     fn kv_get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
-        let result =
-            self.host_io(|ctx| async move { ctx.db.kv_get(ctx.name.as_str(), &key).await })?;
+        let result = self
+            .host_io(|ctx| async move { ctx.db.kv_get(ctx.kv_namespace.as_str(), &key).await })?;
         Ok(match result {
             Ok(value) => value,
             Err(err) => {
@@ -280,7 +284,9 @@ impl host_interface::Host for CallState {
     ) -> wasmtime::Result<Result<(), wit::KvError>> {
         let quota = self.kv_quota;
         let result = self.host_io(|ctx| async move {
-            ctx.db.kv_set(ctx.name.as_str(), &key, &value, quota).await
+            ctx.db
+                .kv_set(ctx.kv_namespace.as_str(), &key, &value, quota)
+                .await
         })?;
         Ok(result.map_err(|err| match err {
             StoreKvError::QuotaExceeded { quota } => wit::KvError::QuotaExceeded(quota),
@@ -296,7 +302,9 @@ impl host_interface::Host for CallState {
 
     fn kv_delete(&mut self, key: String) -> wasmtime::Result<()> {
         let result =
-            self.host_io(|ctx| async move { ctx.db.kv_delete(ctx.name.as_str(), &key).await })?;
+            self.host_io(
+                |ctx| async move { ctx.db.kv_delete(ctx.kv_namespace.as_str(), &key).await },
+            )?;
         if let Err(err) = result {
             tracing::warn!(plugin = %self.plugin.name, error = %err, "plugin kv-delete failed");
         }

@@ -323,7 +323,10 @@ pub async fn serve(
     println!("starting on http://{addr}");
     deployer.restore().await?;
     if config.demo {
-        crate::demo::install_once(&registry, &deployer, &db, &config.plugins_dir).await?;
+        // The demo's packages belong to the first publisher, so the token
+        // an operator configured can publish their next versions.
+        let owner = publishers.first().map_or("demo", |p| p.name.as_str());
+        crate::demo::install_once(&registry, &deployer, &db, &config.plugins_dir, owner).await?;
     }
     ready.set_ready();
     // Load the materials in the background, so the designer's first
