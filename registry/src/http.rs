@@ -127,17 +127,14 @@ impl RegistryApi {
 
     /// The routes, with their state; merge into any router.
     pub fn router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
-        // The body limit leaves room for the registry to say "too large"
-        // itself for anything up to twice the limit.
-        let limit = self.registry.max_component_bytes().saturating_mul(2);
         Router::new()
             .route("/registry/v1/packages", get(packages))
             .route("/registry/v1/packages/{name}", get(versions))
             .route(
                 "/registry/v1/packages/{name}/{version}",
-                get(version)
-                    .put(publish)
-                    .layer(DefaultBodyLimit::max(limit)),
+                // The publish handler reads the body itself, after the
+                // token, within the component limit.
+                get(version).put(publish).layer(DefaultBodyLimit::disable()),
             )
             .route(
                 "/registry/v1/packages/{name}/{version}/yank",
@@ -214,13 +211,36 @@ async fn version(
     }
 }
 
+/// Publishes the body. The token is checked before a byte of the body is
+/// read; a declared length over the limit is refused before reading too,
+/// and the body is read only up to the limit.
 async fn publish(
     State(api): State<RegistryApi>,
     Path((name, version)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Answer {
     let publisher = api.publisher(&headers)?.name.clone();
+    let limit = api.registry.max_component_bytes();
+    let too_large = |size: usize| Failure::from(RegistryError::TooLarge { size, limit });
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(size) = declared.filter(|size| *size > limit) {
+        return Err(too_large(size));
+    }
+    let body: Bytes = axum::body::to_bytes(body, limit).await.map_err(|err| {
+        if err.to_string().contains("length limit") {
+            too_large(limit.saturating_add(1))
+        } else {
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                "bad-body",
+                format!("the body could not be read: {err}"),
+            )
+        }
+    })?;
     Ok(
         match api
             .registry

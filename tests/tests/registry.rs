@@ -1007,3 +1007,50 @@ async fn packages_have_owners_one_world_and_semver_versions() {
         .clone();
     assert_eq!(early["latest"], "0.1.0-alpha", "{early}");
 }
+
+/// The token is checked before the body is read: unauthenticated 60 MiB
+/// publishes cost the server no memory.
+#[tokio::test]
+async fn unauthenticated_publishes_are_refused_before_their_body_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_isolated(dir.path(), ADMIN, &format!("ci={PUBLISH_TOKEN}")).unwrap();
+    let before = server.peak_rss_kib().unwrap();
+    assert!(server.reset_peak_rss());
+    let body = vec![0u8; 60 << 20];
+    let attempts = (0..6).map(|_| {
+        let (url, body) = (server.url.clone(), body.clone());
+        async move {
+            let response = reqwest::Client::new()
+                .put(format!("{url}/registry/v1/packages/big/1.0.0"))
+                .bearer_auth("not-a-publish-token-0123456789")
+                .body(body)
+                .send()
+                .await;
+            // The server may answer and close before taking the body.
+            response.map(|r| r.status().as_u16()).unwrap_or(403)
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    assert!(statuses.iter().all(|s| *s == 403), "{statuses:?}");
+    let grew = server.peak_rss_kib().unwrap().saturating_sub(before);
+    assert!(grew < 64 * 1024, "peak RSS grew by {grew} KiB");
+    // With the token, over the limit is refused on its declared length,
+    // before any of it is sent.
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(server.url.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let head = format!(
+        "PUT /registry/v1/packages/big/1.0.0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {PUBLISH_TOKEN}\r\nContent-Length: {}\r\n\r\n",
+        40 << 20
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("too-large"), "{answer}");
+}
