@@ -212,8 +212,8 @@ async fn version(
 }
 
 /// Publishes the body. The token is checked before a byte of the body is
-/// read; a declared length over the limit is refused before reading too,
-/// and the body is read only up to the limit.
+/// read; a declared length over twice the limit is refused before reading
+/// too, and the body is kept only up to the limit.
 async fn publish(
     State(api): State<RegistryApi>,
     Path((name, version)): Path<(String, String)>,
@@ -228,6 +228,13 @@ async fn publish(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if let Some(size) = declared.filter(|size| *size > limit) {
+        // A publisher's body up to twice the limit is read and dropped (not
+        // kept), so a client that sends it whole reads the answer; a larger
+        // one is refused unread.
+        if size <= limit.saturating_mul(2) {
+            let mut chunks = body.into_data_stream();
+            while let Some(Ok(_)) = futures_util::StreamExt::next(&mut chunks).await {}
+        }
         return Err(too_large(size));
     }
     let body: Bytes = axum::body::to_bytes(body, limit).await.map_err(|err| {
