@@ -347,11 +347,15 @@ async fn blob(
     {
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
-    let bytes = api.registry.blob(&digest).await?;
-    let mut response = (cache, bytes).into_response();
-    response.headers_mut().insert(
+    // Streamed, verified as it passes: memory stays bounded however large
+    // the blob and however many read it at once.
+    let (size, stream) = api.registry.blob_stream(&digest).await?;
+    let mut response = (cache, axum::body::Body::from_stream(stream)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/wasm"),
     );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     Ok(response)
 }

@@ -19,6 +19,19 @@ use sqlx::sqlite::{
 
 use crate::{Digest, InspectError, PluginName, World, inspect};
 
+/// A blob's bytes, streamed and verified as they pass.
+pub type BlobStream = futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>>;
+
+/// A stream from a poll function.
+fn async_stream_parts<F>(poll: F) -> BlobStream
+where
+    F: FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Option<Result<Bytes, std::io::Error>>>
+        + Send
+        + 'static,
+{
+    Box::pin(futures_util::stream::poll_fn(poll))
+}
+
 /// Default largest component accepted, 32 MiB.
 pub const DEFAULT_MAX_COMPONENT_BYTES: usize = 32 << 20;
 
@@ -510,17 +523,73 @@ impl Registry {
     /// # Errors
     /// Unknown digest, a corrupt blob, or the store failed.
     pub async fn blob(&self, digest: &Digest) -> Result<Bytes, RegistryError> {
-        let bytes = match self.blobs.get(&blob_path(digest)).await {
-            Ok(got) => got.bytes().await?,
+        use futures_util::TryStreamExt as _;
+        self.blob_stream(digest)
+            .await?
+            .1
+            .try_collect::<Vec<Bytes>>()
+            .await
+            .map(|parts| parts.concat().into())
+            .map_err(|_| RegistryError::Corrupt(*digest))
+    }
+
+    /// The bytes of a blob as a stream, with its size: memory stays
+    /// bounded whatever the blob's size and however many read it. The bytes
+    /// are hashed as they pass; a blob that does not match its digest ends
+    /// its stream with an error instead of its last part, so a reader never
+    /// gets a complete wrong blob.
+    ///
+    /// # Errors
+    /// Unknown digest, or the store failed.
+    pub async fn blob_stream(&self, digest: &Digest) -> Result<(u64, BlobStream), RegistryError> {
+        use futures_util::StreamExt as _;
+        use sha2::Digest as _;
+        let got = match self.blobs.get(&blob_path(digest)).await {
+            Ok(got) => got,
             Err(object_store::Error::NotFound { .. }) => {
                 return Err(RegistryError::NotFound(digest.to_string()));
             }
             Err(err) => return Err(err.into()),
         };
-        if !digest.matches(&bytes) {
-            tracing::error!(%digest, "registry blob does not match its digest");
-            return Err(RegistryError::Corrupt(*digest));
-        }
-        Ok(bytes)
+        let size = got.meta.size;
+        let expected = *digest;
+        let mut hasher = Some(sha2::Sha256::new());
+        // The newest part is held back until the next arrives, and the last
+        // until the hash is checked: a wrong blob never arrives whole.
+        let mut held: Option<Bytes> = None;
+        let mut parts = got.into_stream();
+        let stream = async_stream_parts(move |cx| {
+            use std::task::Poll;
+            loop {
+                match parts.poll_next_unpin(cx) {
+                    Poll::Ready(Some(Ok(part))) => {
+                        if let Some(hasher) = hasher.as_mut() {
+                            hasher.update(&part);
+                        }
+                        if let Some(previous) = held.replace(part) {
+                            return Poll::Ready(Some(Ok(previous)));
+                        }
+                    }
+                    Poll::Ready(Some(Err(err))) => {
+                        return Poll::Ready(Some(Err(std::io::Error::other(err))));
+                    }
+                    Poll::Ready(None) => {
+                        let actual = hasher
+                            .take()
+                            .map(|h| Digest::from(<[u8; 32]>::from(h.finalize())));
+                        if actual.is_some_and(|actual| actual != expected) {
+                            held = None;
+                            tracing::error!(digest = %expected, "registry blob does not match its digest");
+                            return Poll::Ready(Some(Err(std::io::Error::other(
+                                "stored blob does not match its digest",
+                            ))));
+                        }
+                        return Poll::Ready(held.take().map(Ok));
+                    }
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+        });
+        Ok((size, stream))
     }
 }
