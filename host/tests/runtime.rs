@@ -869,6 +869,33 @@ async fn a_restart_loads_from_the_compiled_cache_and_a_tampered_artifact_is_reco
         .unwrap();
     let counts = f.runtime.cache_counts();
     assert_eq!((counts.rejected, counts.compiled), (1, 1), "{counts:?}");
+
+    // Another component's valid artifact copied over this one's name: its
+    // MAC is for the other digest, so it is refused and never loaded as
+    // this component.
+    let v1 = guests::wasm("guest-swap-v1");
+    let other = f
+        .runtime
+        .load(name("swap"), v("1.0.0"), v1.into(), None)
+        .await
+        .unwrap();
+    let artifacts: Vec<_> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    let (of_v1, of_v2): (Vec<_>, Vec<_>) = artifacts
+        .iter()
+        .partition(|p| p.to_string_lossy().contains(&other.digest.hex()));
+    std::fs::copy(of_v1[0], of_v2[0]).unwrap();
+    let f = fixture_with_cache(cache.path().to_path_buf()).await;
+    assert!(matches!(
+        f.runtime
+            .load_cached(name("swap"), v("2.0.0"), version.digest, version.size)
+            .await,
+        Err(LoadError::NotCached(_))
+    ));
+    assert_eq!(f.runtime.cache_counts().rejected, 1);
 }
 
 /// 8 callers make 2,000+ calls while v1 is swapped for v2: no call fails,

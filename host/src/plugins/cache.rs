@@ -3,12 +3,15 @@
 //! recompiling.
 //!
 //! Loading a precompiled artifact runs native code without validation, so
-//! every file carries the SHA-256 of its payload, checked before
-//! `deserialize`: a corrupted or tampered file is recompiled, never run.
-//! Files are written to a temporary name, synced, then renamed, so a crash
-//! never leaves a half-written artifact under a real name.
+//! every file carries an HMAC-SHA256 of the component's digest and the
+//! payload, under a key only this host holds (`.key` in the cache
+//! directory, 0600, made on first use), checked before `deserialize`: a
+//! corrupted or tampered file, or one copied over another component's
+//! name, is recompiled, never run. Files are written to a temporary name,
+//! synced, then renamed, so a crash never leaves a half-written artifact
+//! under a real name.
 //!
-//! File layout: `MAGIC` (8 bytes) | SHA-256 of the payload (32 bytes) | payload.
+//! File layout: `MAGIC` (8 bytes) | HMAC (32 bytes) | payload.
 //!
 //! File names carry the component's digest and a key of the engine's
 //! compatibility hash (SHA-256 of it, stable across Rust releases, unlike
@@ -25,7 +28,7 @@ use sha2::{Digest as _, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-const MAGIC: &[u8; 8] = b"HANGARC1";
+const MAGIC: &[u8; 8] = b"HANGARC2";
 const HEADER: usize = MAGIC.len() + 32;
 
 /// Counts of what the cache did; tests and the admin API read them.
@@ -55,6 +58,8 @@ pub struct CacheCounts {
 pub struct CompiledCache {
     dir: PathBuf,
     engine_key: String,
+    /// The host's key that authenticates artifacts.
+    mac_key: [u8; 32],
     stats: CacheStats,
 }
 
@@ -71,6 +76,7 @@ impl CompiledCache {
         let cache = Self {
             dir: dir.to_path_buf(),
             engine_key,
+            mac_key: host_key(&dir.join(".key"))?,
             stats: CacheStats::default(),
         };
         let removed = cache.remove_stale()?;
@@ -153,7 +159,7 @@ impl CompiledCache {
                 return None;
             }
         };
-        let Some(payload) = verified_payload(&file) else {
+        let Some(payload) = verified_payload(&self.mac_key, digest, &file) else {
             self.reject(&path, "checksum mismatch or bad header");
             return None;
         };
@@ -184,7 +190,7 @@ impl CompiledCache {
     fn store(&self, digest: &Digest, payload: &[u8]) -> std::io::Result<()> {
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
         tmp.write_all(MAGIC)?;
-        tmp.write_all(&Sha256::digest(payload))?;
+        tmp.write_all(&mac(&self.mac_key, digest, payload))?;
         tmp.write_all(payload)?;
         tmp.as_file().sync_all()?;
         tmp.persist(self.path(digest)).map_err(|err| err.error)?;
@@ -192,12 +198,62 @@ impl CompiledCache {
     }
 }
 
-fn verified_payload(file: &[u8]) -> Option<&[u8]> {
+type HmacSha256 = hmac::Hmac<Sha256>;
+
+/// The HMAC of an artifact: binds the payload to the component's digest.
+fn mac(key: &[u8; 32], digest: &Digest, payload: &[u8]) -> [u8; 32] {
+    use hmac::Mac as _;
+    let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(digest.as_bytes());
+    mac.update(payload);
+    mac.finalize().into_bytes().into()
+}
+
+fn verified_payload<'a>(key: &[u8; 32], digest: &Digest, file: &'a [u8]) -> Option<&'a [u8]> {
+    use hmac::Mac as _;
     if file.len() < HEADER || &file[..MAGIC.len()] != MAGIC {
         return None;
     }
     let (header, payload) = file.split_at(HEADER);
-    (Sha256::digest(payload)[..] == header[MAGIC.len()..]).then_some(payload)
+    let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(key).ok()?;
+    mac.update(digest.as_bytes());
+    mac.update(payload);
+    // Constant-time comparison.
+    mac.verify_slice(&header[MAGIC.len()..]).ok()?;
+    Some(payload)
+}
+
+/// The host's artifact key at `path`: read, or made (0600) when missing.
+fn host_key(path: &Path) -> std::io::Result<[u8; 32]> {
+    if let Ok(existing) = std::fs::read(path)
+        && let Ok(key) = <[u8; 32]>::try_from(existing.as_slice())
+    {
+        return Ok(key);
+    }
+    let key: [u8; 32] = rand::random();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(&key)?;
+            file.sync_all()?;
+            Ok(key)
+        }
+        // Another process made it first: use its key.
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            let existing = std::fs::read(path)?;
+            <[u8; 32]>::try_from(existing.as_slice()).map_err(|_| {
+                std::io::Error::other(format!(
+                    "{} is not a 32-byte key; remove it to make a new one",
+                    path.display()
+                ))
+            })
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// Feeds what a `Hash` writes into SHA-256: a hash of it that stays the
@@ -220,16 +276,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn payload_must_match_its_recorded_hash() {
+    fn payload_must_carry_the_hosts_mac_for_its_digest() {
+        let key = [7u8; 32];
+        let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
         let payload = b"native code";
         let mut file = MAGIC.to_vec();
-        file.extend_from_slice(&Sha256::digest(payload));
+        file.extend_from_slice(&mac(&key, &a, payload));
         file.extend_from_slice(payload);
-        assert_eq!(verified_payload(&file), Some(&payload[..]));
+        assert_eq!(verified_payload(&key, &a, &file), Some(&payload[..]));
+        // Copied over another component's name: refused.
+        assert_eq!(verified_payload(&key, &b, &file), None);
+        // Another host's key: refused.
+        assert_eq!(verified_payload(&[8u8; 32], &a, &file), None);
         let last = file.len() - 1;
         file[last] ^= 1;
-        assert_eq!(verified_payload(&file), None);
-        assert_eq!(verified_payload(b"short"), None);
+        assert_eq!(verified_payload(&key, &a, &file), None);
+        assert_eq!(verified_payload(&key, &a, b"short"), None);
     }
 
     #[test]
