@@ -1011,6 +1011,35 @@ async fn packages_have_owners_one_world_and_semver_versions() {
         .unwrap()
         .clone();
     assert_eq!(early["latest"], "0.1.0-alpha", "{early}");
+
+    // An admin may pin the digest: anything else is refused before it is
+    // fetched or compiled.
+    let activate = |digest: String| {
+        let url = url.clone();
+        async move {
+            request(
+                Method::POST,
+                &format!("{url}/api/admin/plugins/tagger/activate"),
+                Some(ADMIN),
+                Some(&json!({"version": "1.0.1", "digest": digest})),
+            )
+            .await
+        }
+    };
+    let (status, body) = activate(sha256(&v1)).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (409, "digest-mismatch"),
+        "{body}"
+    );
+    let (_, plugins) = request(Method::GET, &format!("{url}/api/plugins"), None, None).await;
+    assert_eq!(plugins, json!([]));
+    let (status, body) = activate(sha256(&v2)).await;
+    assert_eq!(
+        (status, body["version"].as_str()),
+        (200, Some("1.0.1")),
+        "{body}"
+    );
 }
 
 /// The token is checked before the body is read: unauthenticated 60 MiB

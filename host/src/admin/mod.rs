@@ -137,6 +137,7 @@ impl From<DeployError> for ApiError {
             DeployError::UnknownPlugin(_) => (StatusCode::NOT_FOUND, "unknown-plugin"),
             DeployError::Chain(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad-chain"),
             DeployError::BadConfig(_) => (StatusCode::BAD_REQUEST, "bad-config"),
+            DeployError::PinMismatch { .. } => (StatusCode::CONFLICT, "digest-mismatch"),
             DeployError::Store(_) => return ApiError::internal(err),
         };
         ApiError::new(status, code, err.to_string())
@@ -181,6 +182,9 @@ async fn admin_plugins(_: Admin, State(state): State<AppState>) -> Json<Vec<Plug
 #[serde(deny_unknown_fields)]
 struct ActivateRequest {
     version: semver::Version,
+    /// When given, the registry's version must have exactly this digest.
+    #[serde(default)]
+    digest: Option<hangar_registry::Digest>,
 }
 
 async fn activate(
@@ -191,7 +195,10 @@ async fn activate(
 ) -> Result<Response, ApiError> {
     let name = plugin_name(&name)?;
     let Json(request) = body?;
-    let activated = state.deployer.activate(&name, &request.version).await?;
+    let activated = state
+        .deployer
+        .activate_pinned(&name, &request.version, request.digest)
+        .await?;
     Ok(Json(activated).into_response())
 }
 

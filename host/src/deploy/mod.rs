@@ -43,6 +43,20 @@ pub enum DeployError {
     /// A chain order is not acceptable.
     #[error(transparent)]
     Chain(#[from] ChainError),
+    /// The registry's version is not the digest the admin pinned.
+    #[error(
+        "{name} {version} in the registry is {found}, not the pinned {pinned}; nothing was loaded"
+    )]
+    PinMismatch {
+        /// Plugin.
+        name: PluginName,
+        /// Version.
+        version: String,
+        /// The digest asked for.
+        pinned: Digest,
+        /// The registry's.
+        found: Digest,
+    },
     /// The configuration is not JSON.
     #[error("configuration is not valid JSON: {0}")]
     BadConfig(String),
@@ -178,8 +192,43 @@ impl Deployer {
         name: &PluginName,
         version: &Version,
     ) -> Result<Activated, DeployError> {
+        self.activate_pinned(name, version, None).await
+    }
+
+    /// As [`activate`](Self::activate); with `pinned`, the registry's
+    /// version must have exactly that digest, checked before anything is
+    /// fetched or compiled (whoever controls the registry or the path to it
+    /// cannot swap the component).
+    ///
+    /// # Errors
+    /// [`DeployError`] saying which step failed.
+    pub async fn activate_pinned(
+        &self,
+        name: &PluginName,
+        version: &Version,
+        pinned: Option<Digest>,
+    ) -> Result<Activated, DeployError> {
         let started = Instant::now();
+        if let Some(pinned) = pinned {
+            let info = self.fetcher.version(name, version).await?;
+            if info.digest != pinned {
+                return Err(DeployError::PinMismatch {
+                    name: name.clone(),
+                    version: version.to_string(),
+                    pinned,
+                    found: info.digest,
+                });
+            }
+        }
         let (loaded, info, cached) = self.load_published(name, version).await?;
+        if let Some(pinned) = pinned.filter(|p| *p != info.digest) {
+            return Err(DeployError::PinMismatch {
+                name: name.clone(),
+                version: version.to_string(),
+                pinned,
+                found: info.digest,
+            });
+        }
         let existing = self.runtime.get(name);
         let (settings, config) = match &existing {
             Some(plugin) => ((*plugin.settings()).clone(), plugin.config()),
