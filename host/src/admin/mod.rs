@@ -137,7 +137,7 @@ impl From<DeployError> for ApiError {
             DeployError::UnknownPlugin(_) => (StatusCode::NOT_FOUND, "unknown-plugin"),
             DeployError::Chain(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad-chain"),
             DeployError::BadConfig(_) => (StatusCode::BAD_REQUEST, "bad-config"),
-            DeployError::PinMismatch { .. } => (StatusCode::CONFLICT, "digest-mismatch"),
+            DeployError::PinMismatch(_) => (StatusCode::CONFLICT, "digest-mismatch"),
             DeployError::Store(_) => return ApiError::internal(err),
         };
         ApiError::new(status, code, err.to_string())

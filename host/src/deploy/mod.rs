@@ -44,19 +44,8 @@ pub enum DeployError {
     #[error(transparent)]
     Chain(#[from] ChainError),
     /// The registry's version is not the digest the admin pinned.
-    #[error(
-        "{name} {version} in the registry is {found}, not the pinned {pinned}; nothing was loaded"
-    )]
-    PinMismatch {
-        /// Plugin.
-        name: PluginName,
-        /// Version.
-        version: String,
-        /// The digest asked for.
-        pinned: Digest,
-        /// The registry's.
-        found: Digest,
-    },
+    #[error(transparent)]
+    PinMismatch(Box<PinMismatch>),
     /// The configuration is not JSON.
     #[error("configuration is not valid JSON: {0}")]
     BadConfig(String),
@@ -69,6 +58,20 @@ impl From<sqlx::Error> for DeployError {
     fn from(err: sqlx::Error) -> Self {
         Self::Store(StoreError::Query(err))
     }
+}
+
+/// A registry version that is not the digest an admin pinned.
+#[derive(Debug, thiserror::Error)]
+#[error("{name} {version} in the registry is {found}, not the pinned {pinned}; nothing was loaded")]
+pub struct PinMismatch {
+    /// Plugin.
+    pub name: PluginName,
+    /// Version.
+    pub version: String,
+    /// The digest asked for.
+    pub pinned: Digest,
+    /// The registry's.
+    pub found: Digest,
 }
 
 /// What an activation did.
@@ -212,22 +215,22 @@ impl Deployer {
         if let Some(pinned) = pinned {
             let info = self.fetcher.version(name, version).await?;
             if info.digest != pinned {
-                return Err(DeployError::PinMismatch {
+                return Err(DeployError::PinMismatch(Box::new(PinMismatch {
                     name: name.clone(),
                     version: version.to_string(),
                     pinned,
                     found: info.digest,
-                });
+                })));
             }
         }
         let (loaded, info, cached) = self.load_published(name, version).await?;
         if let Some(pinned) = pinned.filter(|p| *p != info.digest) {
-            return Err(DeployError::PinMismatch {
+            return Err(DeployError::PinMismatch(Box::new(PinMismatch {
                 name: name.clone(),
                 version: version.to_string(),
                 pinned,
                 found: info.digest,
-            });
+            })));
         }
         let existing = self.runtime.get(name);
         let (settings, config) = match &existing {
