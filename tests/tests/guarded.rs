@@ -282,6 +282,28 @@ async fn material_renders_are_bounded_and_an_admin_lifts_a_quarantine() {
     let (_, (status, took)) = tokio::join!(sleepers, other);
     assert_eq!(status, 200);
     assert!(took < Duration::from_secs(3), "{took:?}");
+    // Deep markup is refused before it is parsed, on the call's thread:
+    // the server keeps answering while such renders run.
+    let nested = join_all((0..4).map(|_| render(&url, json!({"mode": "nest", "n": 40_000}))));
+    let health = async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let started = Instant::now();
+        let (status, _) = get(&url, "/healthz", None).await;
+        (status, started.elapsed())
+    };
+    let (_, (status, took)) = tokio::join!(nested, health);
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_secs(1), "/healthz took {took:?}");
+    // Those four failures in a row quarantined it: lift that (below, the
+    // quarantine itself is what is tested).
+    let (status, _) = request(
+        Method::POST,
+        &format!("{url}/api/admin/materials/evil@0.1.0/enable"),
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
     // Over the HTML budget: refused whole, quickly, as a failure.
     for props in [
         json!({"mode": "huge", "n": 8_388_608}),
@@ -337,6 +359,52 @@ async fn material_renders_are_bounded_and_an_admin_lifts_a_quarantine() {
     assert_eq!(status, 204);
     let (status, body, _) = render(&url, json!({"mode": "script"})).await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// A material that cannot be loaded is not fetched and compiled again on
+/// every listing: its failure is remembered and retried with backoff.
+#[tokio::test]
+async fn a_material_that_fails_to_load_is_not_loaded_again_on_every_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo_with_tokens(dir.path());
+    let url = server.url.clone();
+    publish(&url, "broken", "0.1.0", wasm("guest-material-broken")).await;
+    let listed = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "broken")
+            .cloned()
+    };
+    // Wait until the listing knows it (the package list is reused for 5 s).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let entry = loop {
+        let (_, list) = get(&url, "/api/materials", None).await;
+        if let Some(entry) = listed(&list).filter(|e| e["status"] == "unavailable") {
+            break entry;
+        }
+        assert!(Instant::now() < deadline, "{list}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        entry["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be loaded")
+            || entry["error"].as_str().unwrap().contains("schema"),
+        "{entry}"
+    );
+    let (_, before) = get(&url, "/api/admin/runtime", Some(ADMIN)).await;
+    for _ in 0..10 {
+        let (status, list) = get(&url, "/api/materials", None).await;
+        assert_eq!(status, 200);
+        assert_eq!(listed(&list).unwrap()["status"], "unavailable");
+        let (status, body) = get(&url, "/api/materials/broken@0.1.0", None).await;
+        assert_eq!(status, 502, "{body}");
+    }
+    let (_, after) = get(&url, "/api/admin/runtime", Some(ADMIN)).await;
+    assert_eq!(before["downloads"], after["downloads"], "{before} {after}");
+    assert_eq!(before["cache"], after["cache"], "{before} {after}");
 }
 
 #[tokio::test]
@@ -537,4 +605,18 @@ async fn chat_answers_over_budget_never_reach_the_room() {
     assert!(alerts.len() < 10_000, "{} bytes of alerts", alerts.len());
     let (_, plugins) = get(&url, "/api/admin/plugins", Some(ADMIN)).await;
     assert_eq!(plugins[0]["failures"], 2, "{plugins}");
+    // A log flood (500 events of 110 KB each) leaves a bounded log.
+    let logged_before: usize = server.log().iter().map(String::len).sum();
+    let ack = send(&mut client, &room, "c3", "log-flood:500").await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let logged: usize = server.log().iter().map(String::len).sum::<usize>() - logged_before;
+    assert!(logged < 100_000, "{logged} bytes of log for one call");
+    assert!(
+        server
+            .log()
+            .iter()
+            .any(|l| l.contains("plugin log events dropped")),
+        "the dropped events are not reported"
+    );
 }

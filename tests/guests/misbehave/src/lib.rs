@@ -104,7 +104,7 @@ impl ChatPlugin for Misbehave {
                 let key = "k".repeat(10_000);
                 let value = "v".repeat(100_000);
                 for _ in 0..n {
-                    hangar_sdk::log::info(&"m".repeat(10_000), &[(key.as_str(), value.as_str())]);
+                    hangar_sdk::log::warn(&"m".repeat(10_000), &[(key.as_str(), value.as_str())]);
                 }
                 Outcome::rewrite(format!("logged {n}"))
             }
