@@ -97,10 +97,7 @@ impl From<RegistryError> for Failure {
             RegistryError::WorldChanged { .. } => (StatusCode::CONFLICT, "world-mismatch"),
             RegistryError::NotOwner { .. } => (StatusCode::FORBIDDEN, "not-an-owner"),
             RegistryError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
-            RegistryError::Corrupt(_)
-            | RegistryError::Db(_)
-            | RegistryError::Migrate(_)
-            | RegistryError::Blob(_) => {
+            RegistryError::Db(_) | RegistryError::Migrate(_) | RegistryError::Blob(_) => {
                 // The detail (paths, database errors) stays in the log.
                 tracing::error!(error = %err, "registry failure");
                 return Self::new(

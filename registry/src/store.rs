@@ -97,9 +97,6 @@ pub enum RegistryError {
         /// Who tried.
         publisher: String,
     },
-    /// The stored blob does not hash to its digest.
-    #[error("stored blob {0} is corrupt (its bytes hash to something else)")]
-    Corrupt(Digest),
     /// The database failed.
     #[error("registry database: {0}")]
     Db(#[from] sqlx::Error),
@@ -516,21 +513,6 @@ impl Registry {
         self.version(name, version)
             .await?
             .ok_or_else(|| RegistryError::NotFound(format!("{name} {version}")))
-    }
-
-    /// The bytes of a blob, verified against their digest.
-    ///
-    /// # Errors
-    /// Unknown digest, a corrupt blob, or the store failed.
-    pub async fn blob(&self, digest: &Digest) -> Result<Bytes, RegistryError> {
-        use futures_util::TryStreamExt as _;
-        self.blob_stream(digest)
-            .await?
-            .1
-            .try_collect::<Vec<Bytes>>()
-            .await
-            .map(|parts| parts.concat().into())
-            .map_err(|_| RegistryError::Corrupt(*digest))
     }
 
     /// The bytes of a blob as a stream, with its size: memory stays

@@ -238,6 +238,18 @@ async fn publish(url: &str, name: &str, version: &str, bytes: Vec<u8>) {
     assert!(matches!(status, 200 | 201), "{body}");
 }
 
+/// Lifts the quarantine of the evil material through the admin API.
+async fn reenable_evil(url: &str) {
+    let (status, _) = request(
+        Method::POST,
+        &format!("{url}/api/admin/materials/evil@0.1.0/enable"),
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+}
+
 async fn render(url: &str, props: Value) -> (u16, Value, Duration) {
     let started = Instant::now();
     let (status, body) = request(
@@ -296,14 +308,7 @@ async fn material_renders_are_bounded_and_an_admin_lifts_a_quarantine() {
     assert!(took < Duration::from_secs(1), "/healthz took {took:?}");
     // Those four failures in a row quarantined it: lift that (below, the
     // quarantine itself is what is tested).
-    let (status, _) = request(
-        Method::POST,
-        &format!("{url}/api/admin/materials/evil@0.1.0/enable"),
-        Some(ADMIN),
-        None,
-    )
-    .await;
-    assert_eq!(status, 204);
+    reenable_evil(&url).await;
     // Over the HTML budget: refused whole, quickly, as a failure.
     for props in [
         json!({"mode": "huge", "n": 8_388_608}),
@@ -349,14 +354,7 @@ async fn material_renders_are_bounded_and_an_admin_lifts_a_quarantine() {
         .unwrap()
         .clone();
     assert_eq!(evil["state"], "quarantined", "{loaded}");
-    let (status, _) = request(
-        Method::POST,
-        &format!("{url}/api/admin/materials/evil@0.1.0/enable"),
-        Some(ADMIN),
-        None,
-    )
-    .await;
-    assert_eq!(status, 204);
+    reenable_evil(&url).await;
     let (status, body, _) = render(&url, json!({"mode": "script"})).await;
     assert_eq!(status, 200, "{body}");
 }

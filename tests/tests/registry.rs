@@ -974,20 +974,7 @@ async fn packages_have_owners_one_world_and_semver_versions() {
             .0,
         201
     );
-    let (_, packages) = request(
-        Method::GET,
-        &format!("{url}/registry/v1/packages"),
-        None,
-        None,
-    )
-    .await;
-    let tagger = packages
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "tagger")
-        .unwrap()
-        .clone();
+    let tagger = package(&url, "tagger").await;
     assert_eq!(tagger["latest"], "1.0.1", "{tagger}");
     // A package with only pre-releases offers its newest one.
     assert_eq!(
@@ -996,20 +983,7 @@ async fn packages_have_owners_one_world_and_semver_versions() {
             .0,
         201
     );
-    let (_, packages) = request(
-        Method::GET,
-        &format!("{url}/registry/v1/packages"),
-        None,
-        None,
-    )
-    .await;
-    let early = packages
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "early")
-        .unwrap()
-        .clone();
+    let early = package(&url, "early").await;
     assert_eq!(early["latest"], "0.1.0-alpha", "{early}");
 
     // An admin may pin the digest: anything else is refused before it is
@@ -1087,6 +1061,24 @@ async fn unauthenticated_publishes_are_refused_before_their_body_is_read() {
     let answer = String::from_utf8_lossy(&answer[..read]);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("too-large"), "{answer}");
+}
+
+/// The registry's listing of package `name`.
+async fn package(url: &str, name: &str) -> Value {
+    let (_, packages) = request(
+        Method::GET,
+        &format!("{url}/registry/v1/packages"),
+        None,
+        None,
+    )
+    .await;
+    packages
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap()
+        .clone()
 }
 
 /// `bytes` with a custom section of `size` bytes appended: still a valid

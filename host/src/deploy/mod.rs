@@ -129,28 +129,18 @@ impl Deployer {
         &self.defaults
     }
 
-    /// Loads `name` `version` as published: its metadata from the registry,
-    /// then the component from the compiled cache or fetched and compiled.
-    /// Returns the metadata too, and whether the cache had it.
+    /// Loads the version `info` (the registry's metadata, already fetched)
+    /// describes. Returns whether the compiled cache had it.
     ///
     /// # Errors
     /// [`DeployError`] saying which step failed.
-    pub async fn load_published(
+    pub async fn load_version(
         &self,
-        name: &PluginName,
-        version: &Version,
-    ) -> Result<
-        (
-            Arc<PluginVersion>,
-            hangar_registry::store::VersionInfo,
-            bool,
-        ),
-        DeployError,
-    > {
-        let info = self.fetcher.version(name, version).await?;
+        info: &hangar_registry::store::VersionInfo,
+    ) -> Result<(Arc<PluginVersion>, bool), DeployError> {
         let size = usize::try_from(info.size).unwrap_or(usize::MAX);
-        let (loaded, cached) = self.load(name, version, info.digest, size).await?;
-        Ok((loaded, info, cached))
+        self.load(&info.name, &info.version, info.digest, size)
+            .await
     }
 
     /// Loads a version: from the compiled cache when it holds the digest,
@@ -212,18 +202,9 @@ impl Deployer {
         pinned: Option<Digest>,
     ) -> Result<Activated, DeployError> {
         let started = Instant::now();
-        if let Some(pinned) = pinned {
-            let info = self.fetcher.version(name, version).await?;
-            if info.digest != pinned {
-                return Err(DeployError::PinMismatch(Box::new(PinMismatch {
-                    name: name.clone(),
-                    version: version.to_string(),
-                    pinned,
-                    found: info.digest,
-                })));
-            }
-        }
-        let (loaded, info, cached) = self.load_published(name, version).await?;
+        // One metadata fetch: the pin is checked against it before anything
+        // is fetched or compiled, and the blob is verified against it.
+        let info = self.fetcher.version(name, version).await?;
         if let Some(pinned) = pinned.filter(|p| *p != info.digest) {
             return Err(DeployError::PinMismatch(Box::new(PinMismatch {
                 name: name.clone(),
@@ -232,6 +213,7 @@ impl Deployer {
                 found: info.digest,
             })));
         }
+        let (loaded, cached) = self.load_version(&info).await?;
         let existing = self.runtime.get(name);
         let (settings, config) = match &existing {
             Some(plugin) => ((*plugin.settings()).clone(), plugin.config()),

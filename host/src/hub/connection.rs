@@ -347,14 +347,7 @@ impl Connection {
         self.in_flight.push_back(
             async move {
                 let outcome = hub
-                    .send(
-                        &session,
-                        &room,
-                        client_id.clone(),
-                        text,
-                        attachments,
-                        Some(turn),
-                    )
+                    .send(&session, &room, client_id.clone(), text, attachments, turn)
                     .await;
                 match outcome {
                     SendOutcome::Stored(appended) => ServerFrame::Ack {

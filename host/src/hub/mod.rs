@@ -191,10 +191,10 @@ impl Hub {
         }
     }
 
-    /// Runs one send through moderation, stores and delivers it. With a
-    /// `turn`, the checks and moderation run at once, but the append is
-    /// queued only after the previous send of the same connection queued
-    /// its own: sends pipelined on one connection keep their order.
+    /// Runs one send through moderation, stores and delivers it. The checks
+    /// and moderation run at once, but the append is queued only when
+    /// `turn` comes (the previous send of the same connection queued its
+    /// own): sends pipelined on one connection keep their order.
     pub async fn send(
         &self,
         session: &Session,
@@ -202,15 +202,12 @@ impl Hub {
         client_id: ClientMessageId,
         text: String,
         attachments: Vec<Attachment>,
-        turn: Option<Turn>,
+        mut turn: Turn,
     ) -> SendOutcome {
         let prepared = self
             .prepare(session, room, client_id, text, attachments)
             .await;
-        let mut turn = turn;
-        if let Some(turn) = &mut turn {
-            turn.wait().await;
-        }
+        turn.wait().await;
         let prepared = match prepared {
             Ok(prepared) => prepared,
             Err(outcome) => return outcome,

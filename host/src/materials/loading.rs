@@ -238,9 +238,9 @@ impl Loads {
             .acquire()
             .await
             .map_err(|_| MaterialError::Load(reference.clone()))?;
-        let (component, _, _) =
-            deployer
-                .load_published(name, version)
+        // Loaded from the metadata just read: one fetch of it per load.
+        let (component, _) = deployer
+                .load_version(&info)
                 .await
                 .map_err(|err| match err {
                     DeployError::Fetch(FetchError::NotFound(_)) => {

@@ -182,7 +182,6 @@ impl std::fmt::Debug for Loaded {
 /// The materials service.
 #[derive(Clone)]
 pub struct Materials {
-    deployer: Deployer,
     config: MaterialsConfig,
     loads: Loads,
 }
@@ -264,15 +263,9 @@ impl Materials {
     /// Materials loaded through `deployer`'s registry and runtime.
     pub fn new(deployer: Deployer, config: MaterialsConfig) -> Self {
         Self {
-            loads: Loads::new(deployer.clone(), config),
-            deployer,
+            loads: Loads::new(deployer, config),
             config,
         }
-    }
-
-    /// Its limits.
-    pub fn config(&self) -> &MaterialsConfig {
-        &self.config
     }
 
     /// The version `version` names, or the latest one.
@@ -455,10 +448,5 @@ impl Materials {
             }
             Err(why) => Err(render_failure(&reference, &why)),
         }
-    }
-
-    /// The deployer materials load through.
-    pub fn deployer(&self) -> &Deployer {
-        &self.deployer
     }
 }

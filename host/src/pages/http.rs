@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::render::escape_html;
+use super::render::escape;
 use super::{MAX_DEPTH, MAX_NODES, Page, PageStore, SaveError, Saved, valid_page_id};
 use crate::auth::Session;
 use crate::auth::extract::Authenticated;
@@ -246,7 +246,7 @@ async fn published(
         .page_cache
         .body(&state.materials, id, saved.revision, &page.nodes)
         .await;
-    let title = escape_html(if page.title.is_empty() {
+    let title = escape(if page.title.is_empty() {
         id
     } else {
         &page.title

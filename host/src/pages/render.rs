@@ -75,7 +75,8 @@ impl PageCache {
     }
 }
 
-fn escape(text: &str) -> String {
+/// `text` escaped for HTML text and attribute values.
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -119,9 +120,4 @@ fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a
         (html, complete)
     }
     .boxed()
-}
-
-/// `text` escaped for HTML text and attribute values.
-pub fn escape_html(text: &str) -> String {
-    escape(text)
 }

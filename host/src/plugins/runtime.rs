@@ -308,6 +308,14 @@ impl Runtime {
             .cloned()
     }
 
+    /// How many plugins are installed (without computing their statuses).
+    pub fn count(&self) -> usize {
+        self.plugins
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
     /// Every installed plugin's status, by name.
     pub fn list(&self) -> Vec<PluginStatus> {
         self.plugins

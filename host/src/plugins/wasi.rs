@@ -113,7 +113,7 @@ impl SleeplessClock<'_> {
 
 impl monotonic_clock::Host for SleeplessClock<'_> {
     fn now(&mut self) -> wasmtime::Result<monotonic_clock::Instant> {
-        Ok(FrozenClock.now_nanos())
+        Ok(HostMonotonicClock::now(&FrozenClock))
     }
 
     fn resolution(&mut self) -> wasmtime::Result<monotonic_clock::Duration> {
@@ -132,11 +132,5 @@ impl monotonic_clock::Host for SleeplessClock<'_> {
         _duration: monotonic_clock::Duration,
     ) -> wasmtime::Result<Resource<DynPollable>> {
         self.fired()
-    }
-}
-
-impl FrozenClock {
-    fn now_nanos(&self) -> u64 {
-        HostMonotonicClock::now(self)
     }
 }

@@ -173,7 +173,7 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 /// or `degraded` when a chain names a plugin that could not be loaded (its
 /// failure policy answers for it meanwhile).
 async fn healthz(State(state): State<AppState>) -> Response {
-    let plugins = state.runtime.list().len();
+    let plugins = state.runtime.count();
     if !state.ready.is_ready() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
