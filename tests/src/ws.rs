@@ -130,16 +130,16 @@ impl WsClient {
         }
     }
 
-    /// The next frame of type `kind`, skipping others; panics on timeout or close.
-    ///
-    /// # Panics
-    /// When no such frame comes within [`WAIT`].
     fn pass_over(&mut self, frame: Value) {
         if frame["type"] == "batch" {
             self.passed.push_back(frame);
         }
     }
 
+    /// The next frame of type `kind`, skipping others; panics on timeout or close.
+    ///
+    /// # Panics
+    /// When no such frame comes within [`WAIT`].
     pub async fn expect(&mut self, kind: &str) -> Value {
         loop {
             match self.next(WAIT).await {

@@ -542,10 +542,10 @@ async fn demo_secrets_are_readable_by_the_server_user_only() {
     );
 }
 
-#[tokio::test]
-async fn chat_answers_over_budget_never_reach_the_room() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_isolated(dir.path(), ADMIN, &format!("ci={PUBLISH}")).unwrap();
+/// A server whose chat chain is the misbehaving test plugin, and a
+/// customer joined to a conversation: (server, room, client, session key).
+async fn misbehaving_chat(dir: &Path) -> (Server, String, WsClient, &'static str) {
+    let server = Server::start_isolated(dir, ADMIN, &format!("ci={PUBLISH}")).unwrap();
     let url = server.url.clone();
     publish(&url, "misbehave", "1.0.0", wasm("guest-misbehave")).await;
     let (status, body) = request(
@@ -578,6 +578,14 @@ async fn chat_answers_over_budget_never_reach_the_room() {
     client.expect("welcome").await;
     client.send(json!({"type": "join", "room": room})).await;
     client.expect("joined").await;
+    (server, room, client, key)
+}
+
+#[tokio::test]
+async fn chat_answers_over_budget_never_reach_the_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, room, mut client, key) = misbehaving_chat(dir.path()).await;
+    let url = server.url.clone();
     // The plugin fails open (the default): its over-budget answers are
     // dropped whole and the message is stored as sent.
     for (id, text) in [("c1", "rewrite-huge:8388608"), ("c2", "flag-huge:4194304")] {
@@ -616,5 +624,37 @@ async fn chat_answers_over_budget_never_reach_the_room() {
             .iter()
             .any(|l| l.contains("plugin log events dropped")),
         "the dropped events are not reported"
+    );
+}
+
+#[tokio::test]
+async fn a_send_held_by_a_slow_plugin_holds_up_nothing_else_on_its_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, room, mut client, _) = misbehaving_chat(dir.path()).await;
+    // `loop` spins until the plugin's deadline (200 ms of guest time) and
+    // is then let through by its failure policy. While it runs, the same
+    // connection answers a history request: the call runs in a task of its
+    // own, not in the connection's.
+    let started = Instant::now();
+    client
+        .send(json!({"type": "send", "room": room, "client_id": "slow", "text": "loop"}))
+        .await;
+    // Well into the call, short of its deadline.
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    client
+        .send(json!({"type": "history", "room": room, "limit": 5}))
+        .await;
+    client.expect("history").await;
+    let answered = started.elapsed();
+    let ack = client.expect("ack").await;
+    let acked = started.elapsed();
+    assert_eq!(ack["client_id"], "slow", "{ack}");
+    assert!(
+        acked >= Duration::from_millis(200),
+        "the call took {acked:?}"
+    );
+    assert!(
+        answered < Duration::from_millis(190),
+        "history answered after {answered:?}, during a call that ended at {acked:?}"
     );
 }

@@ -21,6 +21,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesOrdered, SplitSink, SplitStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::task::AbortOnDropHandle;
 
 use super::outbox::{Outbound, Outbox, Published};
 use super::protocol::{ClientFrame, ErrorCode, JoinStatus, PROTOCOL_VERSION, ServerFrame, close};
@@ -344,29 +345,44 @@ impl Connection {
         let session = self.session.clone();
         let (turn, next) = Turn::after(self.last_turn.take());
         self.last_turn = Some(next);
+        // Each send is a task of its own: plugin calls run in place on the
+        // thread of the task that makes them, and must not hold up this
+        // connection's reading, pings and deliveries, nor the sends after
+        // it. A task is aborted if the connection ends first.
+        let failed_id = client_id.clone();
+        let send = AbortOnDropHandle::new(tokio::spawn(async move {
+            let outcome = hub
+                .send(&session, &room, client_id.clone(), text, attachments, turn)
+                .await;
+            match outcome {
+                SendOutcome::Stored(appended) => ServerFrame::Ack {
+                    client_id,
+                    room,
+                    id: appended.message.id,
+                    seq: appended.message.seq,
+                    duplicate: appended.duplicate,
+                },
+                SendOutcome::Rejected { reason, by } => ServerFrame::Rejected {
+                    client_id,
+                    room,
+                    reason,
+                    by,
+                },
+                SendOutcome::Refused(code, message) => {
+                    ServerFrame::error(code, message, Some(client_id))
+                }
+            }
+        }));
         self.in_flight.push_back(
             async move {
-                let outcome = hub
-                    .send(&session, &room, client_id.clone(), text, attachments, turn)
-                    .await;
-                match outcome {
-                    SendOutcome::Stored(appended) => ServerFrame::Ack {
-                        client_id,
-                        room,
-                        id: appended.message.id,
-                        seq: appended.message.seq,
-                        duplicate: appended.duplicate,
-                    },
-                    SendOutcome::Rejected { reason, by } => ServerFrame::Rejected {
-                        client_id,
-                        room,
-                        reason,
-                        by,
-                    },
-                    SendOutcome::Refused(code, message) => {
-                        ServerFrame::error(code, message, Some(client_id))
-                    }
-                }
+                send.await.unwrap_or_else(|err| {
+                    tracing::error!(error = %err, "a send task failed");
+                    ServerFrame::error(
+                        ErrorCode::Internal,
+                        "the send failed; retry with the same client_id",
+                        Some(failed_id),
+                    )
+                })
             }
             .boxed(),
         );

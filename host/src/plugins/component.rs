@@ -288,8 +288,8 @@ impl PluginVersion {
         store
     }
 
-    /// Runs `f` on an instance under `setup`'s limits. Blocking: call it
-    /// from the blocking pool, never from an async worker.
+    /// Runs `f` on an instance under `setup`'s limits. Blocking: never call
+    /// it on an async worker (see `Plugin::invoke`).
     ///
     /// # Errors
     /// The [`CallFailure`] when instantiation or the call fails.

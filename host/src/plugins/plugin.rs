@@ -128,7 +128,8 @@ pub struct PluginStatus {
     pub calls: u64,
     /// Calls that failed.
     pub failures: u64,
-    /// Median of the last 1,024 call times, µs.
+    /// Median of the last 1,024 call times, µs: as the caller waits for a
+    /// call (its turn, the instance, the call).
     pub p50_us: Option<u32>,
     /// 99th percentile of the last 1,024 call times, µs.
     pub p99_us: Option<u32>,
@@ -372,8 +373,8 @@ impl Plugin {
         }
     }
 
-    /// Runs `f` on an instance of the active version, on the blocking pool,
-    /// and keeps the plugin's health.
+    /// Runs `f` on an instance of the active version, off the async
+    /// workers (see [`run_blocking`]), and keeps the plugin's health.
     ///
     /// # Errors
     /// [`Unanswered`] when the plugin is disabled, quarantined, or the call failed.
@@ -384,6 +385,8 @@ impl Plugin {
             + Send
             + 'static,
     {
+        // Timed as its caller waits for it: the turn, the instance, the call.
+        let started = Instant::now();
         let settings = self.settings.load_full();
         if !settings.enabled {
             return Err(Unanswered::Disabled(self.name().clone()));
@@ -407,9 +410,7 @@ impl Plugin {
         let version = self.active.load_full();
         let setup = self.call_setup(&settings);
         let shared = self.shared.clone();
-        let started = Instant::now();
-        let joined =
-            tokio::task::spawn_blocking(move || version.call(&shared.engine, &setup, f)).await;
+        let joined = run_blocking(move || version.call(&shared.engine, &setup, f)).await;
         let elapsed = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.health.calls.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut recent) = self.health.recent.lock() {
@@ -418,13 +419,12 @@ impl Plugin {
             }
             recent.push_back(u32::try_from(elapsed / 1000).unwrap_or(u32::MAX));
         }
-        let result = match joined {
-            Ok(result) => result,
-            // The call panicked on the host side (a bug in a host function).
-            Err(err) => Err(CallFailure::Trap(format!(
-                "host panicked during the call: {err}"
-            ))),
-        };
+        // A panic is a bug in a host function: the call failed.
+        let result = joined.unwrap_or_else(|panic| {
+            Err(CallFailure::Trap(format!(
+                "host panicked during the call: {panic}"
+            )))
+        });
         match result {
             Ok(value) => {
                 self.health.consecutive_failures.store(0, Ordering::Relaxed);
@@ -475,4 +475,41 @@ impl Plugin {
             tracing::error!(plugin = %self.name(), error = %err, "quarantine alert not stored");
         }
     }
+}
+
+/// Runs the blocking `call` without blocking the async runtime's workers,
+/// on the cheapest path the runtime offers.
+///
+/// On a multi-threaded runtime the call runs in place, on the current
+/// thread, after the worker hands its other tasks to another thread
+/// (`block_in_place`): no hop to a pool thread and back, which cost more
+/// than a fresh instance and the call together. Only the calling task
+/// waits, so callers that drive several things in one task (a chat
+/// connection) spawn a task per call. A current-thread runtime (tests,
+/// tools) has no worker to hand off: the call goes to the blocking pool.
+///
+/// A panic in the call is caught and returned as its message.
+async fn run_blocking<R: Send + 'static>(
+    call: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, String> {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let in_place = Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread);
+    if in_place {
+        tokio::task::block_in_place(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).map_err(panic_message)
+        })
+    } else {
+        tokio::task::spawn_blocking(call)
+            .await
+            .map_err(|err| err.to_string())
+    }
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_owned())
 }

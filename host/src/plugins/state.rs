@@ -263,8 +263,9 @@ impl host_interface::Host for CallState {
         Ok(self.config.to_string())
     }
 
-    // The key-value functions run on the blocking pool (plugin calls never
-    // run on the async workers), so blocking on the query is safe here.
+    // Plugin calls never run on an async worker (a thread out of the
+    // workers after `block_in_place`, or the blocking pool), so blocking
+    // on the query is safe here.
     fn kv_get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
         let result = self
             .host_io(|ctx| async move { ctx.db.kv_get(ctx.kv_namespace.as_str(), &key).await })?;
