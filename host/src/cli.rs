@@ -69,6 +69,10 @@ pub struct PublishArgs {
     /// Publish token.
     #[arg(long, env = "HANGAR_PUBLISH_TOKEN", hide_env_values = true, value_parser = secret)]
     pub token: SecretString,
+    /// Extra certificate authorities (a PEM file) trusted for an HTTPS
+    /// registry, beside the system's.
+    #[arg(long, env = "HANGAR_REGISTRY_CA")]
+    pub registry_ca: Option<PathBuf>,
 }
 
 /// `hangar plugins`.
@@ -152,6 +156,13 @@ pub struct RegistryArgs {
     /// Largest component accepted, bytes.
     #[arg(long, default_value_t = hangar_registry::store::DEFAULT_MAX_COMPONENT_BYTES)]
     pub max_component_bytes: usize,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs
+    /// `--tls-key`.
+    #[arg(long, env = "HANGAR_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "HANGAR_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// `hangar upload`.
@@ -264,6 +275,10 @@ pub struct ServeArgs {
     /// Registry to fetch plugins from [default: this server's embedded registry].
     #[arg(long, env = "HANGAR_REGISTRY_URL")]
     pub registry_url: Option<String>,
+    /// Extra certificate authorities (a PEM file) trusted for an HTTPS
+    /// registry, beside the system's.
+    #[arg(long, env = "HANGAR_REGISTRY_CA")]
+    pub registry_ca: Option<PathBuf>,
     /// Token of the admin API (demo: generated and kept in the data directory).
     #[arg(long, env = "HANGAR_ADMIN_TOKEN", hide_env_values = true, value_parser = secret)]
     pub admin_token: Option<SecretString>,

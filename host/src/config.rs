@@ -76,6 +76,8 @@ pub struct FileConfig {
     pub uploads: UploadsFile,
     /// Registry to fetch plugins from.
     pub registry_url: Option<String>,
+    /// Extra certificate authorities (PEM) trusted for an HTTPS registry.
+    pub registry_ca: Option<PathBuf>,
     /// Admin API token.
     pub admin_token: Option<SecretString>,
     /// Publish tokens of the embedded registry, `NAME=TOKEN`.
@@ -179,6 +181,9 @@ pub struct ServeConfig {
     pub uploads_fsync: bool,
     /// Registry to fetch plugins from; `None`: the embedded one.
     pub registry_url: Option<String>,
+    /// Extra certificate authorities (PEM) trusted for an HTTPS registry,
+    /// beside the system's.
+    pub registry_ca: Option<PathBuf>,
     /// Admin API token; `None` outside demo mode disables the admin API.
     pub admin_token: Option<SecretString>,
     /// Who may publish to the embedded registry.
@@ -354,6 +359,7 @@ impl ServeConfig {
             http: file.http,
             materials: file.materials,
             registry_url: args.registry_url.clone().or(file.registry_url),
+            registry_ca: args.registry_ca.clone().or(file.registry_ca),
             admin_token,
             publishers,
             max_component_bytes: file

@@ -6,7 +6,8 @@
 //! - [`shared_cache_dir`]: one compiled-component cache for the whole test
 //!   run, so each component is compiled once per run, not once per test;
 //! - [`server`]: starts the real `hangar` binary and talks to it over HTTP;
-//! - [`uploads`]: the upload API as a test client, and test data.
+//! - [`uploads`]: the upload API as a test client, and test data;
+//! - [`tls`]: a certificate authority and server certificate per test.
 
 // Test support: a set-up that fails is a failed test, so panicking with a
 // message is the right answer here.
@@ -14,6 +15,7 @@
 
 pub mod guests;
 pub mod server;
+pub mod tls;
 pub mod uploads;
 pub mod ws;
 

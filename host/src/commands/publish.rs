@@ -41,7 +41,18 @@ pub async fn run(args: &PublishArgs) -> anyhow::Result<()> {
         args.name,
         args.version
     );
-    let response = reqwest::Client::new()
+    let ca = match &args.registry_ca {
+        Some(path) => Some(
+            tokio::fs::read(path)
+                .await
+                .with_context(|| format!("cannot read the CA bundle {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let client = crate::deploy::fetch::http_client(ca.as_deref())
+        .and_then(reqwest::ClientBuilder::build)
+        .context("cannot set up the HTTP client")?;
+    let response = client
         .put(&url)
         .bearer_auth(args.token.expose_secret())
         .header(reqwest::header::CONTENT_LENGTH, bytes.len())

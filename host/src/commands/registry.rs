@@ -24,16 +24,23 @@ pub async fn serve(
     let registry = Registry::open(&args.dir, args.max_component_bytes)
         .await
         .with_context(|| format!("cannot open the registry in {}", args.dir.display()))?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::server::listener::tls_acceptor(cert, key)?),
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    println!("listening on http://{addr}");
-    axum::serve(
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("listening on {scheme}://{addr}");
+    crate::server::listener::serve(
         listener,
         RegistryApi::new(registry, publishers).router::<()>(),
+        crate::server::listener::HttpLimits::default(),
+        tls,
+        shutdown,
     )
-    .with_graceful_shutdown(shutdown)
     .await?;
     Ok(())
 }

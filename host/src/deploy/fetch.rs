@@ -71,15 +71,18 @@ impl std::fmt::Debug for Fetcher {
 }
 
 impl Fetcher {
-    /// A client of the registry at `base` (e.g. `http://127.0.0.1:8080`),
-    /// with connect and request timeouts.
+    /// A client of the registry at `base` (`http://…` or `https://…`),
+    /// with connect and request timeouts. Over HTTPS it trusts the
+    /// system's certificate authorities and those in `ca_pem` (a PEM
+    /// bundle), if given.
     ///
     /// # Errors
-    /// When the HTTP client cannot be built (no usable TLS or resolver): a
-    /// client without its timeouts could hang an activation forever.
-    pub fn new(base: &str) -> Result<Self, reqwest::Error> {
+    /// When the HTTP client cannot be built (a bad CA bundle, no usable TLS
+    /// or resolver): a client without its timeouts could hang an activation
+    /// forever.
+    pub fn new(base: &str, ca_pem: Option<&[u8]>) -> Result<Self, reqwest::Error> {
         Ok(Self {
-            http: reqwest::Client::builder()
+            http: http_client(ca_pem)?
                 .connect_timeout(Duration::from_secs(5))
                 .timeout(Duration::from_secs(120))
                 .build()?,
@@ -146,7 +149,7 @@ impl Fetcher {
                         message,
                     });
                 }
-                Err(err) => err.to_string(),
+                Err(err) => error_chain(&err),
             };
             attempt += 1;
             if attempt >= self.attempts {
@@ -227,4 +230,32 @@ impl Fetcher {
         }
         Ok(bytes)
     }
+}
+
+/// An HTTP client builder trusting the system's certificate authorities
+/// and those in `ca_pem` (a PEM bundle of one or more certificates).
+///
+/// # Errors
+/// When `ca_pem` holds no certificate or one that does not parse.
+pub fn http_client(ca_pem: Option<&[u8]>) -> Result<reqwest::ClientBuilder, reqwest::Error> {
+    let mut builder = reqwest::Client::builder();
+    if let Some(pem) = ca_pem {
+        for certificate in reqwest::Certificate::from_pem_bundle(pem)? {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    Ok(builder)
+}
+
+/// An error with its causes: reqwest's own message hides the reason a
+/// request failed (a refused certificate, a reset connection).
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }

@@ -13,6 +13,8 @@
 //!   rate limits).
 //! - Graceful shutdown: stop accepting, let requests in flight finish for a
 //!   bounded time.
+//! - Optional **TLS** (rustls): the handshake runs in the connection's own
+//!   task, bounded by the header-read timeout.
 
 use std::future::Future;
 use std::io;
@@ -33,6 +35,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_rustls::TlsAcceptor;
 
 /// Longest the server waits for requests in flight at shutdown.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -120,6 +123,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: HttpLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -151,17 +155,43 @@ pub async fn serve(
             tokio::spawn(refuse(stream, limits.max_connections));
             continue;
         };
-        let io = TokioIo::new(Counted {
+        let counted = Counted {
             stream,
             _permit: permit,
-        });
+        };
         let service = service(router.clone(), peer);
-        let connection = builder
-            .serve_connection_with_upgrades(io, service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
+        let handshake_timeout = Duration::from_millis(limits.header_timeout_ms.max(1));
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
+            let served = match tls {
+                None => {
+                    let connection = builder
+                        .serve_connection_with_upgrades(TokioIo::new(counted), service)
+                        .into_owned();
+                    watcher.watch(connection).await
+                }
+                Some(tls) => {
+                    let stream =
+                        match tokio::time::timeout(handshake_timeout, tls.accept(counted)).await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(err)) => {
+                                tracing::debug!(%peer, error = %err, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(%peer, "TLS handshake timed out");
+                                return;
+                            }
+                        };
+                    let connection = builder
+                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                        .into_owned();
+                    watcher.watch(connection).await
+                }
+            };
+            if let Err(err) = served {
                 tracing::debug!(%peer, error = %err, "connection ended with an error");
             }
         });
@@ -215,4 +245,59 @@ async fn refuse(mut stream: TcpStream, cap: usize) {
         tracing::debug!("a refused connection did not take its answer");
     }
     tracing::debug!(cap, "connection refused: at the connection cap");
+}
+
+/// Why a certificate and key could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A PEM file could not be read or holds nothing usable.
+    #[error("cannot read {what} from {path}: {reason}")]
+    Pem {
+        /// `certificate` or `private key`.
+        what: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// rustls refused the pair (key does not match, unsupported algorithm).
+    #[error("the certificate and key cannot be used: {0}")]
+    Config(#[from] rustls::Error),
+}
+
+/// A TLS acceptor serving the certificate chain in `cert` (PEM, leaf
+/// first) with the private key in `key` (PEM: PKCS#8, PKCS#1 or SEC1).
+///
+/// # Errors
+/// [`TlsError`] naming the file or the mismatch.
+pub fn tls_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<TlsAcceptor, TlsError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let pem = |what, path: &std::path::Path, reason: String| TlsError::Pem {
+        what,
+        path: path.to_owned(),
+        reason,
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|err| pem("certificate", cert, err.to_string()))?;
+    if chain.is_empty() {
+        return Err(pem(
+            "certificate",
+            cert,
+            "no certificate in the file".into(),
+        ));
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key)
+        .map_err(|err| pem("private key", key, err.to_string()))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key_der)?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }

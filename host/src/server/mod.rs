@@ -274,6 +274,15 @@ pub async fn serve(
             source,
         })?;
     let addr = listener.local_addr()?;
+    let registry_ca = match &config.registry_ca {
+        Some(path) => Some(std::fs::read(path).map_err(|err| {
+            ServeError::HttpClient(format!(
+                "cannot read the registry CA bundle {}: {err}",
+                path.display()
+            ))
+        })?),
+        None => None,
+    };
     // The host fetches over HTTP even from its own embedded registry.
     let registry_url = config
         .registry_url
@@ -282,7 +291,8 @@ pub async fn serve(
     let deployer = Deployer::new(
         runtime.clone(),
         db.clone(),
-        Fetcher::new(&registry_url).map_err(|err| ServeError::HttpClient(err.to_string()))?,
+        Fetcher::new(&registry_url, registry_ca.as_deref())
+            .map_err(|err| ServeError::HttpClient(crate::deploy::fetch::error_chain(&err)))?,
         config.plugin_defaults.clone(),
     );
     let ready = ready::Readiness::new();
@@ -317,7 +327,13 @@ pub async fn serve(
     };
     // The listener opens at once, so `/healthz` can say the server is
     // starting, but guarded routes refuse until the plugins are back.
-    let serving = tokio::spawn(listener::serve(listener, router, config.http, shutdown));
+    let serving = tokio::spawn(listener::serve(
+        listener,
+        router,
+        config.http,
+        None,
+        shutdown,
+    ));
     tracing::info!(%addr, "restoring plugins before serving");
     // Scripts that poll readiness can find the address at once.
     println!("starting on http://{addr}");
