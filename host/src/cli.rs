@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use hangar_registry::http::Publisher;
+use hangar_registry::signature::PublisherKey;
 use secrecy::SecretString;
 
 /// Parses a secret: kept out of `Debug` output and logs.
@@ -46,6 +47,17 @@ pub enum Command {
 pub enum RegistryCommand {
     /// Run a registry on its own (hosts fetch from it with --registry-url).
     Serve(RegistryArgs),
+    /// Make a publisher signing key (for `hangar publish --sign`): writes
+    /// the private key (PKCS#8 PEM, readable by you only) and prints the
+    /// public key hosts list in `trusted_publishers`.
+    Keygen(KeygenArgs),
+}
+
+/// `hangar registry keygen`.
+#[derive(Debug, Clone, Args)]
+pub struct KeygenArgs {
+    /// Where to write the private key; an existing file is never replaced.
+    pub out: PathBuf,
 }
 
 /// `hangar publish`.
@@ -73,6 +85,11 @@ pub struct PublishArgs {
     /// registry, beside the system's.
     #[arg(long, env = "HANGAR_REGISTRY_CA")]
     pub registry_ca: Option<PathBuf>,
+    /// Sign the name, version and digest with this ed25519 private key
+    /// (PKCS#8 PEM, from `hangar registry keygen` or `openssl genpkey
+    /// -algorithm ed25519`).
+    #[arg(long, env = "HANGAR_SIGNING_KEY")]
+    pub sign: Option<PathBuf>,
 }
 
 /// `hangar plugins`.
@@ -279,6 +296,13 @@ pub struct ServeArgs {
     /// registry, beside the system's.
     #[arg(long, env = "HANGAR_REGISTRY_CA")]
     pub registry_ca: Option<PathBuf>,
+    /// Publisher keys whose signatures this host accepts
+    /// (`ed25519:<base64>`, comma-separated).
+    #[arg(long, env = "HANGAR_TRUSTED_PUBLISHERS", value_delimiter = ',')]
+    pub trusted_publishers: Option<Vec<PublisherKey>>,
+    /// Load only versions signed by a trusted publisher.
+    #[arg(long, env = "HANGAR_REQUIRE_SIGNATURES")]
+    pub require_signatures: bool,
     /// Token of the admin API (demo: generated and kept in the data directory).
     #[arg(long, env = "HANGAR_ADMIN_TOKEN", hide_env_values = true, value_parser = secret)]
     pub admin_token: Option<SecretString>,

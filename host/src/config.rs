@@ -78,6 +78,10 @@ pub struct FileConfig {
     pub registry_url: Option<String>,
     /// Extra certificate authorities (PEM) trusted for an HTTPS registry.
     pub registry_ca: Option<PathBuf>,
+    /// Publisher keys whose signatures the host accepts.
+    pub trusted_publishers: Option<Vec<hangar_registry::signature::PublisherKey>>,
+    /// Load only versions a trusted publisher signed.
+    pub require_signatures: Option<bool>,
     /// Admin API token.
     pub admin_token: Option<SecretString>,
     /// Publish tokens of the embedded registry, `NAME=TOKEN`.
@@ -184,6 +188,8 @@ pub struct ServeConfig {
     /// Extra certificate authorities (PEM) trusted for an HTTPS registry,
     /// beside the system's.
     pub registry_ca: Option<PathBuf>,
+    /// Which publisher signatures the host requires.
+    pub trust: crate::deploy::TrustPolicy,
     /// Admin API token; `None` outside demo mode disables the admin API.
     pub admin_token: Option<SecretString>,
     /// Who may publish to the embedded registry.
@@ -355,11 +361,26 @@ impl ServeConfig {
         file.materials
             .validate()
             .map_err(|(name, message)| invalid(name, message))?;
+        let trust = crate::deploy::TrustPolicy {
+            trusted: args
+                .trusted_publishers
+                .clone()
+                .or(file.trusted_publishers)
+                .unwrap_or_default(),
+            require_signatures: args.require_signatures || file.require_signatures.unwrap_or(false),
+        };
+        if trust.require_signatures && trust.trusted.is_empty() {
+            return Err(invalid(
+                "require_signatures",
+                "needs at least one key in trusted_publishers",
+            ));
+        }
         Ok(Self {
             http: file.http,
             materials: file.materials,
             registry_url: args.registry_url.clone().or(file.registry_url),
             registry_ca: args.registry_ca.clone().or(file.registry_ca),
+            trust,
             admin_token,
             publishers,
             max_component_bytes: file

@@ -187,6 +187,7 @@ pub async fn install(
                 &entry.version.to_string(),
                 Bytes::from(wasm),
                 publisher,
+                None,
             )
             .await
         {

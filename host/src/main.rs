@@ -22,6 +22,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Registry(RegistryCommand::Serve(args)) => {
             hangar_host::commands::registry::serve(&args, server::shutdown_signal()).await?;
         }
+        Command::Registry(RegistryCommand::Keygen(args)) => {
+            println!("{}", hangar_host::commands::registry::keygen(&args.out)?);
+        }
     }
     Ok(())
 }

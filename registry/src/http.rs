@@ -12,22 +12,136 @@ use axum::{Json, Router};
 use semver::Version;
 use serde_json::json;
 
+use crate::signature::Signed;
 use crate::store::{Published, Registry, RegistryError};
 use crate::{Digest, PluginName};
 
-/// A publisher: a name recorded with what it publishes, and its token.
+/// What a publish token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Publish new versions of packages its publisher owns (or new packages).
+    Publish,
+    /// Yank and un-yank versions of packages its publisher owns.
+    Yank,
+    /// Add owners to packages its publisher owns.
+    Owners,
+    /// Transfer any package to another publisher (a registry admin).
+    Admin,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Publish => "publish",
+            Self::Yank => "yank",
+            Self::Owners => "owners",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// Which actions on which packages a token is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// Actions allowed.
+    pub actions: Vec<Action>,
+    /// Package names, or prefixes ending in `*`; empty: every package.
+    pub packages: Vec<String>,
+}
+
+impl Default for Scope {
+    /// An owner's rights on every package: publish, yank, add owners.
+    fn default() -> Self {
+        Self {
+            actions: vec![Action::Publish, Action::Yank, Action::Owners],
+            packages: Vec::new(),
+        }
+    }
+}
+
+impl Scope {
+    /// Whether `action` on `package` is within the scope.
+    pub fn allows(&self, action: Action, package: &PluginName) -> bool {
+        self.actions.contains(&action)
+            && (self.packages.is_empty()
+                || self.packages.iter().any(|p| match p.strip_suffix('*') {
+                    Some(prefix) => package.as_str().starts_with(prefix),
+                    None => package.as_str() == p,
+                }))
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let actions: Vec<&str> = self.actions.iter().map(|a| a.as_str()).collect();
+        let packages = if self.packages.is_empty() {
+            "every package".to_owned()
+        } else {
+            self.packages.join(", ")
+        };
+        write!(f, "{} on {packages}", actions.join("+"))
+    }
+}
+
+impl FromStr for Scope {
+    type Err = String;
+
+    /// `ACTIONS[:PACKAGES]`: actions `+`-joined from `publish`, `yank`,
+    /// `owners`, `admin` (`all` is the first three); packages `+`-joined
+    /// names or prefixes ending in `*`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (actions, packages) = s.split_once(':').unwrap_or((s, ""));
+        let mut scope = Self {
+            actions: Vec::new(),
+            packages: Vec::new(),
+        };
+        for action in actions.split('+') {
+            match action {
+                "publish" => scope.actions.push(Action::Publish),
+                "yank" => scope.actions.push(Action::Yank),
+                "owners" => scope.actions.push(Action::Owners),
+                "admin" => scope.actions.push(Action::Admin),
+                "all" => scope.actions.extend(Self::default().actions),
+                other => {
+                    return Err(format!(
+                        "unknown token action {other:?}: use publish, yank, owners, admin or all, joined with +"
+                    ));
+                }
+            }
+        }
+        for package in packages.split('+').filter(|p| !p.is_empty()) {
+            let name = package.strip_suffix('*').unwrap_or(package);
+            // A prefix need not be a whole name, but must be made of what
+            // names are made of.
+            let valid = name.is_empty()
+                || PluginName::from_str(name).is_ok()
+                || PluginName::from_str(&format!("{name}x")).is_ok();
+            if !valid {
+                return Err(format!("{package:?} is not a package name or prefix"));
+            }
+            scope.packages.push(package.to_owned());
+        }
+        Ok(scope)
+    }
+}
+
+/// A publisher: a name recorded with what it publishes, its token, and
+/// what the token may do.
 #[derive(Clone)]
 pub struct Publisher {
     /// Recorded as the publisher of each version.
     pub name: String,
     /// Bearer token.
     pub token: String,
+    /// What the token may do.
+    pub scope: Scope,
 }
 
 impl std::fmt::Debug for Publisher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Publisher")
             .field("name", &self.name)
+            .field("scope", &self.scope)
             .finish_non_exhaustive()
     }
 }
@@ -35,15 +149,24 @@ impl std::fmt::Debug for Publisher {
 impl FromStr for Publisher {
     type Err = String;
 
-    /// `NAME=TOKEN`, or a bare token (publisher `publisher`).
+    /// `NAME[:ACTIONS[:PACKAGES]]=TOKEN` (see [`Scope`]), or a bare token
+    /// (publisher `publisher`, the default scope).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (name, token) = s.split_once('=').unwrap_or(("publisher", s));
+        let (who, token) = s.split_once('=').unwrap_or(("publisher", s));
         if token.len() < 16 {
             return Err("a publish token needs at least 16 characters".into());
+        }
+        let (name, scope) = match who.split_once(':') {
+            Some((name, scope)) => (name, scope.parse()?),
+            None => (who, Scope::default()),
+        };
+        if name.is_empty() {
+            return Err("a publish token needs a publisher name: NAME=TOKEN".into());
         }
         Ok(Self {
             name: name.to_owned(),
             token: token.to_owned(),
+            scope,
         })
     }
 }
@@ -96,6 +219,7 @@ impl From<RegistryError> for Failure {
             RegistryError::BuildMetadata(_) => (StatusCode::BAD_REQUEST, "bad-version"),
             RegistryError::WorldChanged { .. } => (StatusCode::CONFLICT, "world-mismatch"),
             RegistryError::NotOwner { .. } => (StatusCode::FORBIDDEN, "not-an-owner"),
+            RegistryError::Signature(_) => (StatusCode::BAD_REQUEST, "bad-signature"),
             RegistryError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
             RegistryError::Db(_) | RegistryError::Migrate(_) | RegistryError::Blob(_) => {
                 // The detail (paths, database errors) stays in the log.
@@ -142,12 +266,19 @@ impl RegistryApi {
                 "/registry/v1/packages/{name}/owners/{publisher}",
                 axum::routing::put(add_owner),
             )
+            .route("/registry/v1/packages/{name}/transfer", post(transfer))
             .route("/registry/v1/blobs/{digest}", get(blob))
             .with_state(self)
     }
 
-    /// The publisher whose token `headers` carry.
-    fn publisher(&self, headers: &HeaderMap) -> Result<&Publisher, Failure> {
+    /// The publisher whose token `headers` carry, if the token's scope
+    /// allows `action` on `package`.
+    fn authorize(
+        &self,
+        headers: &HeaderMap,
+        action: Action,
+        package: &PluginName,
+    ) -> Result<&Publisher, Failure> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -166,13 +297,26 @@ impl RegistryApi {
                 found = Some(publisher);
             }
         }
-        found.ok_or_else(|| {
+        let publisher = found.ok_or_else(|| {
             Failure::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "this token may not publish",
             )
-        })
+        })?;
+        if !publisher.scope.allows(action, package) {
+            return Err(Failure::new(
+                StatusCode::FORBIDDEN,
+                "out-of-scope",
+                format!(
+                    "the token of {} may not {} {package}: its scope is {}",
+                    publisher.name,
+                    action.as_str(),
+                    publisher.scope
+                ),
+            ));
+        }
+        Ok(publisher)
     }
 }
 
@@ -217,7 +361,12 @@ async fn publish(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Answer {
-    let publisher = api.publisher(&headers)?.name.clone();
+    let package = parse_name(&name)?;
+    let publisher = api
+        .authorize(&headers, Action::Publish, &package)?
+        .name
+        .clone();
+    let signed = signed(&headers)?;
     let limit = api.registry.max_component_bytes();
     let too_large = |size: usize| Failure::from(RegistryError::TooLarge { size, limit });
     let declared = headers
@@ -248,13 +397,39 @@ async fn publish(
     Ok(
         match api
             .registry
-            .publish(&name, &version, body, &publisher)
+            .publish(&name, &version, body, &publisher, signed)
             .await?
         {
             Published::Created(info) => (StatusCode::CREATED, Json(info)).into_response(),
             Published::Unchanged(info) => (StatusCode::OK, Json(info)).into_response(),
         },
     )
+}
+
+/// Header naming the publisher key a publish is signed with.
+pub const SIGNER_HEADER: &str = "hangar-signer";
+/// Header carrying the signature (see [`crate::signature`]).
+pub const SIGNATURE_HEADER: &str = "hangar-signature";
+
+/// The signature a publish carries, if any: both headers or neither.
+fn signed(headers: &HeaderMap) -> Result<Option<Signed>, Failure> {
+    let get = |name| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or_default().trim())
+    };
+    match (get(SIGNER_HEADER), get(SIGNATURE_HEADER)) {
+        (None, None) => Ok(None),
+        (Some(signer), Some(signature)) => Ok(Some(Signed {
+            signer: signer.parse().map_err(RegistryError::Signature)?,
+            signature: signature.to_owned(),
+        })),
+        _ => Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "bad-signature",
+            format!("send both `{SIGNER_HEADER}` and `{SIGNATURE_HEADER}`, or neither"),
+        )),
+    }
 }
 
 async fn set_yanked(
@@ -264,8 +439,8 @@ async fn set_yanked(
     version: &str,
     yanked: bool,
 ) -> Answer {
-    let by = api.publisher(headers)?.name.clone();
     let (name, version) = (parse_name(name)?, parse_version(version)?);
+    let by = api.authorize(headers, Action::Yank, &name)?.name.clone();
     Ok(Json(
         api.registry
             .set_yanked(&name, &version, yanked, &by)
@@ -304,17 +479,54 @@ async fn add_owner(
     Path((name, owner)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Answer {
-    let by = api.publisher(&headers)?.name.clone();
     let name = parse_name(&name)?;
-    if !api.publishers.iter().any(|p| p.name == owner) {
-        return Err(Failure::new(
-            StatusCode::NOT_FOUND,
-            "unknown-publisher",
-            format!("no publisher named {owner:?} has a token here"),
-        ));
-    }
+    let by = api.authorize(&headers, Action::Owners, &name)?.name.clone();
+    api.known_publisher(&owner)?;
     let owners = api.registry.add_owner(&name, &owner, &by).await?;
     Ok(Json(json!({"name": name, "owners": owners})).into_response())
+}
+
+/// `{"to": PUBLISHER}`: the body of a transfer.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Transfer {
+    to: String,
+}
+
+/// Makes `to` the package's only owner: a registry admin's token only.
+async fn transfer(
+    State(api): State<RegistryApi>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<Transfer>, axum::extract::rejection::JsonRejection>,
+) -> Answer {
+    let name = parse_name(&name)?;
+    let by = api.authorize(&headers, Action::Admin, &name)?.name.clone();
+    let Json(Transfer { to }) = body.map_err(|err| {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            "bad-body",
+            format!("send {{\"to\": \"PUBLISHER\"}}: {}", err.body_text()),
+        )
+    })?;
+    api.known_publisher(&to)?;
+    let owners = api.registry.transfer(&name, &to, &by).await?;
+    Ok(Json(json!({"name": name, "owners": owners})).into_response())
+}
+
+impl RegistryApi {
+    /// Refuses a publisher name that has no token here.
+    fn known_publisher(&self, name: &str) -> Result<(), Failure> {
+        if self.publishers.iter().any(|p| p.name == name) {
+            Ok(())
+        } else {
+            Err(Failure::new(
+                StatusCode::NOT_FOUND,
+                "unknown-publisher",
+                format!("no publisher named {name:?} has a token here"),
+            ))
+        }
+    }
 }
 
 async fn blob(
@@ -355,4 +567,47 @@ async fn blob(
     );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn name(s: &str) -> PluginName {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn token_scopes_parse_and_match_names_and_prefixes() {
+        let full: Publisher = "alice=token-0123456789abcdef".parse().unwrap();
+        assert_eq!(full.scope, Scope::default());
+        assert!(full.scope.allows(Action::Publish, &name("anything")));
+        assert!(!full.scope.allows(Action::Admin, &name("anything")));
+
+        let ci: Publisher = "ci:publish+yank:acme-*+tagger=token-0123456789abcdef"
+            .parse()
+            .unwrap();
+        assert_eq!(ci.name, "ci");
+        assert!(ci.scope.allows(Action::Publish, &name("acme-bot")));
+        assert!(ci.scope.allows(Action::Yank, &name("tagger")));
+        assert!(!ci.scope.allows(Action::Publish, &name("tagger-2")));
+        assert!(!ci.scope.allows(Action::Owners, &name("acme-bot")));
+        assert!(!ci.scope.allows(Action::Publish, &name("bot")));
+
+        let ops: Publisher = "ops:admin=token-0123456789abcdef".parse().unwrap();
+        assert_eq!(ops.scope.actions, [Action::Admin]);
+        let all: Publisher = "x:all+admin=token-0123456789abcdef".parse().unwrap();
+        assert_eq!(all.scope.actions.len(), 4);
+
+        for bad in [
+            "x:fly=token-0123456789abcdef",
+            "x:publish:Bad Name=token-0123456789abcdef",
+            ":publish=token-0123456789abcdef",
+            "x=short",
+        ] {
+            assert!(bad.parse::<Publisher>().is_err(), "{bad}");
+        }
+    }
 }

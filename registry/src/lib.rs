@@ -12,11 +12,13 @@
 //!   `hangar:plugin` worlds and telling which one a component exports;
 //! - [`store::Registry`]: publishing (immutable versions), listing, yanking,
 //!   blobs (through `object_store`, metadata through sqlx);
-//! - [`http::RegistryApi`]: the HTTP API.
+//! - [`http::RegistryApi`]: the HTTP API;
+//! - [`signature`]: publisher signatures hosts verify before they compile.
 
 mod digest;
 pub mod http;
 mod name;
+pub mod signature;
 pub mod store;
 mod world;
 

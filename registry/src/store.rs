@@ -17,6 +17,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use crate::signature::Signed;
 use crate::{Digest, InspectError, PluginName, World, inspect};
 
 /// A blob's bytes, streamed and verified as they pass.
@@ -97,6 +98,9 @@ pub enum RegistryError {
         /// Who tried.
         publisher: String,
     },
+    /// The publish carried a signature that does not hold.
+    #[error(transparent)]
+    Signature(#[from] crate::signature::SignatureError),
     /// The database failed.
     #[error("registry database: {0}")]
     Db(#[from] sqlx::Error),
@@ -128,6 +132,10 @@ pub struct VersionInfo {
     /// Yanked versions stay fetchable for whoever pinned them but are not
     /// offered as latest.
     pub yanked: bool,
+    /// The publisher's signature over name, version and digest, when it
+    /// was published signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<Signed>,
 }
 
 /// One package in a listing.
@@ -185,6 +193,20 @@ fn row_info(row: &SqliteRow) -> Result<VersionInfo, sqlx::Error> {
         publisher: row.try_get("publisher")?,
         published_ms: row.try_get("published_ms")?,
         yanked: row.try_get::<i64, _>("yanked")? != 0,
+        signed: match (
+            row.try_get::<Option<String>, _>("signer")?,
+            row.try_get::<Option<String>, _>("signature")?,
+        ) {
+            (Some(signer), Some(signature)) => Some(Signed {
+                signer: signer
+                    .parse()
+                    .map_err(|e: crate::signature::SignatureError| {
+                        decode("signer", e.to_string())
+                    })?,
+                signature,
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -235,8 +257,9 @@ impl Registry {
     }
 
     /// Publishes `bytes` as `name` `version`: checks the name, the version,
-    /// the size and that the bytes are a plugin component, stores the blob
-    /// by digest, then the metadata. The same bytes again are a no-op.
+    /// the size, the signature when there is one, and that the bytes are a
+    /// plugin component, stores the blob by digest, then the metadata. The
+    /// same bytes again are a no-op (the first publish's signature stays).
     ///
     /// # Errors
     /// [`RegistryError`] saying what is wrong.
@@ -246,6 +269,7 @@ impl Registry {
         version: &str,
         bytes: Bytes,
         publisher: &str,
+        signed: Option<Signed>,
     ) -> Result<Published, RegistryError> {
         let name = PluginName::from_str(name)?;
         let version =
@@ -261,6 +285,9 @@ impl Registry {
             });
         }
         let digest = Digest::of(&bytes);
+        if let Some(signed) = &signed {
+            signed.verify(&name, &version, &digest)?;
+        }
         if let Some(existing) = self.version(&name, &version).await? {
             return if existing.digest == digest {
                 Ok(Published::Unchanged(existing))
@@ -295,10 +322,11 @@ impl Registry {
             publisher: publisher.to_owned(),
             published_ms: now_ms(),
             yanked: false,
+            signed,
         };
         let inserted = sqlx::query(
-            "INSERT INTO versions (name, version, world, digest, size, publisher, published_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING",
+            "INSERT INTO versions (name, version, world, digest, size, publisher, published_ms, signer, signature) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING",
         )
         .bind(info.name.as_str())
         .bind(info.version.to_string())
@@ -307,6 +335,8 @@ impl Registry {
         .bind(i64::try_from(size).unwrap_or(i64::MAX))
         .bind(&info.publisher)
         .bind(info.published_ms)
+        .bind(info.signed.as_ref().map(|s| s.signer.to_string()))
+        .bind(info.signed.as_ref().map(|s| s.signature.clone()))
         .execute(&self.db)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -342,7 +372,13 @@ impl Registry {
             &info.publisher,
             "publish",
             &info.name,
-            &format!("{} {}", info.version, info.digest),
+            &match &info.signed {
+                Some(signed) => format!(
+                    "{} {} signed by {}",
+                    info.version, info.digest, signed.signer
+                ),
+                None => format!("{} {}", info.version, info.digest),
+            },
         )
         .await?;
         tracing::info!(name = %info.name, version = %info.version, digest = %info.digest, world = %info.world, "published");
@@ -374,6 +410,44 @@ impl Registry {
         .fetch_all(&self.db)
         .await?;
         Ok(rows.into_iter().map(|(p,)| p).collect())
+    }
+
+    /// Makes `to` the only owner of `name`, as `by` (a registry admin,
+    /// checked by the caller); recorded in the audit log.
+    ///
+    /// # Errors
+    /// No such package, or the database failed.
+    pub async fn transfer(
+        &self,
+        name: &PluginName,
+        to: &str,
+        by: &str,
+    ) -> Result<Vec<String>, RegistryError> {
+        let before = self.owners(name).await?;
+        if before.is_empty() {
+            return Err(RegistryError::NotFound(name.to_string()));
+        }
+        let mut tx = self.db.begin().await?;
+        sqlx::query("DELETE FROM owners WHERE name = ?")
+            .bind(name.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO owners (name, publisher, added_ms) VALUES (?, ?, ?)")
+            .bind(name.as_str())
+            .bind(to)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.audit(
+            by,
+            "transfer",
+            name,
+            &format!("from {} to {to}", before.join(", ")),
+        )
+        .await?;
+        tracing::info!(%name, from = %before.join(", "), %to, %by, "package transferred");
+        self.owners(name).await
     }
 
     /// Adds `owner` to the owners of `name`, as `by` (an owner).

@@ -870,14 +870,15 @@ async fn a_blob_tampered_with_in_storage_is_detected_and_not_loaded() {
     let (_, plugins) = host.get_json("/api/plugins").await;
     assert_eq!(plugins, json!([]), "nothing was loaded");
     // The blob is streamed and checked as it passes: the tampered one ends
-    // in an error, never as a complete body.
-    let fetched = reqwest::get(format!("{}/registry/v1/blobs/{}", host.url, sha256(&bytes)))
-        .await
-        .unwrap();
-    assert!(
-        fetched.bytes().await.is_err(),
-        "a tampered blob was served whole"
-    );
+    // in an error, never as a complete body (before the answer's head when
+    // the mismatch is found before the first bytes go out).
+    let fetched = reqwest::get(format!("{}/registry/v1/blobs/{}", host.url, sha256(&bytes))).await;
+    if let Ok(response) = fetched {
+        assert!(
+            response.bytes().await.is_err(),
+            "a tampered blob was served whole"
+        );
+    }
 }
 
 #[tokio::test]

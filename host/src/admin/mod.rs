@@ -138,6 +138,7 @@ impl From<DeployError> for ApiError {
             DeployError::Chain(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad-chain"),
             DeployError::BadConfig(_) => (StatusCode::BAD_REQUEST, "bad-config"),
             DeployError::PinMismatch(_) => (StatusCode::CONFLICT, "digest-mismatch"),
+            DeployError::Untrusted(_) => (StatusCode::UNPROCESSABLE_ENTITY, "untrusted"),
             DeployError::Store(_) => return ApiError::internal(err),
         };
         ApiError::new(status, code, err.to_string())

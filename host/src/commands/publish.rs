@@ -52,9 +52,19 @@ pub async fn run(args: &PublishArgs) -> anyhow::Result<()> {
     let client = crate::deploy::fetch::http_client(ca.as_deref())
         .and_then(reqwest::ClientBuilder::build)
         .context("cannot set up the HTTP client")?;
-    let response = client
-        .put(&url)
-        .bearer_auth(args.token.expose_secret())
+    let mut request = client.put(&url).bearer_auth(args.token.expose_secret());
+    let mut signer = None;
+    if let Some(path) = &args.sign {
+        let signed = sign(path, &args.name, &args.version, &bytes).await?;
+        request = request
+            .header(
+                hangar_registry::http::SIGNER_HEADER,
+                signed.signer.to_string(),
+            )
+            .header(hangar_registry::http::SIGNATURE_HEADER, &signed.signature);
+        signer = Some(signed.signer);
+    }
+    let response = request
         .header(reqwest::header::CONTENT_LENGTH, bytes.len())
         .body(reqwest::Body::wrap_stream(body))
         .send()
@@ -80,5 +90,32 @@ pub async fn run(args: &PublishArgs) -> anyhow::Result<()> {
         bytes.len(),
         info["digest"].as_str().unwrap_or("?"),
     );
+    if let Some(signer) = signer {
+        println!("signed by {signer}");
+    }
     Ok(())
+}
+
+/// The signature of `name` `version` with the digest of `bytes`, by the
+/// key in `path`.
+async fn sign(
+    path: &std::path::Path,
+    name: &str,
+    version: &str,
+    bytes: &[u8],
+) -> anyhow::Result<hangar_registry::signature::Signed> {
+    let pem = tokio::fs::read_to_string(path)
+        .await
+        .with_context(|| format!("cannot read the signing key {}", path.display()))?;
+    let key = hangar_registry::signature::key_from_pem(&pem)
+        .with_context(|| format!("{} is not a usable signing key", path.display()))?;
+    let name: hangar_registry::PluginName = name.parse()?;
+    let version = semver::Version::parse(version)
+        .with_context(|| format!("{version:?} is not a semantic version"))?;
+    Ok(hangar_registry::signature::Signed::sign(
+        &key,
+        &name,
+        &version,
+        &hangar_registry::Digest::of(bytes),
+    ))
 }

@@ -44,3 +44,28 @@ pub async fn serve(
     .await?;
     Ok(())
 }
+
+/// Writes a new signing key to `out` (PKCS#8 PEM, mode 0600, never over
+/// an existing file) and returns its public key.
+///
+/// # Errors
+/// The file exists or cannot be written.
+pub fn keygen(out: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Write as _;
+    let key = hangar_registry::signature::generate_key(rand::random());
+    let pem = hangar_registry::signature::key_to_pem(&key)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(out).with_context(|| {
+        format!(
+            "cannot create {} (an existing key is never replaced)",
+            out.display()
+        )
+    })?;
+    file.write_all(pem.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(hangar_registry::signature::public_key(&key).to_string())
+}

@@ -5,6 +5,7 @@
 
 pub mod fetch;
 mod saved;
+pub mod trust;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use crate::plugins::{
 use crate::store::{Database, StoreError};
 use fetch::{FetchError, Fetcher};
 pub use saved::{Deployment, Overrides};
+pub use trust::{TrustPolicy, Untrusted};
 
 /// Why a deployment step failed; nothing active changed.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +48,9 @@ pub enum DeployError {
     /// The registry's version is not the digest the admin pinned.
     #[error(transparent)]
     PinMismatch(Box<PinMismatch>),
+    /// The host's trust policy refused the version.
+    #[error(transparent)]
+    Untrusted(#[from] Untrusted),
     /// The configuration is not JSON.
     #[error("configuration is not valid JSON: {0}")]
     BadConfig(String),
@@ -96,21 +101,25 @@ pub struct Deployer {
     db: Database,
     fetcher: Fetcher,
     defaults: PluginSettings,
+    trust: Arc<TrustPolicy>,
 }
 
 impl Deployer {
-    /// A deployer fetching from `fetcher`'s registry.
+    /// A deployer fetching from `fetcher`'s registry, loading only what
+    /// `trust` accepts.
     pub fn new(
         runtime: Arc<Runtime>,
         db: Database,
         fetcher: Fetcher,
         defaults: PluginSettings,
+        trust: TrustPolicy,
     ) -> Self {
         Self {
             runtime,
             db,
             fetcher,
             defaults,
+            trust: Arc::new(trust),
         }
     }
 
@@ -138,6 +147,9 @@ impl Deployer {
         &self,
         info: &hangar_registry::store::VersionInfo,
     ) -> Result<(Arc<PluginVersion>, bool), DeployError> {
+        // Before the cache too: a policy tightened since the version was
+        // compiled applies to it.
+        self.trust.check(info)?;
         let size = usize::try_from(info.size).unwrap_or(usize::MAX);
         self.load(&info.name, &info.version, info.digest, size)
             .await

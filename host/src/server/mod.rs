@@ -36,7 +36,7 @@ use crate::store::{Database, StoreError};
 use crate::upload::UploadStore;
 use crate::upload::blobs::Blobs;
 use crate::upload::index::SqliteIndex;
-use hangar_registry::http::{Publisher, RegistryApi};
+use hangar_registry::http::{Action, Publisher, RegistryApi, Scope};
 use hangar_registry::store::{Registry, RegistryError};
 
 /// What every handler shares.
@@ -241,6 +241,11 @@ pub async fn serve(
             token: demo_secret(&config.data_dir, "publish.token")?
                 .expose_secret()
                 .to_owned(),
+            // The demo's one publisher is its registry's admin too.
+            scope: Scope {
+                actions: vec![Action::Publish, Action::Yank, Action::Owners, Action::Admin],
+                packages: Vec::new(),
+            },
         });
     }
     let registry = Registry::open(
@@ -294,6 +299,7 @@ pub async fn serve(
         Fetcher::new(&registry_url, registry_ca.as_deref())
             .map_err(|err| ServeError::HttpClient(crate::deploy::fetch::error_chain(&err)))?,
         config.plugin_defaults.clone(),
+        config.trust.clone(),
     );
     let ready = ready::Readiness::new();
     let materials = crate::materials::Materials::new(deployer.clone(), config.materials);
