@@ -3,7 +3,6 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -220,6 +219,7 @@ impl From<RegistryError> for Failure {
             RegistryError::WorldChanged { .. } => (StatusCode::CONFLICT, "world-mismatch"),
             RegistryError::NotOwner { .. } => (StatusCode::FORBIDDEN, "not-an-owner"),
             RegistryError::Signature(_) => (StatusCode::BAD_REQUEST, "bad-signature"),
+            RegistryError::Body(_) => (StatusCode::BAD_REQUEST, "bad-body"),
             RegistryError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
             RegistryError::Db(_) | RegistryError::Migrate(_) | RegistryError::Blob(_) => {
                 // The detail (paths, database errors) stays in the log.
@@ -354,7 +354,7 @@ async fn version(
 
 /// Publishes the body. The token is checked before a byte of the body is
 /// read; a declared length over twice the limit is refused before reading
-/// too, and the body is kept only up to the limit.
+/// too; the body streams to storage and is refused once past the limit.
 async fn publish(
     State(api): State<RegistryApi>,
     Path((name, version)): Path<(String, String)>,
@@ -383,21 +383,11 @@ async fn publish(
         }
         return Err(too_large(size));
     }
-    let body: Bytes = axum::body::to_bytes(body, limit).await.map_err(|err| {
-        if err.to_string().contains("length limit") {
-            too_large(limit.saturating_add(1))
-        } else {
-            Failure::new(
-                StatusCode::BAD_REQUEST,
-                "bad-body",
-                format!("the body could not be read: {err}"),
-            )
-        }
-    })?;
+    // Streamed to storage as it arrives, within the limit.
     Ok(
         match api
             .registry
-            .publish(&name, &version, body, &publisher, signed)
+            .publish_stream(&name, &version, body.into_data_stream(), &publisher, signed)
             .await?
         {
             Published::Created(info) => (StatusCode::CREATED, Json(info)).into_response(),

@@ -24,4 +24,4 @@ mod world;
 
 pub use digest::{Digest, DigestError};
 pub use name::{InvalidPluginName, PluginName};
-pub use world::{InspectError, World, inspect};
+pub use world::{InspectError, Inspector, World, inspect};

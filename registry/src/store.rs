@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt};
 use semver::Version;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -18,7 +18,7 @@ use sqlx::sqlite::{
 };
 
 use crate::signature::Signed;
-use crate::{Digest, InspectError, PluginName, World, inspect};
+use crate::{Digest, InspectError, PluginName, World};
 
 /// A blob's bytes, streamed and verified as they pass.
 pub type BlobStream = futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>>;
@@ -110,6 +110,9 @@ pub enum RegistryError {
     /// The blob store failed.
     #[error("registry blob store: {0}")]
     Blob(#[from] object_store::Error),
+    /// The publish body could not be read to its end.
+    #[error("the body could not be read: {0}")]
+    Body(String),
 }
 
 /// One published version.
@@ -210,6 +213,18 @@ fn row_info(row: &SqliteRow) -> Result<VersionInfo, sqlx::Error> {
     })
 }
 
+/// A unique name for a publish's staging object.
+fn staging_name() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        now_ms(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 fn blob_path(digest: &Digest) -> ObjectPath {
     ObjectPath::from_iter(["sha256", &digest.hex()])
 }
@@ -256,10 +271,7 @@ impl Registry {
         self.max_component_bytes
     }
 
-    /// Publishes `bytes` as `name` `version`: checks the name, the version,
-    /// the size, the signature when there is one, and that the bytes are a
-    /// plugin component, stores the blob by digest, then the metadata. The
-    /// same bytes again are a no-op (the first publish's signature stays).
+    /// Publishes `bytes` as `name` `version` (see [`Self::publish_stream`]).
     ///
     /// # Errors
     /// [`RegistryError`] saying what is wrong.
@@ -271,6 +283,31 @@ impl Registry {
         publisher: &str,
         signed: Option<Signed>,
     ) -> Result<Published, RegistryError> {
+        let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+        self.publish_stream(name, version, body, publisher, signed)
+            .await
+    }
+
+    /// Publishes the component `body` streams as `name` `version`: checks
+    /// the name, the version and the owner before reading the body, then,
+    /// as the bytes arrive, the size limit, the digest and that they are a
+    /// plugin component, writing them to a staging object (memory stays
+    /// bounded, whatever the size); then the signature when there is one,
+    /// that the version is new and the world the package's, and only then
+    /// moves the blob to its digest's name and stores the metadata. The same
+    /// bytes again are a no-op (the first publish's signature stays).
+    ///
+    /// # Errors
+    /// [`RegistryError`] saying what is wrong; [`RegistryError::Body`] when
+    /// the body could not be read to its end. Nothing is kept then.
+    pub async fn publish_stream<E: std::fmt::Display>(
+        &self,
+        name: &str,
+        version: &str,
+        body: impl futures_util::Stream<Item = Result<Bytes, E>> + Send,
+        publisher: &str,
+        signed: Option<Signed>,
+    ) -> Result<Published, RegistryError> {
         let name = PluginName::from_str(name)?;
         let version =
             Version::parse(version).map_err(|_| RegistryError::Version(version.to_owned()))?;
@@ -278,13 +315,91 @@ impl Registry {
             return Err(RegistryError::BuildMetadata(version.to_string()));
         }
         self.check_owner(&name, publisher).await?;
-        if bytes.len() > self.max_component_bytes {
-            return Err(RegistryError::TooLarge {
-                size: bytes.len(),
-                limit: self.max_component_bytes,
-            });
+        let staging = ObjectPath::from_iter(["staging", &staging_name()]);
+        let received = self.receive(&staging, body).await;
+        let result = match received {
+            Ok((digest, size, world)) => {
+                self.commit(
+                    &staging,
+                    name,
+                    version,
+                    (digest, size, world),
+                    publisher,
+                    signed,
+                )
+                .await
+            }
+            Err(err) => Err(err),
+        };
+        // Whatever happened, the staging object goes (after a commit it was
+        // moved, and this finds nothing).
+        match self.blobs.delete(&staging).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(err) => tracing::warn!(error = %err, %staging, "staging object not removed"),
         }
-        let digest = Digest::of(&bytes);
+        result
+    }
+
+    /// Streams `body` into `staging`, hashing and inspecting it on the way,
+    /// within the size limit.
+    async fn receive<E: std::fmt::Display>(
+        &self,
+        staging: &ObjectPath,
+        body: impl futures_util::Stream<Item = Result<Bytes, E>> + Send,
+    ) -> Result<(Digest, u64, World), RegistryError> {
+        use futures_util::StreamExt as _;
+        use sha2::Digest as _;
+        let upload = self.blobs.put_multipart(staging).await?;
+        let mut writer = object_store::WriteMultipart::new(upload);
+        let mut hasher = sha2::Sha256::new();
+        let mut inspector = crate::Inspector::default();
+        let mut size = 0usize;
+        let mut body = std::pin::pin!(body);
+        let outcome = async {
+            while let Some(part) = body.next().await {
+                let part = part.map_err(|err| RegistryError::Body(err.to_string()))?;
+                size += part.len();
+                if size > self.max_component_bytes {
+                    return Err(RegistryError::TooLarge {
+                        size,
+                        limit: self.max_component_bytes,
+                    });
+                }
+                hasher.update(&part);
+                inspector.feed(&part)?;
+                // At most two parts in flight: memory stays bounded.
+                writer.wait_for_capacity(2).await?;
+                writer.write(&part);
+            }
+            Ok(inspector.finish()?)
+        }
+        .await;
+        match outcome {
+            Ok(world) => {
+                writer.finish().await?;
+                let digest = Digest::from(<[u8; 32]>::from(hasher.finalize()));
+                Ok((digest, size as u64, world))
+            }
+            Err(err) => {
+                if let Err(abort) = writer.abort().await {
+                    tracing::warn!(error = %abort, "staging upload not aborted");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Checks a received component against what is published and makes it
+    /// a version.
+    async fn commit(
+        &self,
+        staging: &ObjectPath,
+        name: PluginName,
+        version: Version,
+        (digest, size, world): (Digest, u64, World),
+        publisher: &str,
+        signed: Option<Signed>,
+    ) -> Result<Published, RegistryError> {
         if let Some(signed) = &signed {
             signed.verify(&name, &version, &digest)?;
         }
@@ -299,7 +414,6 @@ impl Registry {
                 })
             };
         }
-        let world = inspect(&bytes)?;
         if let Some(first) = self.versions(&name).await?.first()
             && first.world != world
         {
@@ -309,10 +423,9 @@ impl Registry {
                 found: world,
             });
         }
-        let size = bytes.len() as u64;
-        self.blobs
-            .put(&blob_path(&digest), PutPayload::from(bytes))
-            .await?;
+        // Another version with the same bytes already has the blob: renaming
+        // over it replaces it with the same content.
+        self.blobs.rename(staging, &blob_path(&digest)).await?;
         let info = VersionInfo {
             name,
             version,

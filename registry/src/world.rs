@@ -1,7 +1,6 @@
 //! The `hangar:plugin` worlds, and telling which one a component exports.
 
 use serde::{Deserialize, Serialize};
-use wasmparser::{Encoding, Parser, Payload};
 
 /// The world a component exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -86,30 +85,159 @@ pub enum InspectError {
 /// # Errors
 /// [`InspectError`] saying what the bytes are instead.
 pub fn inspect(bytes: &[u8]) -> Result<World, InspectError> {
-    let mut depth = 0usize;
-    let mut exports = Vec::new();
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload.map_err(|err| InspectError::Malformed(err.to_string()))? {
-            Payload::Version { encoding, .. } => {
-                if depth == 0 && encoding != Encoding::Component {
-                    return Err(InspectError::CoreModule);
+    let mut inspector = Inspector::default();
+    inspector.feed(bytes)?;
+    inspector.finish()
+}
+
+/// [`inspect`] over bytes as they arrive, in constant memory: it frames
+/// the component's own sections and keeps only its export section (a few
+/// names), skipping everything else (nested modules and components, data,
+/// custom sections) unread. It checks the framing and the exports, not the
+/// contents of the skipped sections: the host validates those when it
+/// compiles the component.
+#[derive(Debug, Default)]
+pub struct Inspector {
+    state: Frame,
+    /// Bytes of the header, or of the export section being collected.
+    kept: Vec<u8>,
+    /// Offset of the next byte.
+    offset: usize,
+    exports: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Frame {
+    /// The 8-byte preamble.
+    #[default]
+    Header,
+    /// A section's id, or the end.
+    SectionId,
+    /// A section's size (LEB128), as far as read.
+    SectionSize { id: u8, size: u32, shift: u32 },
+    /// A section's contents still to pass.
+    Skip { left: u32 },
+    /// The export section's contents, kept until complete.
+    Exports { left: u32 },
+}
+
+/// The component export section's id.
+const COMPONENT_EXPORT_SECTION: u8 = 11;
+
+impl Inspector {
+    /// Parses what `bytes` completes.
+    ///
+    /// # Errors
+    /// [`InspectError`] as soon as the bytes cannot be a component.
+    pub fn feed(&mut self, mut bytes: &[u8]) -> Result<(), InspectError> {
+        let malformed = |what: &str| InspectError::Malformed(what.to_owned());
+        while !bytes.is_empty() {
+            match self.state {
+                Frame::Header => {
+                    let take = (8 - self.kept.len()).min(bytes.len());
+                    self.kept.extend_from_slice(&bytes[..take]);
+                    self.advance(&mut bytes, take);
+                    if self.kept.len() == 8 {
+                        let header = std::mem::take(&mut self.kept);
+                        if &header[..4] != b"\0asm" {
+                            return Err(malformed("no WebAssembly magic number"));
+                        }
+                        match (header[4..6] == [1, 0], header[6..8] == [1, 0]) {
+                            (_, true) => self.state = Frame::SectionId,
+                            (true, false) => return Err(InspectError::CoreModule),
+                            _ => return Err(malformed("unknown WebAssembly version or layer")),
+                        }
+                    }
                 }
-                depth += 1;
+                Frame::SectionId => {
+                    self.state = Frame::SectionSize {
+                        id: bytes[0],
+                        size: 0,
+                        shift: 0,
+                    };
+                    self.advance(&mut bytes, 1);
+                }
+                Frame::SectionSize { id, size, shift } => {
+                    let byte = bytes[0];
+                    self.advance(&mut bytes, 1);
+                    if shift > 28 {
+                        return Err(malformed("section size too long"));
+                    }
+                    let size = size | u32::from(byte & 0x7f) << shift;
+                    self.state = if byte & 0x80 != 0 {
+                        Frame::SectionSize {
+                            id,
+                            size,
+                            shift: shift + 7,
+                        }
+                    } else if id == COMPONENT_EXPORT_SECTION {
+                        Frame::Exports { left: size }
+                    } else {
+                        Frame::Skip { left: size }
+                    };
+                    self.end_section()?;
+                }
+                Frame::Skip { left } => {
+                    let take = usize::try_from(left).unwrap_or(usize::MAX).min(bytes.len());
+                    self.advance(&mut bytes, take);
+                    self.state = Frame::Skip {
+                        left: left - u32::try_from(take).unwrap_or(left),
+                    };
+                    self.end_section()?;
+                }
+                Frame::Exports { left } => {
+                    let take = usize::try_from(left).unwrap_or(usize::MAX).min(bytes.len());
+                    self.kept.extend_from_slice(&bytes[..take]);
+                    self.advance(&mut bytes, take);
+                    self.state = Frame::Exports {
+                        left: left - u32::try_from(take).unwrap_or(left),
+                    };
+                    self.end_section()?;
+                }
             }
-            Payload::End(_) => depth = depth.saturating_sub(1),
-            Payload::ComponentExportSection(reader) if depth == 1 => {
+        }
+        Ok(())
+    }
+
+    fn advance(&mut self, bytes: &mut &[u8], by: usize) {
+        *bytes = &bytes[by..];
+        self.offset += by;
+    }
+
+    /// After a section's last byte: reads the exports, expects the next id.
+    fn end_section(&mut self) -> Result<(), InspectError> {
+        match self.state {
+            Frame::Skip { left: 0 } => self.state = Frame::SectionId,
+            Frame::Exports { left: 0 } => {
+                let kept = std::mem::take(&mut self.kept);
+                let start = self.offset - kept.len();
+                let malformed =
+                    |err: wasmparser::BinaryReaderError| InspectError::Malformed(err.to_string());
+                let reader = wasmparser::ComponentExportSectionReader::new(
+                    wasmparser::BinaryReader::new(&kept, start),
+                )
+                .map_err(malformed)?;
                 for export in reader {
-                    let export = export.map_err(|err| InspectError::Malformed(err.to_string()))?;
-                    exports.push(export.name.name.to_owned());
+                    self.exports
+                        .push(export.map_err(malformed)?.name.name.to_owned());
                 }
+                self.state = Frame::SectionId;
             }
             _ => {}
         }
+        Ok(())
     }
-    if depth != 0 || bytes.is_empty() {
-        return Err(InspectError::Malformed("truncated".into()));
+
+    /// The world, once every byte was fed.
+    ///
+    /// # Errors
+    /// [`InspectError`] when the bytes end early or are no plugin component.
+    pub fn finish(self) -> Result<World, InspectError> {
+        if self.state != Frame::SectionId {
+            return Err(InspectError::Malformed("truncated".into()));
+        }
+        World::from_exports(&self.exports).ok_or(InspectError::UnknownWorld(self.exports))
     }
-    World::from_exports(&exports).ok_or(InspectError::UnknownWorld(exports))
 }
 
 #[cfg(test)]

@@ -1045,7 +1045,7 @@ async fn unauthenticated_publishes_are_refused_before_their_body_is_read() {
     assert!(grew < 64 * 1024, "peak RSS grew by {grew} KiB");
     // With the token, over twice the limit is refused on its declared length,
     // before any of it is sent.
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::io::AsyncWriteExt as _;
     let mut stream = tokio::net::TcpStream::connect(server.url.trim_start_matches("http://"))
         .await
         .unwrap();
@@ -1054,14 +1054,20 @@ async fn unauthenticated_publishes_are_refused_before_their_body_is_read() {
         80 << 20
     );
     stream.write_all(head.as_bytes()).await.unwrap();
+    let answer = raw_answer(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("too-large"), "{answer}");
+}
+
+/// The start of the answer on a raw HTTP connection.
+async fn raw_answer(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt as _;
     let mut answer = vec![0u8; 4096];
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
         .await
         .unwrap()
         .unwrap();
-    let answer = String::from_utf8_lossy(&answer[..read]);
-    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.contains("too-large"), "{answer}");
+    String::from_utf8_lossy(&answer[..read]).into_owned()
 }
 
 /// The registry's listing of package `name`.
@@ -1115,6 +1121,9 @@ async fn slow_readers_of_a_large_blob_keep_memory_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_isolated(dir.path(), ADMIN, &format!("ci={PUBLISH_TOKEN}")).unwrap();
     let large = padded(wasm("guest-swap-v1"), 30 << 20);
+    // The publish streams to storage: the server never holds the body.
+    let before = server.peak_rss_kib().unwrap();
+    assert!(server.reset_peak_rss());
     let (status, body) = publish_to(
         &server.url,
         "large",
@@ -1124,6 +1133,12 @@ async fn slow_readers_of_a_large_blob_keep_memory_bounded() {
     )
     .await;
     assert_eq!(status, 201, "{body}");
+    let grew = server.peak_rss_kib().unwrap().saturating_sub(before);
+    eprintln!("publishing 30 MiB grew the peak RSS by {grew} KiB");
+    assert!(
+        grew < 20 * 1024,
+        "publishing 30 MiB grew the peak RSS by {grew} KiB"
+    );
     let url = format!("{}/registry/v1/blobs/{}", server.url, sha256(&large));
     let before = server.peak_rss_kib().unwrap();
     assert!(server.reset_peak_rss());
@@ -1151,4 +1166,120 @@ async fn slow_readers_of_a_large_blob_keep_memory_bounded() {
     let grew = server.peak_rss_kib().unwrap().saturating_sub(before);
     // Sixteen whole copies would be 480 MiB.
     assert!(grew < 100 * 1024, "peak RSS grew by {grew} KiB");
+}
+
+#[test]
+fn the_streaming_inspector_tells_the_same_world_whatever_the_chunking() {
+    for guest in ["guest-swap-v1", "material-button", "upload-policy"] {
+        let bytes = wasm(guest);
+        let whole = hangar_registry::inspect(&bytes).unwrap();
+        for size in [1, 7, 4096, bytes.len()] {
+            let mut inspector = hangar_registry::Inspector::default();
+            for part in bytes.chunks(size) {
+                inspector.feed(part).unwrap();
+            }
+            assert_eq!(
+                inspector.finish().unwrap(),
+                whole,
+                "{guest} in parts of {size}"
+            );
+        }
+        let mut cut = hangar_registry::Inspector::default();
+        cut.feed(&bytes[..bytes.len() - 1]).unwrap();
+        assert!(cut.finish().is_err(), "{guest} cut short");
+        let mut longer = hangar_registry::Inspector::default();
+        let mut extended = bytes.clone();
+        extended.push(0);
+        assert!(
+            longer.feed(&extended).is_err() || longer.finish().is_err(),
+            "{guest} with a byte after its end"
+        );
+    }
+}
+
+/// Files under the registry's staging directory.
+fn staged(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir.join("data/registry/blobs/staging"))
+        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn publish_bodies_stream_to_storage_and_nothing_is_kept_of_a_refused_one() {
+    use tokio::io::AsyncWriteExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &[
+            "--data-dir",
+            "data",
+            "--cache-dir",
+            "cache",
+            "--config",
+            "hangar.toml",
+        ],
+        &[
+            ("HANGAR_SESSION_KEY", SESSION_KEY),
+            ("HANGAR_PUBLISH_TOKENS", PUBLISH),
+            ("RUST_LOG", "warn"),
+        ],
+        {
+            std::fs::write(dir.path().join("hangar.toml"), TOML).unwrap();
+            dir.path()
+        },
+    )
+    .unwrap();
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    // A chunked body (no length) over the limit (2 MiB here) is refused
+    // once past it, and nothing of it stays.
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "PUT /registry/v1/packages/big/1.0.0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {PUBLISH_TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let component = padded(wasm("guest-swap-v1"), 3 << 20);
+    for part in component.chunks(64 << 10) {
+        let chunk = [format!("{:x}\r\n", part.len()).as_bytes(), part, b"\r\n"].concat();
+        if stream.write_all(&chunk).await.is_err() {
+            break; // the server stopped reading: it has answered
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let answer = raw_answer(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    // A body cut off midway: refused, nothing kept.
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let small = wasm("guest-swap-v1");
+    let head = format!(
+        "PUT /registry/v1/packages/cut/1.0.0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {PUBLISH_TOKEN}\r\nContent-Length: {}\r\n\r\n",
+        small.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&small[..small.len() / 2]).await.unwrap();
+    drop(stream);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(staged(dir.path()), Vec::<std::path::PathBuf>::new());
+    let (status, _) = server.get_json("/registry/v1/packages/cut/1.0.0").await;
+    assert_eq!(status, 404);
+    // A whole one streams in, lands under its digest, and is served back.
+    let (status, body) = publish_to(
+        &server.url,
+        "cut",
+        "1.0.0",
+        small.clone(),
+        Some(PUBLISH_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(staged(dir.path()), Vec::<std::path::PathBuf>::new());
+    let served = reqwest::get(format!(
+        "{}/registry/v1/blobs/{}",
+        server.url,
+        sha256(&small)
+    ))
+    .await
+    .unwrap()
+    .bytes()
+    .await
+    .unwrap();
+    assert_eq!(served.as_ref(), small.as_slice());
 }
