@@ -331,11 +331,12 @@ impl Registry {
             }
             Err(err) => Err(err),
         };
-        // Whatever happened, the staging object goes (after a commit it was
-        // moved, and this finds nothing).
-        match self.blobs.delete(&staging).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(err) => tracing::warn!(error = %err, %staging, "staging object not removed"),
+        // A new version's staging object became its blob; otherwise it goes.
+        if !matches!(result, Ok(Published::Created(_))) {
+            match self.blobs.delete(&staging).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(err) => tracing::warn!(error = %err, %staging, "staging object not removed"),
+            }
         }
         result
     }
