@@ -135,24 +135,22 @@ async fn hosts_and_the_cli_reach_a_registry_over_https_with_the_ca_they_trust() 
     assert!(ok, "{text}");
 
     // A host that trusts the authority activates over HTTPS.
-    let trusting_dir = dir.path().join("trusting");
-    std::fs::create_dir_all(&trusting_dir).unwrap();
-    let trusting = host(
-        &trusting_dir,
-        &registry.url,
-        &["--registry-ca", ca.ca.to_str().unwrap()],
-    );
+    let host_trusting = |name: &str, authority: &TestCa| {
+        let host_dir = dir.path().join(name);
+        std::fs::create_dir_all(&host_dir).unwrap();
+        let server = host(
+            &host_dir,
+            &registry.url,
+            &["--registry-ca", authority.ca.to_str().unwrap()],
+        );
+        (host_dir, server)
+    };
+    let (_, trusting) = host_trusting("trusting", &ca);
     let (status, body) = activate(&trusting, "tagger", json!({"version": "1.0.0"})).await;
     assert_eq!(status, 200, "{body}");
 
     // One that does not is refused by the certificate check, and says so.
-    let wary_dir = dir.path().join("wary");
-    std::fs::create_dir_all(&wary_dir).unwrap();
-    let wary = host(
-        &wary_dir,
-        &registry.url,
-        &["--registry-ca", stranger.ca.to_str().unwrap()],
-    );
+    let (wary_dir, wary) = host_trusting("wary", &stranger);
     let (status, body) = activate(&wary, "tagger", json!({"version": "1.0.0"})).await;
     assert_ne!(status, 200, "{body}");
     assert!(body.to_string().contains("certificate"), "{body}");
