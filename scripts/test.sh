@@ -29,7 +29,24 @@ section "browser SDK: dependencies, bundle up to date, unit tests"
 section "lint"
 cargo clippy --workspace --all-targets -- -D warnings
 
-section "tests"
+section "tests (the storage tests on SQLite, and on PostgreSQL when a server is named)"
+# HANGAR_TEST_POSTGRES_SERVER: a PostgreSQL URL (any database there, no
+# query string); this run makes a database of its own on that server and
+# drops it at the end. Each test then works in a schema of its own.
+if [ -n "${HANGAR_TEST_POSTGRES_SERVER:-}" ]; then
+    command -v psql >/dev/null 2>&1 || {
+        as_root=()
+        [ "$(id -u)" = 0 ] || as_root=(sudo)
+        "${as_root[@]}" apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends postgresql-client
+    }
+    run_db="hangar_run_$(date +%s)_$$"
+    psql "$HANGAR_TEST_POSTGRES_SERVER" -qc "CREATE DATABASE $run_db"
+    trap 'psql "$HANGAR_TEST_POSTGRES_SERVER" -qc "DROP DATABASE IF EXISTS $run_db WITH (FORCE)"' EXIT
+    export HANGAR_TEST_POSTGRES_URL="${HANGAR_TEST_POSTGRES_SERVER%/*}/$run_db"
+else
+    echo "HANGAR_TEST_POSTGRES_SERVER is unset: the PostgreSQL variants of the storage tests are skipped"
+fi
 cargo test --workspace
 
 

@@ -250,6 +250,10 @@ pub struct ServeArgs {
     /// Directory for the database and stored files [default: ./data].
     #[arg(long, env = "HANGAR_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Database: `sqlite://PATH` or `postgres://USER@HOST/DB`
+    /// [default: sqlite DATA_DIR/hangar.db].
+    #[arg(long, env = "HANGAR_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// Directory for compiled components [default: DATA_DIR/cache].
     #[arg(long, env = "HANGAR_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,

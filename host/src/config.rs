@@ -56,6 +56,8 @@ pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     /// Data directory.
     pub data_dir: Option<PathBuf>,
+    /// Database URL (`sqlite://...` or `postgres://...`).
+    pub database_url: Option<String>,
     /// Compiled-component cache directory.
     pub cache_dir: Option<PathBuf>,
     /// Load the example plugins.
@@ -165,6 +167,10 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// Database and stored files.
     pub data_dir: PathBuf,
+    /// Where the host's and the embedded registry's metadata live:
+    /// `sqlite://...` (default: `hangar.db` in the data directory) or
+    /// `postgres://...`.
+    pub database_url: String,
     /// Compiled components.
     pub cache_dir: PathBuf,
     /// Whether to load the example plugins.
@@ -395,6 +401,11 @@ impl ServeConfig {
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            database_url: args
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or_else(|| crate::store::Database::default_url(&data_dir)),
             data_dir,
             cache_dir,
             demo: args.demo || file.demo.unwrap_or(false),

@@ -17,7 +17,7 @@
 //! - [`lbs`]: node discovery for reconnecting clients;
 //! - [`materials`]: low-code materials: on-demand loading, props validation, sanitised rendering;
 //! - [`pages`]: low-code page schemas with revisions, rendered server-side;
-//! - [`store`]: the database (SQLite through sqlx) and its migrations;
+//! - [`store`]: the database (SQLite or PostgreSQL, through `hangar-storage`) and its migrations;
 //! - [`upload`]: the chunked upload store and file downloads;
 //! - [`admin`]: the administration API;
 //! - [`web`]: the static pages (`/admin`, `/designer`, `/chat`) and the browser SDK;

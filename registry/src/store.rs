@@ -1,21 +1,18 @@
 //! The registry's storage: blobs by digest through `object_store`, version
-//! metadata through sqlx (SQLite).
+//! metadata in a database (SQLite or PostgreSQL, through `hangar_storage`).
 
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
+use hangar_storage::db::{Db, DbError, Migrations};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 use semver::Version;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
+use sqlx::any::AnyRow;
 
 use crate::signature::Signed;
 use crate::{Digest, InspectError, PluginName, World};
@@ -104,9 +101,9 @@ pub enum RegistryError {
     /// The database failed.
     #[error("registry database: {0}")]
     Db(#[from] sqlx::Error),
-    /// The database schema could not be applied.
-    #[error("registry database migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database could not be opened or its schema applied.
+    #[error("registry database: {0}")]
+    Open(#[from] DbError),
     /// The blob store failed.
     #[error("registry blob store: {0}")]
     Blob(#[from] object_store::Error),
@@ -166,7 +163,7 @@ pub enum Published {
 /// The registry.
 #[derive(Debug, Clone)]
 pub struct Registry {
-    db: SqlitePool,
+    db: Db,
     blobs: Arc<dyn ObjectStore>,
     max_component_bytes: usize,
 }
@@ -178,7 +175,7 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn row_info(row: &SqliteRow) -> Result<VersionInfo, sqlx::Error> {
+fn row_info(row: &AnyRow) -> Result<VersionInfo, sqlx::Error> {
     let decode = |col: &str, err: String| sqlx::Error::ColumnDecode {
         index: col.to_owned(),
         source: err.into(),
@@ -230,35 +227,55 @@ fn blob_path(digest: &Digest) -> ObjectPath {
 }
 
 impl Registry {
-    /// Opens (creating) a registry in `dir`: `registry.db` and `blobs/`.
+    /// Opens (creating) a registry in `dir`: its blobs in `blobs/`, its
+    /// metadata in `database_url`, or `registry.db` in `dir` when `None`.
     ///
     /// # Errors
     /// The directory, database or blob store cannot be opened.
-    pub async fn open(dir: &Path, max_component_bytes: usize) -> Result<Self, RegistryError> {
+    pub async fn open(
+        dir: &Path,
+        database_url: Option<&str>,
+        max_component_bytes: usize,
+    ) -> Result<Self, RegistryError> {
         std::fs::create_dir_all(dir.join("blobs")).map_err(|e| {
             RegistryError::Blob(object_store::Error::Generic {
                 store: "LocalFileSystem",
                 source: Box::new(e),
             })
         })?;
-        let options = SqliteConnectOptions::new()
-            .filename(dir.join("registry.db"))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5));
-        let db = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&db).await?;
+        let db = match database_url {
+            Some(url) => Self::database(url).await?,
+            None => Self::database(&Db::sqlite_url(&dir.join("registry.db"))).await?,
+        };
         let blobs = object_store::local::LocalFileSystem::new_with_prefix(dir.join("blobs"))?
             .with_fsync(true);
         Ok(Self::new(db, Arc::new(blobs), max_component_bytes))
     }
 
-    /// A registry over an open database (migrated) and blob store.
-    pub fn new(db: SqlitePool, blobs: Arc<dyn ObjectStore>, max_component_bytes: usize) -> Self {
+    /// Connects to the registry's database at `url` and applies its schema.
+    /// On PostgreSQL the registry can share a database with the host: its
+    /// migrations are recorded in a table of their own.
+    ///
+    /// # Errors
+    /// The database cannot be reached or migrated.
+    pub async fn database(url: &str) -> Result<Db, RegistryError> {
+        let db = Db::connect(url, 4).await?;
+        db.migrate(&Migrations {
+            sqlite: sqlx::migrate!("./migrations/sqlite"),
+            postgres: sqlx::migrate!("./migrations/postgres"),
+            table: match db.dialect() {
+                // Existing registry files keep sqlx's default table.
+                hangar_storage::Dialect::Sqlite => None,
+                hangar_storage::Dialect::Postgres => Some("_registry_migrations"),
+            },
+        })
+        .await?;
+        Ok(db)
+    }
+
+    /// A registry over an open database (migrated by [`Registry::database`])
+    /// and blob store.
+    pub fn new(db: Db, blobs: Arc<dyn ObjectStore>, max_component_bytes: usize) -> Self {
         Self {
             db,
             blobs,
@@ -440,7 +457,7 @@ impl Registry {
         };
         let inserted = sqlx::query(
             "INSERT INTO versions (name, version, world, digest, size, publisher, published_ms, signer, signature) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name, version) DO NOTHING",
         )
         .bind(info.name.as_str())
         .bind(info.version.to_string())
@@ -451,7 +468,7 @@ impl Registry {
         .bind(info.published_ms)
         .bind(info.signed.as_ref().map(|s| s.signer.to_string()))
         .bind(info.signed.as_ref().map(|s| s.signature.clone()))
-        .execute(&self.db)
+        .execute(self.db.pool())
         .await?;
         if inserted.rows_affected() == 0 {
             // A concurrent publish of the same version won: answer as it
@@ -473,14 +490,14 @@ impl Registry {
         }
         // The first publisher of a package owns it.
         sqlx::query(
-            "INSERT INTO owners (name, publisher, added_ms) SELECT ?, ?, ? \
-             WHERE NOT EXISTS (SELECT 1 FROM owners WHERE name = ?)",
+            "INSERT INTO owners (name, publisher, added_ms) SELECT $1, $2, $3 \
+             WHERE NOT EXISTS (SELECT 1 FROM owners WHERE name = $4)",
         )
         .bind(info.name.as_str())
         .bind(&info.publisher)
         .bind(info.published_ms)
         .bind(info.name.as_str())
-        .execute(&self.db)
+        .execute(self.db.pool())
         .await?;
         self.audit(
             &info.publisher,
@@ -518,10 +535,10 @@ impl Registry {
     /// The database failed.
     pub async fn owners(&self, name: &PluginName) -> Result<Vec<String>, RegistryError> {
         let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT publisher FROM owners WHERE name = ? ORDER BY added_ms, publisher",
+            "SELECT publisher FROM owners WHERE name = $1 ORDER BY added_ms, publisher",
         )
         .bind(name.as_str())
-        .fetch_all(&self.db)
+        .fetch_all(self.db.pool())
         .await?;
         Ok(rows.into_iter().map(|(p,)| p).collect())
     }
@@ -541,12 +558,13 @@ impl Registry {
         if before.is_empty() {
             return Err(RegistryError::NotFound(name.to_string()));
         }
-        let mut tx = self.db.begin().await?;
-        sqlx::query("DELETE FROM owners WHERE name = ?")
+        let scope = format!("owners:{name}");
+        let mut tx = self.db.begin_write(&[&scope], false).await?;
+        sqlx::query("DELETE FROM owners WHERE name = $1")
             .bind(name.as_str())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO owners (name, publisher, added_ms) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO owners (name, publisher, added_ms) VALUES ($1, $2, $3)")
             .bind(name.as_str())
             .bind(to)
             .bind(now_ms())
@@ -579,13 +597,13 @@ impl Registry {
         }
         self.check_owner(name, by).await?;
         sqlx::query(
-            "INSERT INTO owners (name, publisher, added_ms) VALUES (?, ?, ?) \
+            "INSERT INTO owners (name, publisher, added_ms) VALUES ($1, $2, $3) \
              ON CONFLICT (name, publisher) DO NOTHING",
         )
         .bind(name.as_str())
         .bind(owner)
         .bind(now_ms())
-        .execute(&self.db)
+        .execute(self.db.pool())
         .await?;
         self.audit(by, "add-owner", name, owner).await?;
         self.owners(name).await
@@ -599,14 +617,14 @@ impl Registry {
         detail: &str,
     ) -> Result<(), RegistryError> {
         sqlx::query(
-            "INSERT INTO audit (at_ms, publisher, action, name, detail) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO audit (at_ms, publisher, action, name, detail) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(now_ms())
         .bind(publisher)
         .bind(action)
         .bind(name.as_str())
         .bind(detail)
-        .execute(&self.db)
+        .execute(self.db.pool())
         .await?;
         Ok(())
     }
@@ -620,10 +638,10 @@ impl Registry {
         name: &PluginName,
         version: &Version,
     ) -> Result<Option<VersionInfo>, RegistryError> {
-        let row = sqlx::query("SELECT * FROM versions WHERE name = ? AND version = ?")
+        let row = sqlx::query("SELECT * FROM versions WHERE name = $1 AND version = $2")
             .bind(name.as_str())
             .bind(version.to_string())
-            .fetch_optional(&self.db)
+            .fetch_optional(self.db.pool())
             .await?;
         Ok(row.as_ref().map(row_info).transpose()?)
     }
@@ -633,9 +651,9 @@ impl Registry {
     /// # Errors
     /// The database failed.
     pub async fn versions(&self, name: &PluginName) -> Result<Vec<VersionInfo>, RegistryError> {
-        let rows = sqlx::query("SELECT * FROM versions WHERE name = ?")
+        let rows = sqlx::query("SELECT * FROM versions WHERE name = $1")
             .bind(name.as_str())
-            .fetch_all(&self.db)
+            .fetch_all(self.db.pool())
             .await?;
         let mut infos = rows.iter().map(row_info).collect::<Result<Vec<_>, _>>()?;
         infos.sort_by(|a, b| a.version.cmp(&b.version));
@@ -648,7 +666,7 @@ impl Registry {
     /// The database failed.
     pub async fn packages(&self) -> Result<Vec<PackageInfo>, RegistryError> {
         let rows = sqlx::query("SELECT * FROM versions ORDER BY name")
-            .fetch_all(&self.db)
+            .fetch_all(self.db.pool())
             .await?;
         let infos = rows.iter().map(row_info).collect::<Result<Vec<_>, _>>()?;
         let mut packages: Vec<PackageInfo> = Vec::new();
@@ -687,11 +705,11 @@ impl Registry {
         by: &str,
     ) -> Result<VersionInfo, RegistryError> {
         self.check_owner(name, by).await?;
-        let done = sqlx::query("UPDATE versions SET yanked = ? WHERE name = ? AND version = ?")
+        let done = sqlx::query("UPDATE versions SET yanked = $1 WHERE name = $2 AND version = $3")
             .bind(i64::from(yanked))
             .bind(name.as_str())
             .bind(version.to_string())
-            .execute(&self.db)
+            .execute(self.db.pool())
             .await?;
         if done.rows_affected() == 0 {
             return Err(RegistryError::NotFound(format!("{name} {version}")));

@@ -202,6 +202,12 @@ impl Server {
         for (k, v) in env {
             command.env(k, v);
         }
+        // A test running on PostgreSQL: its servers share its database.
+        if let Some(url) = crate::backend::database_url()
+            && !env.iter().any(|(k, _)| *k == "HANGAR_DATABASE_URL")
+        {
+            command.env("HANGAR_DATABASE_URL", url);
+        }
         let mut child = command.spawn().map_err(|err| err.to_string())?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let stderr = child.stderr.take().ok_or("no stderr")?;

@@ -111,7 +111,6 @@ async fn send(client: &mut WsClient, room: &str, id: &str, text: &str) -> Value 
     client.say(room, id, text).await
 }
 
-#[tokio::test]
 async fn customer_and_agent_chat_with_acks_batches_and_unread_counts() {
     let chat = Chat::start(BASE_TOML).await;
     let (customer_token, room) = chat.customer("alice").await;
@@ -184,7 +183,6 @@ async fn customer_and_agent_chat_with_acks_batches_and_unread_counts() {
     assert_eq!(page["messages"].as_array().unwrap().len(), 2);
 }
 
-#[tokio::test]
 async fn a_reconnecting_client_gets_exactly_what_it_missed_and_retries_are_stored_once() {
     let chat = Chat::start(BASE_TOML).await;
     let (customer_token, room) = chat.customer("bob").await;
@@ -243,7 +241,6 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed_and_retries_are_store
     assert_eq!(texts.iter().filter(|t| **t == "only once").count(), 1);
 }
 
-#[tokio::test]
 async fn acked_messages_survive_sigkill_and_seqs_continue_after_restart() {
     let mut chat = Chat::start(BASE_TOML).await;
     let (token, room) = chat.customer("carol").await;
@@ -282,7 +279,6 @@ async fn acked_messages_survive_sigkill_and_seqs_continue_after_restart() {
     );
 }
 
-#[tokio::test]
 async fn moderation_rejects_rewrites_flags_and_bots_reply_and_admins_get_alerts() {
     let chat = Chat::start(BASE_TOML).await;
     let (token, room) = chat.customer("dave").await;
@@ -489,7 +485,6 @@ async fn a_silent_client_is_closed_by_the_heartbeat() {
     assert!(stay.is_err(), "a live client was closed");
 }
 
-#[tokio::test]
 async fn epoch_changes_reset_and_large_gaps_are_too_far() {
     let chat = Chat::start(
         "demo = true\n[hub]\nsend_rate_per_sec = 1000\nsend_burst = 1000\nrecovery_limit = 5\n",
@@ -607,7 +602,6 @@ async fn lbs_lists_this_node_with_a_ttl() {
     assert!(answer["ttl_secs"].as_u64().unwrap() > 0);
 }
 
-#[tokio::test]
 async fn attachments_must_be_readable_by_the_sender_and_share_the_file_with_the_conversation() {
     use hangar_testkit::uploads::{UploadApi, pattern};
     let chat = Chat::start(BASE_TOML).await;
@@ -656,3 +650,12 @@ async fn attachments_must_be_readable_by_the_sender_and_share_the_file_with_the_
     assert!(alice_files.download(&file_id, &[]).await.body == data);
     assert_eq!(eve_files.download(&file_id, &[]).await.status, 404);
 }
+
+hangar_testkit::on_every_backend!(
+    customer_and_agent_chat_with_acks_batches_and_unread_counts,
+    a_reconnecting_client_gets_exactly_what_it_missed_and_retries_are_stored_once,
+    acked_messages_survive_sigkill_and_seqs_continue_after_restart,
+    moderation_rejects_rewrites_flags_and_bots_reply_and_admins_get_alerts,
+    epoch_changes_reset_and_large_gaps_are_too_far,
+    attachments_must_be_readable_by_the_sender_and_share_the_file_with_the_conversation,
+);

@@ -42,7 +42,6 @@ fn code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("")
 }
 
-#[tokio::test]
 async fn materials_are_listed_described_validated_and_rendered() {
     let (_dir, server) = demo();
     let (status, list) = call(&server, Method::GET, "/api/materials", None, None).await;
@@ -276,7 +275,6 @@ async fn concurrent_first_requests_share_one_fetch_and_one_compile() {
     );
 }
 
-#[tokio::test]
 async fn pages_keep_revisions_pin_versions_and_refuse_stale_writes() {
     let (_dir, server) = demo();
     let session = |role: &'static str| {
@@ -464,3 +462,8 @@ async fn pages_keep_revisions_pin_versions_and_refuse_stale_writes() {
         400
     );
 }
+
+hangar_testkit::on_every_backend!(
+    pages_keep_revisions_pin_versions_and_refuse_stale_writes,
+    materials_are_listed_described_validated_and_rendered,
+);

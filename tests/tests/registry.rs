@@ -118,7 +118,6 @@ fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", hangar_testkit::uploads::sha256_hex(bytes))
 }
 
-#[tokio::test]
 async fn publish_list_fetch_with_immutable_versions_and_clear_refusals() {
     let host = Host::demo();
     let code = |v: &Value| v["error"]["code"].as_str().unwrap_or("").to_owned();
@@ -397,7 +396,6 @@ async fn customer(host: &Host, user: &str) -> (String, String, WsClient) {
     (token, room, client)
 }
 
-#[tokio::test]
 async fn activate_roll_back_configure_and_come_back_after_a_restart() {
     let mut host = Host::demo();
     let code = |v: &Value| v["error"]["code"].as_str().unwrap_or("").to_owned();
@@ -714,7 +712,6 @@ async fn hot_swap_under_chat_load_loses_no_message_and_mixes_no_versions() {
     );
 }
 
-#[tokio::test]
 async fn a_host_with_its_registry_down_starts_from_its_compiled_cache() {
     let dir = tempfile::tempdir().unwrap();
     let registry_dir = dir.path().join("registry");
@@ -881,7 +878,6 @@ async fn a_blob_tampered_with_in_storage_is_detected_and_not_loaded() {
     }
 }
 
-#[tokio::test]
 async fn packages_have_owners_one_world_and_semver_versions() {
     const ALICE: &str = "alice-token-0123456789abcdef";
     const BOB: &str = "bob-token-0123456789abcdef";
@@ -1283,3 +1279,10 @@ async fn publish_bodies_stream_to_storage_and_nothing_is_kept_of_a_refused_one()
     .unwrap();
     assert_eq!(served.as_ref(), small.as_slice());
 }
+
+hangar_testkit::on_every_backend!(
+    publish_list_fetch_with_immutable_versions_and_clear_refusals,
+    activate_roll_back_configure_and_come_back_after_a_restart,
+    packages_have_owners_one_world_and_semver_versions,
+    a_host_with_its_registry_down_starts_from_its_compiled_cache,
+);

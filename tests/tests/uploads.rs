@@ -93,7 +93,6 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-#[tokio::test]
 async fn chunks_in_any_order_and_in_parallel_merge_into_the_exact_file() {
     let store = Store::start(&[]);
     let alice = store.api("alice", "customer").await;
@@ -273,7 +272,6 @@ async fn chunks_in_file_order_are_hashed_once_for_themselves_and_the_file() {
     assert!(alice.download(&file_id(&done), &[]).await.body == data);
 }
 
-#[tokio::test]
 async fn opening_again_resumes_with_the_chunks_already_received() {
     let store = Store::start(&[]);
     let alice = store.api("alice", "customer").await;
@@ -307,7 +305,6 @@ async fn opening_again_resumes_with_the_chunks_already_received() {
     assert!(alice.download(&file_id(&done), &[]).await.body == data);
 }
 
-#[tokio::test]
 async fn instant_upload_needs_a_correct_proof_and_reveals_nothing_without_one() {
     let store = Store::start(&[]);
     let alice = store.api("alice", "customer").await;
@@ -382,7 +379,6 @@ async fn instant_upload_needs_a_correct_proof_and_reveals_nothing_without_one() 
     assert_eq!(view["state"], "complete");
 }
 
-#[tokio::test]
 async fn bad_inputs_get_clear_errors_and_change_nothing_stored() {
     let store = Store::start(&["--max-upload-bytes", "104857600"]);
     let alice = store.api("alice", "customer").await;
@@ -502,7 +498,6 @@ async fn bad_inputs_get_clear_errors_and_change_nothing_stored() {
     assert!(!store.blobs().join("chunks").join(id(&aborted)).exists());
 }
 
-#[tokio::test]
 async fn incomplete_uploads_expire_and_their_chunks_are_removed() {
     let store = Store::start(&["--upload-ttl-ms", "1500", "--upload-sweep-ms", "200"]);
     let alice = store.api("alice", "customer").await;
@@ -518,7 +513,6 @@ async fn incomplete_uploads_expire_and_their_chunks_are_removed() {
     assert!(!chunks.exists(), "expired chunks still on disk");
 }
 
-#[tokio::test]
 async fn upload_policy_rejects_files_and_releases_their_chunks() {
     let store = Store::start(&[]);
     let alice = store.api("alice", "customer").await;
@@ -591,7 +585,6 @@ async fn upload_policy_rejects_files_and_releases_their_chunks() {
     );
 }
 
-#[tokio::test]
 async fn racing_uploads_of_the_same_content_store_it_once_and_count_references() {
     let store = Store::start(&[]);
     let alice = store.api("alice", "customer").await;
@@ -616,7 +609,6 @@ async fn racing_uploads_of_the_same_content_store_it_once_and_count_references()
     assert!(files_under(&store.blobs().join("objects")).is_empty());
 }
 
-#[tokio::test]
 async fn killing_the_server_loses_no_received_chunk_and_never_registers_a_corrupt_file() {
     let mut store = Store::start(&[]);
     let data = pattern(6 * 5 * MIB + 99, 10);
@@ -836,7 +828,6 @@ async fn the_cli_uploads_resumes_and_uploads_instantly() {
     assert_eq!(third["file"]["md5"], md5_hex(&changed));
 }
 
-#[tokio::test]
 async fn concurrent_identical_opens_make_one_upload() {
     let store = Store::start(&[]);
     let alice = store.api("alice", "customer").await;
@@ -973,3 +964,15 @@ async fn a_wrong_proof_takes_as_long_for_stored_content_as_for_absent() {
         "stored content was slower in {slower} of {pairs} pairs"
     );
 }
+
+hangar_testkit::on_every_backend!(
+    chunks_in_any_order_and_in_parallel_merge_into_the_exact_file,
+    opening_again_resumes_with_the_chunks_already_received,
+    instant_upload_needs_a_correct_proof_and_reveals_nothing_without_one,
+    bad_inputs_get_clear_errors_and_change_nothing_stored,
+    incomplete_uploads_expire_and_their_chunks_are_removed,
+    upload_policy_rejects_files_and_releases_their_chunks,
+    racing_uploads_of_the_same_content_store_it_once_and_count_references,
+    killing_the_server_loses_no_received_chunk_and_never_registers_a_corrupt_file,
+    concurrent_identical_opens_make_one_upload,
+);

@@ -21,7 +21,7 @@ pub async fn serve(
     if publishers.is_empty() {
         tracing::warn!("no publish tokens: the registry is read-only");
     }
-    let registry = Registry::open(&args.dir, args.max_component_bytes)
+    let registry = Registry::open(&args.dir, None, args.max_component_bytes)
         .await
         .with_context(|| format!("cannot open the registry in {}", args.dir.display()))?;
     let tls = match (&args.tls_cert, &args.tls_key) {

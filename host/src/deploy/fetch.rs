@@ -1,7 +1,10 @@
-//! Fetching components from a registry over HTTP: metadata, then the blob,
-//! verified against its digest before anyone compiles it. Transient
-//! failures are retried with backoff; concurrent requests for one digest
-//! share one download.
+//! Fetching components from a registry: metadata, then the blob, verified
+//! against its digest before anyone compiles it. A remote registry is asked
+//! over HTTP, with transient failures retried with backoff, and the host
+//! hashes what arrives; the embedded one is called in-process, and its
+//! blob stream is the check (it hashes as the bytes pass and ends in an
+//! error on a mismatch). Concurrent requests for one digest share one
+//! download.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,7 +14,7 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use hangar_client::Backoff;
-use hangar_registry::store::VersionInfo;
+use hangar_registry::store::{Registry, RegistryError, VersionInfo};
 use hangar_registry::{Digest, PluginName};
 use semver::Version;
 
@@ -39,6 +42,10 @@ pub enum FetchError {
         /// Its message.
         message: String,
     },
+    /// The embedded registry failed, or holds a blob that does not match
+    /// its digest.
+    #[error("the embedded registry failed: {0}")]
+    Local(String),
     /// The bytes do not hash to the digest asked for.
     #[error("blob {expected} from the registry hashes to {actual}; refusing it")]
     DigestMismatch {
@@ -51,11 +58,22 @@ pub enum FetchError {
 
 type Inflight = Shared<BoxFuture<'static, Result<Bytes, FetchError>>>;
 
+/// Where components come from.
+#[derive(Clone)]
+enum Source {
+    /// A registry server, over HTTP(S).
+    Remote {
+        http: reqwest::Client,
+        base: Arc<str>,
+    },
+    /// This server's own registry, called in-process.
+    Local(Registry),
+}
+
 /// A registry client.
 #[derive(Clone)]
 pub struct Fetcher {
-    http: reqwest::Client,
-    base: Arc<str>,
+    source: Source,
     attempts: u32,
     backoff: Backoff,
     inflight: Arc<Mutex<HashMap<Digest, Inflight>>>,
@@ -65,7 +83,7 @@ pub struct Fetcher {
 impl std::fmt::Debug for Fetcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Fetcher")
-            .field("base", &self.base)
+            .field("base", &self.base())
             .finish_non_exhaustive()
     }
 }
@@ -81,12 +99,23 @@ impl Fetcher {
     /// or resolver): a client without its timeouts could hang an activation
     /// forever.
     pub fn new(base: &str, ca_pem: Option<&[u8]>) -> Result<Self, reqwest::Error> {
-        Ok(Self {
+        Ok(Self::with_source(Source::Remote {
             http: http_client(ca_pem)?
                 .connect_timeout(Duration::from_secs(5))
                 .timeout(Duration::from_secs(120))
                 .build()?,
             base: base.trim_end_matches('/').into(),
+        }))
+    }
+
+    /// A client of this server's own registry, called in-process.
+    pub fn local(registry: Registry) -> Self {
+        Self::with_source(Source::Local(registry))
+    }
+
+    fn with_source(source: Source) -> Self {
+        Self {
+            source,
             attempts: 4,
             backoff: Backoff {
                 initial: Duration::from_millis(100),
@@ -94,7 +123,7 @@ impl Fetcher {
             },
             inflight: Arc::new(Mutex::new(HashMap::new())),
             downloads: Arc::new(std::sync::atomic::AtomicU64::new(0)),
-        })
+        }
     }
 
     /// Blobs downloaded so far (one per shared download).
@@ -107,6 +136,9 @@ impl Fetcher {
     /// # Errors
     /// [`FetchError`].
     pub async fn packages(&self) -> Result<Vec<hangar_registry::store::PackageInfo>, FetchError> {
+        if let Source::Local(registry) = &self.source {
+            return registry.packages().await.map_err(local);
+        }
         let path = "/registry/v1/packages";
         self.get(path)
             .await?
@@ -119,17 +151,25 @@ impl Fetcher {
             })
     }
 
-    /// The registry's URL.
+    /// The registry's URL, or `embedded` for this server's own.
     pub fn base(&self) -> &str {
-        &self.base
+        match &self.source {
+            Source::Remote { base, .. } => base,
+            Source::Local(_) => "embedded",
+        }
     }
 
     /// GET with retries of transient failures (network, 5xx, 429).
     async fn get(&self, path: &str) -> Result<reqwest::Response, FetchError> {
-        let url = format!("{}{path}", self.base);
+        let Source::Remote { http, base } = &self.source else {
+            return Err(FetchError::Local(format!(
+                "{path} asked of the embedded registry over HTTP"
+            )));
+        };
+        let url = format!("{base}{path}");
         let mut attempt = 0;
         loop {
-            let failure = match self.http.get(&url).send().await {
+            let failure = match http.get(&url).send().await {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) if response.status() == reqwest::StatusCode::NOT_FOUND => {
                     return Err(FetchError::NotFound(path.to_owned()));
@@ -172,6 +212,13 @@ impl Fetcher {
         name: &PluginName,
         version: &Version,
     ) -> Result<VersionInfo, FetchError> {
+        if let Source::Local(registry) = &self.source {
+            return registry
+                .version(name, version)
+                .await
+                .map_err(local)?
+                .ok_or_else(|| FetchError::NotFound(format!("{name} {version}")));
+        }
         let path = format!("/registry/v1/packages/{name}/{version}");
         let response = self.get(&path).await.map_err(|err| match err {
             FetchError::NotFound(_) => FetchError::NotFound(format!("{name} {version}")),
@@ -211,6 +258,9 @@ impl Fetcher {
     async fn download(&self, digest: Digest) -> Result<Bytes, FetchError> {
         self.downloads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Source::Local(registry) = &self.source {
+            return local_blob(registry, digest).await;
+        }
         let path = format!("/registry/v1/blobs/{digest}");
         let bytes =
             self.get(&path)
@@ -229,6 +279,30 @@ impl Fetcher {
             });
         }
         Ok(bytes)
+    }
+}
+
+/// The embedded registry's blob: its stream checks the digest as the bytes
+/// pass, so they are not hashed again here.
+async fn local_blob(registry: &Registry, digest: Digest) -> Result<Bytes, FetchError> {
+    use futures_util::TryStreamExt as _;
+    let (size, stream) = registry.blob_stream(&digest).await.map_err(local)?;
+    let mut bytes = bytes::BytesMut::with_capacity(usize::try_from(size).unwrap_or(0));
+    let mut stream = std::pin::pin!(stream);
+    while let Some(part) = stream
+        .try_next()
+        .await
+        .map_err(|err| FetchError::Local(format!("blob {digest}: {err}")))?
+    {
+        bytes.extend_from_slice(&part);
+    }
+    Ok(bytes.freeze())
+}
+
+fn local(err: RegistryError) -> FetchError {
+    match err {
+        RegistryError::NotFound(what) => FetchError::NotFound(what),
+        other => FetchError::Local(other.to_string()),
     }
 }
 

@@ -173,15 +173,11 @@ impl Deployer {
             Err(LoadError::NotCached(_)) => {}
             Err(err) => return Err(err.into()),
         }
+        // The fetch verified the bytes against the digest.
         let bytes = self.fetcher.blob(digest).await?;
         let loaded = self
             .runtime
-            .load(
-                name.clone(),
-                version.clone(),
-                Arc::from(&bytes[..]),
-                Some(digest),
-            )
+            .load_verified(name.clone(), version.clone(), Arc::from(&bytes[..]), digest)
             .await?;
         Ok((loaded, false))
     }

@@ -61,7 +61,7 @@ impl Overrides {
 pub(super) async fn save(db: &Database, d: &Deployment) -> Result<(), DeployError> {
     sqlx::query(
         "INSERT INTO deployments (name, version, digest, size, enabled, config, settings, updated_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version, \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO UPDATE SET version = excluded.version, \
          digest = excluded.digest, size = excluded.size, enabled = excluded.enabled, \
          config = excluded.config, settings = excluded.settings, updated_ms = excluded.updated_ms",
     )
@@ -120,7 +120,7 @@ pub(super) async fn save_chain(
     let names: Vec<&str> = order.iter().map(PluginName::as_str).collect();
     let json = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
     sqlx::query(
-        "INSERT INTO chains (hook, plugins) VALUES (?, ?) \
+        "INSERT INTO chains (hook, plugins) VALUES ($1, $2) \
          ON CONFLICT (hook) DO UPDATE SET plugins = excluded.plugins",
     )
     .bind(hook.as_str())

@@ -1,11 +1,11 @@
 //! Chat history: conversations, messages with a per-room sequence and epoch,
 //! read positions, and the queries incremental sync needs.
 //!
-//! [`HistoryStore`] is the storage trait; [`sqlite::SqliteHistory`] the
-//! embedded implementation.
+//! [`HistoryStore`] is the storage trait; [`sql::SqlHistory`] keeps it in
+//! the host's database (SQLite or PostgreSQL).
 
 pub mod http;
-pub mod sqlite;
+pub mod sql;
 
 use async_trait::async_trait;
 

@@ -48,7 +48,7 @@ pub struct PageStore {
     db: Database,
 }
 
-fn saved(row: &sqlx::sqlite::SqliteRow) -> Result<Saved, sqlx::Error> {
+fn saved(row: &sqlx::any::AnyRow) -> Result<Saved, sqlx::Error> {
     Ok(Saved {
         id: row.try_get("id")?,
         revision: row.try_get("revision")?,
@@ -70,7 +70,7 @@ impl PageStore {
     /// The database failed.
     pub async fn get(&self, id: &str) -> Result<Option<Saved>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT id, revision, schema, updated_ms, updated_by FROM pages WHERE id = ?",
+            "SELECT id, revision, schema, updated_ms, updated_by FROM pages WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.db.pool())
@@ -85,7 +85,7 @@ impl PageStore {
     pub async fn revision(&self, id: &str, revision: i64) -> Result<Option<Saved>, sqlx::Error> {
         let row = sqlx::query(
             "SELECT id, revision, schema, saved_ms AS updated_ms, saved_by AS updated_by \
-             FROM page_revisions WHERE id = ? AND revision = ?",
+             FROM page_revisions WHERE id = $1 AND revision = $2",
         )
         .bind(id)
         .bind(revision)
@@ -100,7 +100,7 @@ impl PageStore {
     /// The database failed.
     pub async fn revisions(&self, id: &str) -> Result<Vec<(i64, i64, String)>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT revision, saved_ms, saved_by FROM page_revisions WHERE id = ? ORDER BY revision DESC",
+            "SELECT revision, saved_ms, saved_by FROM page_revisions WHERE id = $1 ORDER BY revision DESC",
         )
         .bind(id)
         .fetch_all(self.db.pool())
@@ -119,17 +119,16 @@ impl PageStore {
         schema: &str,
         by: &str,
     ) -> Result<Saved, SaveError> {
-        // The transaction starts with its write (a conditional insert or
-        // update), so concurrent saves queue on the write lock instead of
-        // failing to upgrade a read: one wins, the others see a changed
-        // revision and get a conflict.
+        // Concurrent saves of a page queue on its write scope: one wins,
+        // the others see a changed revision and get a conflict.
         let now = now_ms();
-        let mut tx = self.db.pool().begin().await?;
+        let scope = format!("page:{id}");
+        let mut tx = self.db.db().begin_write(&[&scope], false).await?;
         let next = match expected {
             None => {
                 let inserted = sqlx::query(
                     "INSERT INTO pages (id, revision, schema, updated_ms, updated_by) \
-                     VALUES (?, 1, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                     VALUES ($1, 1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
                 )
                 .bind(id)
                 .bind(schema)
@@ -144,8 +143,8 @@ impl PageStore {
             }
             Some(expected) => {
                 let updated = sqlx::query(
-                    "UPDATE pages SET revision = revision + 1, schema = ?, updated_ms = ?, \
-                     updated_by = ? WHERE id = ? AND revision = ?",
+                    "UPDATE pages SET revision = revision + 1, schema = $1, updated_ms = $2, \
+                     updated_by = $3 WHERE id = $4 AND revision = $5",
                 )
                 .bind(schema)
                 .bind(now)
@@ -156,7 +155,7 @@ impl PageStore {
                 .await?;
                 if updated.rows_affected() == 0 {
                     let current: Option<(i64,)> =
-                        sqlx::query_as("SELECT revision FROM pages WHERE id = ?")
+                        sqlx::query_as("SELECT revision FROM pages WHERE id = $1")
                             .bind(id)
                             .fetch_optional(&mut *tx)
                             .await?;
@@ -169,7 +168,7 @@ impl PageStore {
                 expected + 1
             }
         };
-        sqlx::query("INSERT INTO page_revisions (id, revision, schema, saved_ms, saved_by) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO page_revisions (id, revision, schema, saved_ms, saved_by) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
             .bind(next)
             .bind(schema)

@@ -188,15 +188,48 @@ impl Runtime {
         wasm: Arc<[u8]>,
         expected: Option<Digest>,
     ) -> Result<Arc<PluginVersion>, LoadError> {
+        self.load_checked(name, version, wasm, Integrity::Hash(expected))
+            .await
+    }
+
+    /// As [`Runtime::load`] for bytes a registry fetch already verified
+    /// against `digest`: they are not hashed again.
+    ///
+    /// # Errors
+    /// [`LoadError`] saying what is wrong with the component.
+    pub async fn load_verified(
+        &self,
+        name: PluginName,
+        version: Version,
+        wasm: Arc<[u8]>,
+        digest: Digest,
+    ) -> Result<Arc<PluginVersion>, LoadError> {
+        self.load_checked(name, version, wasm, Integrity::Verified(digest))
+            .await
+    }
+
+    async fn load_checked(
+        &self,
+        name: PluginName,
+        version: Version,
+        wasm: Arc<[u8]>,
+        integrity: Integrity,
+    ) -> Result<Arc<PluginVersion>, LoadError> {
         let shared = self.shared.clone();
         tokio::task::spawn_blocking(move || {
-            let digest = Digest::of(&wasm);
-            if let Some(expected) = expected.filter(|e| *e != digest) {
-                return Err(LoadError::DigestMismatch {
-                    expected,
-                    actual: digest,
-                });
-            }
+            let digest = match integrity {
+                Integrity::Verified(digest) => digest,
+                Integrity::Hash(expected) => {
+                    let digest = Digest::of(&wasm);
+                    if let Some(expected) = expected.filter(|e| *e != digest) {
+                        return Err(LoadError::DigestMismatch {
+                            expected,
+                            actual: digest,
+                        });
+                    }
+                    digest
+                }
+            };
             let component = shared
                 .cache
                 .load_or_compile(&shared.engine, &digest, &wasm)
@@ -397,4 +430,12 @@ impl Runtime {
         self.shared.hook_permits.close();
         self.shared.material_permits.close();
     }
+}
+
+/// What [`Runtime::load_checked`] knows of the bytes' digest.
+enum Integrity {
+    /// Already verified against this digest.
+    Verified(Digest),
+    /// To be hashed (and compared with the digest, when given).
+    Hash(Option<Digest>),
 }

@@ -28,14 +28,14 @@ use crate::deploy::fetch::Fetcher;
 use crate::deploy::{DeployError, Deployer};
 use crate::error::ApiError;
 use crate::history::HistoryStore;
-use crate::history::sqlite::SqliteHistory;
+use crate::history::sql::SqlHistory;
 use crate::hub::Hub;
 use crate::plugins::{OutputLimits, Runtime, RuntimeConfig, StartError};
 use crate::store::alerts::Alerts;
 use crate::store::{Database, StoreError};
 use crate::upload::UploadStore;
 use crate::upload::blobs::Blobs;
-use crate::upload::index::SqliteIndex;
+use crate::upload::index::SqlIndex;
 use hangar_registry::http::{Action, Publisher, RegistryApi, Scope};
 use hangar_registry::store::{Registry, RegistryError};
 
@@ -211,7 +211,7 @@ pub async fn serve(
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    let db = Database::open(&config.data_dir).await?;
+    let db = Database::connect(&config.database_url).await?;
     let alerts = Alerts::new(db.clone());
     let runtime = Arc::new(Runtime::start(
         RuntimeConfig {
@@ -248,22 +248,29 @@ pub async fn serve(
             },
         });
     }
+    // On PostgreSQL the embedded registry shares the host's database; on
+    // SQLite it keeps its own file beside its blobs.
+    let registry_db = match db.db().dialect() {
+        hangar_storage::Dialect::Postgres => Some(config.database_url.as_str()),
+        hangar_storage::Dialect::Sqlite => None,
+    };
     let registry = Registry::open(
         &config.data_dir.join("registry"),
+        registry_db,
         config.max_component_bytes,
     )
     .await?;
     let tokens = TokenKeys::new(session_key.expose_secret().as_bytes())?;
     let uploads = Arc::new(UploadStore::new(
         config.uploads.clone(),
-        Arc::new(SqliteIndex::new(db.clone())),
+        Arc::new(SqlIndex::new(db.clone())),
         open_blobs(&config)?,
         runtime.clone(),
         alerts.clone(),
         session_key.expose_secret().as_bytes(),
     ));
     let sweeper = crate::upload::sweep::spawn(uploads.clone());
-    let history: Arc<dyn HistoryStore> = Arc::new(SqliteHistory::new(db.clone()));
+    let history: Arc<dyn HistoryStore> = Arc::new(SqlHistory::new(db.clone()));
     let hub = Arc::new(Hub::new(
         config.hub.clone(),
         history,
@@ -279,25 +286,28 @@ pub async fn serve(
             source,
         })?;
     let addr = listener.local_addr()?;
-    let registry_ca = match &config.registry_ca {
-        Some(path) => Some(std::fs::read(path).map_err(|err| {
-            ServeError::HttpClient(format!(
-                "cannot read the registry CA bundle {}: {err}",
-                path.display()
-            ))
-        })?),
-        None => None,
+    // A remote registry is asked over HTTP(S); the embedded one in-process.
+    let fetcher = match &config.registry_url {
+        Some(url) => {
+            let registry_ca = match &config.registry_ca {
+                Some(path) => Some(std::fs::read(path).map_err(|err| {
+                    ServeError::HttpClient(format!(
+                        "cannot read the registry CA bundle {}: {err}",
+                        path.display()
+                    ))
+                })?),
+                None => None,
+            };
+            Fetcher::new(url, registry_ca.as_deref())
+                .map_err(|err| ServeError::HttpClient(crate::deploy::fetch::error_chain(&err)))?
+        }
+        None => Fetcher::local(registry.clone()),
     };
-    // The host fetches over HTTP even from its own embedded registry.
-    let registry_url = config
-        .registry_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+    let registry_url = fetcher.base().to_owned();
     let deployer = Deployer::new(
         runtime.clone(),
         db.clone(),
-        Fetcher::new(&registry_url, registry_ca.as_deref())
-            .map_err(|err| ServeError::HttpClient(crate::deploy::fetch::error_chain(&err)))?,
+        fetcher,
         config.plugin_defaults.clone(),
         config.trust.clone(),
     );

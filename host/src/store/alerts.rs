@@ -56,7 +56,7 @@ impl Alerts {
         let created_ms = now_ms();
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO alerts (created_ms, severity, source, kind, reason, room, message_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(created_ms)
         .bind(alert.severity.as_str())
@@ -100,12 +100,12 @@ impl Alerts {
     ) -> Result<Vec<Alert>, StoreError> {
         let rows: Vec<AlertRow> = sqlx::query_as(
             "SELECT id, created_ms, severity, source, kind, reason, room, message_id
-             FROM alerts WHERE id < ? AND (? IS NULL OR severity = ?) ORDER BY id DESC LIMIT ?",
+             FROM alerts WHERE id < $1 AND ($2 IS NULL OR severity = $3) ORDER BY id DESC LIMIT $4",
         )
         .bind(before_id.unwrap_or(i64::MAX))
         .bind(severity.map(Severity::as_str))
         .bind(severity.map(Severity::as_str))
-        .bind(limit)
+        .bind(i64::from(limit))
         .fetch_all(self.db.pool())
         .await?;
         Ok(rows

@@ -42,7 +42,7 @@ impl Database {
             return Ok(None);
         }
         let row: Option<(Vec<u8>,)> =
-            sqlx::query_as("SELECT value FROM plugin_kv WHERE plugin = ? AND key = ?")
+            sqlx::query_as("SELECT value FROM plugin_kv WHERE plugin = $1 AND key = $2")
                 .bind(plugin)
                 .bind(key)
                 .fetch_optional(self.pool())
@@ -66,15 +66,15 @@ impl Database {
         if !valid_key(key) {
             return Err(KvError::InvalidKey);
         }
-        // BEGIN IMMEDIATE takes the write lock up front: two writers cannot
-        // both read the old usage and both commit. sqlx's transaction rolls
-        // back when dropped, so a caller that gives up mid-way (a plugin
-        // call out of host budget) never leaves a transaction open on a
-        // pooled connection.
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        // A write transaction over this plugin's store: two writers cannot
+        // both read the old usage and both commit. It rolls back when
+        // dropped, so a caller that gives up mid-way (a plugin call out of
+        // host budget) never leaves a transaction open on a pooled connection.
+        let scope = format!("kv:{plugin}");
+        let mut tx = self.db().begin_write(&[&scope], false).await?;
         let (others,): (i64,) = sqlx::query_as(
-            "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(value)), 0)
-             FROM plugin_kv WHERE plugin = ? AND key <> ?",
+            "SELECT CAST(COALESCE(SUM(octet_length(key) + octet_length(value)), 0) AS BIGINT)
+             FROM plugin_kv WHERE plugin = $1 AND key <> $2",
         )
         .bind(plugin)
         .bind(key)
@@ -85,7 +85,7 @@ impl Database {
             return Err(KvError::QuotaExceeded { quota });
         }
         sqlx::query(
-            "INSERT INTO plugin_kv (plugin, key, value) VALUES (?, ?, ?)
+            "INSERT INTO plugin_kv (plugin, key, value) VALUES ($1, $2, $3)
              ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value",
         )
         .bind(plugin)
@@ -102,7 +102,7 @@ impl Database {
     /// # Errors
     /// When the query fails.
     pub async fn kv_delete(&self, plugin: &str, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM plugin_kv WHERE plugin = ? AND key = ?")
+        sqlx::query("DELETE FROM plugin_kv WHERE plugin = $1 AND key = $2")
             .bind(plugin)
             .bind(key)
             .execute(self.pool())
@@ -116,8 +116,8 @@ impl Database {
     /// When the query fails.
     pub async fn kv_usage(&self, plugin: &str) -> Result<u64, StoreError> {
         let (usage,): (i64,) = sqlx::query_as(
-            "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(value)), 0)
-             FROM plugin_kv WHERE plugin = ?",
+            "SELECT CAST(COALESCE(SUM(octet_length(key) + octet_length(value)), 0) AS BIGINT)
+             FROM plugin_kv WHERE plugin = $1",
         )
         .bind(plugin)
         .fetch_one(self.pool())

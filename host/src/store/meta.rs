@@ -9,7 +9,7 @@ impl Database {
     /// # Errors
     /// When the query fails.
     pub async fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = ?")
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
             .bind(key)
             .fetch_optional(self.pool())
             .await?;
@@ -22,7 +22,7 @@ impl Database {
     /// When the query fails.
     pub async fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO meta (key, value) VALUES (?, ?) \
+            "INSERT INTO meta (key, value) VALUES ($1, $2) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
         .bind(key)

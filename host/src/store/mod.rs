@@ -1,5 +1,6 @@
-//! The database: SQLite through sqlx in the data directory, with migrations
-//! embedded in the binary (`host/migrations`).
+//! The database: SQLite in the data directory (the default) or PostgreSQL,
+//! through [`hangar_storage::db`], with migrations for each engine embedded
+//! in the binary (`host/migrations/{sqlite,postgres}`).
 //!
 //! Each concept keeps its queries in its own file: [`kv`] for the plugins'
 //! key-value store, [`alerts`] for alerts, [`meta`] for facts about the
@@ -10,72 +11,70 @@ pub mod kv;
 pub mod meta;
 
 use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use hangar_storage::db::{Db, DbError, Migrations};
+use sqlx::AnyPool;
 
 /// A database failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be opened or migrated.
-    #[error("cannot open the database at {path}: {source}")]
-    Open {
-        /// Where the database lives.
-        path: String,
-        /// What went wrong.
-        source: sqlx::Error,
-    },
-    /// Migrating the schema failed.
-    #[error("cannot migrate the database: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Open(#[from] DbError),
     /// A query failed.
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
 }
 
+/// The host's schema, for each engine.
+fn migrations() -> Migrations {
+    Migrations {
+        sqlite: sqlx::migrate!("./migrations/sqlite"),
+        postgres: sqlx::migrate!("./migrations/postgres"),
+        table: None,
+    }
+}
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Database {
-    pool: SqlitePool,
+    db: Db,
 }
 
 impl Database {
-    /// Opens (creating if needed) `hangar.db` in `data_dir` and applies the
+    /// Connects to `url` (`sqlite://...` or `postgres://...`) and applies the
     /// migrations.
+    ///
+    /// # Errors
+    /// When the database cannot be reached or a migration fails.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let db = Db::connect(url, 8).await?;
+        db.migrate(&migrations()).await?;
+        Ok(Self { db })
+    }
+
+    /// Opens (creating if needed) `hangar.db` in `data_dir`: the embedded
+    /// default.
     ///
     /// # Errors
     /// When the file cannot be opened or a migration fails.
     pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        let path = data_dir.join("hangar.db");
-        let open_error = |source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        };
-        let options = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(open_error)?
-            .filename(&path)
-            .create_if_missing(true)
-            // WAL + synchronous=FULL: a committed write survives a crash of
-            // the process or the machine.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(open_error)?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Self::connect(&Self::default_url(data_dir)).await
+    }
+
+    /// The embedded default's URL: `hangar.db` in `data_dir`.
+    pub fn default_url(data_dir: &Path) -> String {
+        Db::sqlite_url(&data_dir.join("hangar.db"))
     }
 
     /// The connection pool, for modules that keep their own queries.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub fn pool(&self) -> &AnyPool {
+        self.db.pool()
+    }
+
+    /// The engine-aware handle: write transactions, dialect.
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 }
 

@@ -1,10 +1,10 @@
 //! Upload metadata: uploads in progress, received chunks, stored objects and
 //! files. [`UploadIndex`] is what the upload store needs from a database;
-//! [`SqliteIndex`] is the embedded one.
+//! [`SqlIndex`] keeps it in the host's database (SQLite or PostgreSQL).
 
 use async_trait::async_trait;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 use super::sizing::Layout;
 use crate::store::Database;
@@ -166,13 +166,13 @@ pub trait UploadIndex: Send + Sync + std::fmt::Debug {
     async fn shared_with_customer(&self, file_id: &str, user: &str) -> Result<bool, IndexError>;
 }
 
-/// [`UploadIndex`] in the host's SQLite database.
+/// [`UploadIndex`] in the host's database.
 #[derive(Debug, Clone)]
-pub struct SqliteIndex {
+pub struct SqlIndex {
     db: Database,
 }
 
-impl SqliteIndex {
+impl SqlIndex {
     /// The index in `db`.
     pub fn new(db: Database) -> Self {
         Self { db }
@@ -202,7 +202,7 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn upload_row(row: &SqliteRow) -> Result<UploadRecord, sqlx::Error> {
+fn upload_row(row: &AnyRow) -> Result<UploadRecord, sqlx::Error> {
     let state: String = row.try_get("state")?;
     let offset: Option<i64> = row.try_get("challenge_offset")?;
     let length: Option<i64> = row.try_get("challenge_length")?;
@@ -235,7 +235,7 @@ fn upload_row(row: &SqliteRow) -> Result<UploadRecord, sqlx::Error> {
     })
 }
 
-fn file_row(row: &SqliteRow) -> Result<FileRecord, sqlx::Error> {
+fn file_row(row: &AnyRow) -> Result<FileRecord, sqlx::Error> {
     Ok(FileRecord {
         id: row.try_get("id")?,
         owner: row.try_get("owner")?,
@@ -250,11 +250,11 @@ fn file_row(row: &SqliteRow) -> Result<FileRecord, sqlx::Error> {
 }
 
 #[async_trait]
-impl UploadIndex for SqliteIndex {
+impl UploadIndex for SqlIndex {
     async fn create(&self, u: &UploadRecord) -> Result<(), IndexError> {
         sqlx::query(
             "INSERT INTO uploads (id, owner, name, content_type, size, md5, chunk_size, chunk_count, \
-             state, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+             state, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10)",
         )
         .bind(&u.id)
         .bind(&u.owner)
@@ -281,7 +281,7 @@ impl UploadIndex for SqliteIndex {
         let row = sqlx::query(concat!(
             "SELECT ",
             upload_columns!(),
-            " FROM uploads WHERE owner = ? AND md5 = ? AND size = ? AND name = ? \
+            " FROM uploads WHERE owner = $1 AND md5 = $2 AND size = $3 AND name = $4 \
              AND state = 'open' ORDER BY created_ms DESC LIMIT 1"
         ))
         .bind(owner)
@@ -297,7 +297,7 @@ impl UploadIndex for SqliteIndex {
         let row = sqlx::query(concat!(
             "SELECT ",
             upload_columns!(),
-            " FROM uploads WHERE id = ?"
+            " FROM uploads WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(self.db.pool())
@@ -312,8 +312,8 @@ impl UploadIndex for SqliteIndex {
         challenge: Challenge,
     ) -> Result<(), IndexError> {
         sqlx::query(
-            "UPDATE uploads SET sha256_claim = ?, challenge_offset = ?, challenge_length = ? \
-             WHERE id = ? AND challenge_offset IS NULL",
+            "UPDATE uploads SET sha256_claim = $1, challenge_offset = $2, challenge_length = $3 \
+             WHERE id = $4 AND challenge_offset IS NULL",
         )
         .bind(sha256)
         .bind(to_i64(challenge.offset))
@@ -326,7 +326,7 @@ impl UploadIndex for SqliteIndex {
 
     async fn spend_proof(&self, id: &str) -> Result<bool, IndexError> {
         let done = sqlx::query(
-            "UPDATE uploads SET proof_used = 1 WHERE id = ? AND proof_used = 0 AND state = 'open'",
+            "UPDATE uploads SET proof_used = 1 WHERE id = $1 AND proof_used = 0 AND state = 'open'",
         )
         .bind(id)
         .execute(self.db.pool())
@@ -336,7 +336,7 @@ impl UploadIndex for SqliteIndex {
 
     async fn received(&self, id: &str) -> Result<Vec<u32>, IndexError> {
         let rows: Vec<(i64,)> =
-            sqlx::query_as("SELECT idx FROM upload_chunks WHERE upload_id = ? ORDER BY idx")
+            sqlx::query_as("SELECT idx FROM upload_chunks WHERE upload_id = $1 ORDER BY idx")
                 .bind(id)
                 .fetch_all(self.db.pool())
                 .await?;
@@ -353,16 +353,18 @@ impl UploadIndex for SqliteIndex {
         md5: &str,
         expires_ms: i64,
     ) -> Result<bool, IndexError> {
-        let mut tx = self.db.pool().begin().await?;
-        let open = sqlx::query("UPDATE uploads SET expires_ms = ? WHERE id = ? AND state = 'open'")
-            .bind(expires_ms)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let scope = format!("upload:{id}");
+        let mut tx = self.db.db().begin_write(&[&scope], false).await?;
+        let open =
+            sqlx::query("UPDATE uploads SET expires_ms = $1 WHERE id = $2 AND state = 'open'")
+                .bind(expires_ms)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         if open.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query("INSERT OR IGNORE INTO upload_chunks (upload_id, idx, md5) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO upload_chunks (upload_id, idx, md5) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(id)
             .bind(i64::from(index))
             .bind(md5)
@@ -374,7 +376,7 @@ impl UploadIndex for SqliteIndex {
 
     async fn object(&self, sha256: &str) -> Result<Option<ObjectRecord>, IndexError> {
         let row: Option<(String, i64, String, i64)> = sqlx::query_as(
-            "SELECT sha256, size, md5, refs FROM upload_objects WHERE sha256 = ? AND refs > 0",
+            "SELECT sha256, size, md5, refs FROM upload_objects WHERE sha256 = $1 AND refs > 0",
         )
         .bind(sha256)
         .fetch_optional(self.db.pool())
@@ -388,10 +390,18 @@ impl UploadIndex for SqliteIndex {
     }
 
     async fn register(&self, upload_id: &str, f: &FileRecord) -> Result<(), IndexError> {
-        let mut tx = self.db.pool().begin().await?;
+        let scopes = [
+            format!("object:{}", f.sha256),
+            format!("upload:{upload_id}"),
+        ];
+        let mut tx = self
+            .db
+            .db()
+            .begin_write(&[&scopes[0], &scopes[1]], false)
+            .await?;
         sqlx::query(
-            "INSERT INTO upload_objects (sha256, size, md5, refs, created_ms) VALUES (?, ?, ?, 1, ?) \
-             ON CONFLICT (sha256) DO UPDATE SET refs = refs + 1",
+            "INSERT INTO upload_objects (sha256, size, md5, refs, created_ms) VALUES ($1, $2, $3, 1, $4) \
+             ON CONFLICT (sha256) DO UPDATE SET refs = upload_objects.refs + 1",
         )
         .bind(&f.sha256)
         .bind(to_i64(f.size))
@@ -402,7 +412,7 @@ impl UploadIndex for SqliteIndex {
         sqlx::query(concat!(
             "INSERT INTO files (",
             file_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
         .bind(&f.id)
         .bind(&f.owner)
@@ -415,12 +425,12 @@ impl UploadIndex for SqliteIndex {
         .bind(f.created_ms)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE uploads SET state = 'complete', file_id = ? WHERE id = ?")
+        sqlx::query("UPDATE uploads SET state = 'complete', file_id = $1 WHERE id = $2")
             .bind(&f.id)
             .bind(upload_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM upload_chunks WHERE upload_id = ?")
+        sqlx::query("DELETE FROM upload_chunks WHERE upload_id = $1")
             .bind(upload_id)
             .execute(&mut *tx)
             .await?;
@@ -429,7 +439,7 @@ impl UploadIndex for SqliteIndex {
     }
 
     async fn delete_upload(&self, id: &str) -> Result<(), IndexError> {
-        sqlx::query("DELETE FROM uploads WHERE id = ?")
+        sqlx::query("DELETE FROM uploads WHERE id = $1")
             .bind(id)
             .execute(self.db.pool())
             .await?;
@@ -438,7 +448,7 @@ impl UploadIndex for SqliteIndex {
 
     async fn expired(&self, now_ms: i64, limit: u32) -> Result<Vec<String>, IndexError> {
         let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT id FROM uploads WHERE expires_ms < ? LIMIT ?")
+            sqlx::query_as("SELECT id FROM uploads WHERE expires_ms < $1 LIMIT $2")
                 .bind(now_ms)
                 .bind(i64::from(limit))
                 .fetch_all(self.db.pool())
@@ -457,7 +467,7 @@ impl UploadIndex for SqliteIndex {
         let row = sqlx::query(concat!(
             "SELECT ",
             file_columns!(),
-            " FROM files WHERE id = ?"
+            " FROM files WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(self.db.pool())
@@ -469,7 +479,7 @@ impl UploadIndex for SqliteIndex {
         let rows = sqlx::query(concat!(
             "SELECT ",
             file_columns!(),
-            " FROM files ORDER BY created_ms DESC LIMIT ?"
+            " FROM files ORDER BY created_ms DESC LIMIT $1"
         ))
         .bind(i64::from(limit))
         .fetch_all(self.db.pool())
@@ -478,23 +488,32 @@ impl UploadIndex for SqliteIndex {
     }
 
     async fn delete_file(&self, id: &str) -> Result<Option<Released>, IndexError> {
-        let mut tx = self.db.pool().begin().await?;
-        let sha: Option<(String,)> =
-            sqlx::query_as("DELETE FROM files WHERE id = ? RETURNING sha256")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((sha256,)) = sha else {
+        // The object's reference count changes under its write scope, the
+        // scope `register` takes too.
+        let object: Option<(String,)> = sqlx::query_as("SELECT sha256 FROM files WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        let Some((sha256,)) = object else {
             return Ok(None);
         };
+        let scope = format!("object:{sha256}");
+        let mut tx = self.db.db().begin_write(&[&scope], false).await?;
+        let deleted = sqlx::query("DELETE FROM files WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Ok(None);
+        }
         let (refs,): (i64,) = sqlx::query_as(
-            "UPDATE upload_objects SET refs = refs - 1 WHERE sha256 = ? RETURNING refs",
+            "UPDATE upload_objects SET refs = refs - 1 WHERE sha256 = $1 RETURNING refs",
         )
         .bind(&sha256)
         .fetch_one(&mut *tx)
         .await?;
         if refs == 0 {
-            sqlx::query("DELETE FROM upload_objects WHERE sha256 = ?")
+            sqlx::query("DELETE FROM upload_objects WHERE sha256 = $1")
                 .bind(&sha256)
                 .execute(&mut *tx)
                 .await?;
@@ -507,18 +526,20 @@ impl UploadIndex for SqliteIndex {
     }
 
     async fn share(&self, file_id: &str, room: &str) -> Result<(), IndexError> {
-        sqlx::query("INSERT OR IGNORE INTO file_shares (file_id, room) VALUES (?, ?)")
-            .bind(file_id)
-            .bind(room)
-            .execute(self.db.pool())
-            .await?;
+        sqlx::query(
+            "INSERT INTO file_shares (file_id, room) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(file_id)
+        .bind(room)
+        .execute(self.db.pool())
+        .await?;
         Ok(())
     }
 
     async fn shared_with_customer(&self, file_id: &str, user: &str) -> Result<bool, IndexError> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM file_shares s JOIN rooms r ON r.id = s.room \
-             WHERE s.file_id = ? AND r.customer = ? LIMIT 1",
+             WHERE s.file_id = $1 AND r.customer = $2 LIMIT 1",
         )
         .bind(file_id)
         .bind(user)

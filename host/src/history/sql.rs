@@ -1,8 +1,9 @@
-//! [`HistoryStore`] on SQLite (the embedded default).
+//! [`HistoryStore`] in the host's database (SQLite or PostgreSQL).
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use hangar_storage::Dialect;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::{
     Appended, ClientMessageId, Conversation, ConversationStatus, HistoryError, HistoryStore,
@@ -10,13 +11,13 @@ use super::{
 };
 use crate::store::{Database, StoreError, now_ms};
 
-/// History in the host's SQLite database.
+/// History in the host's database.
 #[derive(Debug, Clone)]
-pub struct SqliteHistory {
+pub struct SqlHistory {
     db: Database,
 }
 
-impl SqliteHistory {
+impl SqlHistory {
     /// History stored in `db`.
     pub fn new(db: Database) -> Self {
         Self { db }
@@ -27,8 +28,8 @@ impl SqliteHistory {
 macro_rules! conversation_columns {
     () => {
         "r.id, r.customer, r.agent, r.status, r.epoch, r.head_seq, r.last_ms, r.last_sender, r.last_text, \
-         r.changed, (SELECT COUNT(*) FROM messages m WHERE m.room = r.id AND m.sender <> ?1 AND m.seq > \
-         COALESCE((SELECT p.seq FROM read_positions p WHERE p.room = r.id AND p.user = ?1), 0)) AS unread"
+         r.changed, (SELECT COUNT(*) FROM messages m WHERE m.room = r.id AND m.sender <> $1 AND m.seq > \
+         COALESCE((SELECT p.seq FROM read_positions p WHERE p.room = r.id AND p.\"user\" = $1), 0)) AS unread"
     };
 }
 
@@ -36,6 +37,11 @@ macro_rules! message_columns {
     () => {
         "room, seq, id, sender, kind, text, time_ms, attachments, client_id"
     };
+}
+
+/// The write scope of a room: writers of one room wait for each other.
+fn room_scope(room: &RoomId) -> String {
+    format!("room:{room}")
 }
 
 fn to_u64(v: i64) -> u64 {
@@ -60,7 +66,7 @@ fn status(stored: &str) -> ConversationStatus {
     }
 }
 
-fn conversation(row: &SqliteRow) -> Result<Conversation, HistoryError> {
+fn conversation(row: &AnyRow) -> Result<Conversation, HistoryError> {
     Ok(Conversation {
         room: row.try_get::<String, _>("id")?.parse().map_err(stored_id)?,
         customer: row
@@ -83,7 +89,7 @@ fn conversation(row: &SqliteRow) -> Result<Conversation, HistoryError> {
     })
 }
 
-fn message(row: &SqliteRow) -> Result<Message, HistoryError> {
+fn message(row: &AnyRow) -> Result<Message, HistoryError> {
     let room: String = row.try_get("room")?;
     let attachments: String = row.try_get("attachments")?;
     Ok(Message {
@@ -103,23 +109,30 @@ fn message(row: &SqliteRow) -> Result<Message, HistoryError> {
     })
 }
 
-async fn next_change(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
-    let (value,): (i64,) =
-        sqlx::query_as("UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value")
-            .fetch_one(conn)
-            .await?;
+/// The next change cursor value, inside a write transaction opened with
+/// `changes` (see `hangar_storage::db`): on SQLite writes are serial, so the
+/// highest value plus one; on PostgreSQL a sequence.
+async fn next_change(conn: &mut AnyConnection, dialect: Dialect) -> Result<i64, sqlx::Error> {
+    let sql = match dialect {
+        Dialect::Sqlite => "SELECT COALESCE(MAX(changed), 0) + 1 FROM rooms",
+        Dialect::Postgres => "SELECT nextval('room_changes')",
+    };
+    let (value,): (i64,) = sqlx::query_as(sql).fetch_one(conn).await?;
     Ok(value)
 }
 
-/// Runs `body` in a `BEGIN IMMEDIATE` transaction (the write lock is taken
-/// up front, so read-then-write sequences cannot interleave). sqlx's
-/// transaction rolls back when dropped: a request abandoned mid-way never
-/// returns a connection with an open transaction to the pool.
+/// Runs `body` in a write transaction over `scopes` that may take change
+/// cursor values (read-then-write sequences on the same scope cannot
+/// interleave). sqlx's transaction rolls back when dropped: a request
+/// abandoned mid-way never returns a connection with an open transaction
+/// to the pool.
 macro_rules! write_tx {
-    ($self:expr, |$conn:ident| $body:block) => {{
-        let mut tx = $self.db.pool().begin_with("BEGIN IMMEDIATE").await?;
+    ($self:expr, $scopes:expr, |$conn:ident| $body:block) => {{
+        let scopes: Vec<String> = $scopes;
+        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        let mut tx = $self.db.db().begin_write(&scopes, true).await?;
         let result: Result<_, HistoryError> = async {
-            let $conn: &mut SqliteConnection = &mut tx;
+            let $conn: &mut AnyConnection = &mut tx;
             $body
         }
         .await;
@@ -132,16 +145,16 @@ macro_rules! write_tx {
     }};
 }
 
-impl SqliteHistory {
+impl SqlHistory {
     async fn fetch_conversation(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         room: &RoomId,
         viewer: &UserId,
     ) -> Result<Option<Conversation>, HistoryError> {
         let row = sqlx::query(concat!(
             "SELECT ",
             conversation_columns!(),
-            " FROM rooms r WHERE r.id = ?2"
+            " FROM rooms r WHERE r.id = $2"
         ))
         .bind(viewer.as_str())
         .bind(room.as_str())
@@ -152,14 +165,15 @@ impl SqliteHistory {
 
     /// Appends one message inside an open write transaction.
     async fn append_in(
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
+        dialect: Dialect,
         new: NewMessage,
     ) -> Result<Appended, HistoryError> {
         if let Some(client_id) = &new.client_id {
             let existing = sqlx::query(concat!(
                 "SELECT ",
                 message_columns!(),
-                " FROM messages WHERE sender = ? AND room = ? AND client_id = ?"
+                " FROM messages WHERE sender = $1 AND room = $2 AND client_id = $3"
             ))
             .bind(&new.sender)
             .bind(new.room.as_str())
@@ -173,7 +187,7 @@ impl SqliteHistory {
                 });
             }
         }
-        let status: Option<(String,)> = sqlx::query_as("SELECT status FROM rooms WHERE id = ?")
+        let status: Option<(String,)> = sqlx::query_as("SELECT status FROM rooms WHERE id = $1")
             .bind(new.room.as_str())
             .fetch_optional(&mut *conn)
             .await?;
@@ -184,10 +198,10 @@ impl SqliteHistory {
             }
             Some(_) => {}
         }
-        let changed = next_change(conn).await?;
+        let changed = next_change(conn, dialect).await?;
         let (seq,): (i64,) = sqlx::query_as(
-            "UPDATE rooms SET head_seq = head_seq + 1, last_ms = ?, last_sender = ?, last_text = ?, changed = ?
-             WHERE id = ? RETURNING head_seq",
+            "UPDATE rooms SET head_seq = head_seq + 1, last_ms = $1, last_sender = $2, last_text = $3, changed = $4
+             WHERE id = $5 RETURNING head_seq",
         )
         .bind(new.time_ms)
         .bind(&new.sender)
@@ -203,7 +217,7 @@ impl SqliteHistory {
         };
         sqlx::query(
             "INSERT INTO messages (room, seq, id, sender, kind, text, time_ms, attachments, client_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(new.room.as_str())
         .bind(seq)
@@ -234,11 +248,11 @@ impl SqliteHistory {
 }
 
 #[async_trait]
-impl HistoryStore for SqliteHistory {
+impl HistoryStore for SqlHistory {
     async fn open_conversation(&self, customer: &UserId) -> Result<Conversation, HistoryError> {
-        write_tx!(self, |conn| {
+        write_tx!(self, vec![format!("customer:{customer}")], |conn| {
             let open: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM rooms WHERE customer = ? AND status = 'open'")
+                sqlx::query_as("SELECT id FROM rooms WHERE customer = $1 AND status = 'open'")
                     .bind(customer.as_str())
                     .fetch_optional(&mut *conn)
                     .await?;
@@ -247,11 +261,11 @@ impl HistoryStore for SqliteHistory {
                 None => {
                     let id = format!("conv-{}", uuid::Uuid::new_v4().simple());
                     let room: RoomId = id.parse().map_err(stored_id)?;
-                    let changed = next_change(conn).await?;
+                    let changed = next_change(conn, self.db.db().dialect()).await?;
                     let now = now_ms();
                     sqlx::query(
                         "INSERT INTO rooms (id, customer, status, epoch, head_seq, created_ms, last_ms, changed)
-                         VALUES (?, ?, 'open', 1, 0, ?, ?, ?)",
+                         VALUES ($1, $2, 'open', 1, 0, $3, $4, $5)",
                     )
                     .bind(room.as_str())
                     .bind(customer.as_str())
@@ -274,7 +288,7 @@ impl HistoryStore for SqliteHistory {
         room: &RoomId,
     ) -> Result<Option<(UserId, ConversationStatus)>, HistoryError> {
         let row: Option<(String, String)> =
-            sqlx::query_as("SELECT customer, status FROM rooms WHERE id = ?")
+            sqlx::query_as("SELECT customer, status FROM rooms WHERE id = $1")
                 .bind(room.as_str())
                 .fetch_optional(self.db.pool())
                 .await?;
@@ -295,7 +309,7 @@ impl HistoryStore for SqliteHistory {
     }
 
     async fn claim(&self, room: &RoomId, agent: &UserId) -> Result<Conversation, HistoryError> {
-        write_tx!(self, |conn| {
+        write_tx!(self, vec![room_scope(room)], |conn| {
             let current = Self::fetch_conversation(conn, room, agent)
                 .await?
                 .ok_or_else(|| HistoryError::UnknownRoom(room.clone()))?;
@@ -312,8 +326,8 @@ impl HistoryStore for SqliteHistory {
                 }
                 None => {}
             }
-            let changed = next_change(conn).await?;
-            sqlx::query("UPDATE rooms SET agent = ?, changed = ? WHERE id = ?")
+            let changed = next_change(conn, self.db.db().dialect()).await?;
+            sqlx::query("UPDATE rooms SET agent = $1, changed = $2 WHERE id = $3")
                 .bind(agent.as_str())
                 .bind(changed)
                 .bind(room.as_str())
@@ -326,10 +340,10 @@ impl HistoryStore for SqliteHistory {
     }
 
     async fn close(&self, room: &RoomId, by: &UserId) -> Result<Conversation, HistoryError> {
-        write_tx!(self, |conn| {
-            let changed = next_change(conn).await?;
+        write_tx!(self, vec![room_scope(room)], |conn| {
+            let changed = next_change(conn, self.db.db().dialect()).await?;
             let updated =
-                sqlx::query("UPDATE rooms SET status = 'closed', changed = ? WHERE id = ?")
+                sqlx::query("UPDATE rooms SET status = 'closed', changed = $1 WHERE id = $2")
                     .bind(changed)
                     .bind(room.as_str())
                     .execute(&mut *conn)
@@ -344,17 +358,22 @@ impl HistoryStore for SqliteHistory {
     }
 
     async fn append(&self, new: NewMessage) -> Result<Appended, HistoryError> {
-        write_tx!(self, |conn| { Self::append_in(conn, new).await })
+        let dialect = self.db.db().dialect();
+        write_tx!(self, vec![room_scope(&new.room)], |conn| {
+            Self::append_in(conn, dialect, new).await
+        })
     }
 
     async fn append_many(
         &self,
         batch: Vec<NewMessage>,
     ) -> Result<Vec<Result<Appended, HistoryError>>, HistoryError> {
-        write_tx!(self, |conn| {
+        let dialect = self.db.db().dialect();
+        let scopes = batch.iter().map(|m| room_scope(&m.room)).collect();
+        write_tx!(self, scopes, |conn| {
             let mut results = Vec::with_capacity(batch.len());
             for new in batch {
-                match Self::append_in(conn, new).await {
+                match Self::append_in(conn, dialect, new).await {
                     // A database failure aborts the whole transaction.
                     Err(HistoryError::Store(err)) => return Err(HistoryError::Store(err)),
                     other => results.push(other),
@@ -373,7 +392,7 @@ impl HistoryStore for SqliteHistory {
         let row = sqlx::query(concat!(
             "SELECT ",
             message_columns!(),
-            " FROM messages WHERE sender = ? AND room = ? AND client_id = ?"
+            " FROM messages WHERE sender = $1 AND room = $2 AND client_id = $3"
         ))
         .bind(sender)
         .bind(room.as_str())
@@ -385,7 +404,7 @@ impl HistoryStore for SqliteHistory {
 
     async fn head(&self, room: &RoomId) -> Result<Option<RoomHead>, HistoryError> {
         let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT epoch, head_seq FROM rooms WHERE id = ?")
+            sqlx::query_as("SELECT epoch, head_seq FROM rooms WHERE id = $1")
                 .bind(room.as_str())
                 .fetch_optional(self.db.pool())
                 .await?;
@@ -407,20 +426,20 @@ impl HistoryStore for SqliteHistory {
             concat!(
                 "SELECT ",
                 message_columns!(),
-                " FROM messages WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?"
+                " FROM messages WHERE room = $1 AND seq > $2 AND seq < $3 ORDER BY seq DESC LIMIT $4"
             )
         } else {
             concat!(
                 "SELECT ",
                 message_columns!(),
-                " FROM messages WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?"
+                " FROM messages WHERE room = $1 AND seq > $2 AND seq < $3 ORDER BY seq ASC LIMIT $4"
             )
         };
         let rows = sqlx::query(sql)
             .bind(room.as_str())
             .bind(to_i64(after))
             .bind(to_i64(before))
-            .bind(limit)
+            .bind(i64::from(limit))
             .fetch_all(self.db.pool())
             .await?;
         let mut messages = rows.iter().map(message).collect::<Result<Vec<_>, _>>()?;
@@ -431,11 +450,12 @@ impl HistoryStore for SqliteHistory {
     }
 
     async fn mark_read(&self, room: &RoomId, user: &UserId, seq: Seq) -> Result<(), HistoryError> {
-        write_tx!(self, |conn| {
-            let changed = next_change(conn).await?;
+        write_tx!(self, vec![room_scope(room)], |conn| {
+            let changed = next_change(conn, self.db.db().dialect()).await?;
             sqlx::query(
-                "INSERT INTO read_positions (room, user, seq) VALUES (?, ?, ?)
-                 ON CONFLICT (room, user) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+                "INSERT INTO read_positions (room, \"user\", seq) VALUES ($1, $2, $3)
+                 ON CONFLICT (room, \"user\") DO UPDATE SET seq = excluded.seq
+                 WHERE excluded.seq > read_positions.seq",
             )
             .bind(room.as_str())
             .bind(user.as_str())
@@ -443,7 +463,7 @@ impl HistoryStore for SqliteHistory {
             .execute(&mut *conn)
             .await?;
             // The reader's unread count changed: the room shows up in their sync.
-            sqlx::query("UPDATE rooms SET changed = ? WHERE id = ?")
+            sqlx::query("UPDATE rooms SET changed = $1 WHERE id = $2")
                 .bind(changed)
                 .bind(room.as_str())
                 .execute(&mut *conn)
@@ -459,33 +479,37 @@ impl HistoryStore for SqliteHistory {
         cursor: u64,
         limit: u32,
     ) -> Result<Vec<Conversation>, HistoryError> {
+        // No writer that took a lower cursor value is still running: a
+        // change committed after this read has a higher value than any read.
+        let mut tx = self.db.db().begin_change_read().await?;
         let rows = sqlx::query(concat!(
             "SELECT ",
             conversation_columns!(),
-            " FROM rooms r WHERE r.changed > ?2 AND (?3 IS NULL OR r.customer = ?3) ORDER BY r.changed LIMIT ?4"
+            " FROM rooms r WHERE r.changed > $2 AND ($3 IS NULL OR r.customer = $3) ORDER BY r.changed LIMIT $4"
         ))
             .bind(viewer.as_str())
             .bind(to_i64(cursor))
             .bind(customer.map(UserId::as_str))
-            .bind(limit)
-            .fetch_all(self.db.pool())
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
             .await?;
+        tx.commit().await?;
         rows.iter().map(conversation).collect()
     }
 
     async fn reset(&self, room: &RoomId) -> Result<RoomHead, HistoryError> {
-        write_tx!(self, |conn| {
-            let changed = next_change(conn).await?;
+        write_tx!(self, vec![room_scope(room)], |conn| {
+            let changed = next_change(conn, self.db.db().dialect()).await?;
             let row: Option<(i64, i64)> = sqlx::query_as(
-                "UPDATE rooms SET epoch = epoch + 1, changed = ?, last_sender = NULL, last_text = NULL
-                 WHERE id = ? RETURNING epoch, head_seq",
+                "UPDATE rooms SET epoch = epoch + 1, changed = $1, last_sender = NULL, last_text = NULL
+                 WHERE id = $2 RETURNING epoch, head_seq",
             )
             .bind(changed)
             .bind(room.as_str())
             .fetch_optional(&mut *conn)
             .await?;
             let (epoch, head) = row.ok_or_else(|| HistoryError::UnknownRoom(room.clone()))?;
-            sqlx::query("DELETE FROM messages WHERE room = ?")
+            sqlx::query("DELETE FROM messages WHERE room = $1")
                 .bind(room.as_str())
                 .execute(&mut *conn)
                 .await?;

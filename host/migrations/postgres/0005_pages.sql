@@ -1,0 +1,17 @@
+-- Low-code pages: the current schema of each page and every saved revision.
+CREATE TABLE pages (
+    id         TEXT PRIMARY KEY,
+    revision   BIGINT NOT NULL,
+    schema     TEXT NOT NULL,
+    updated_ms BIGINT NOT NULL,
+    updated_by TEXT NOT NULL
+);
+
+CREATE TABLE page_revisions (
+    id       TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    schema   TEXT NOT NULL,
+    saved_ms BIGINT NOT NULL,
+    saved_by TEXT NOT NULL,
+    PRIMARY KEY (id, revision)
+);
