@@ -488,7 +488,11 @@ impl Registry {
                 ))),
             };
         }
-        // The first publisher of a package owns it.
+        // The first publisher of a package owns it: under the package's
+        // owners scope, so two first publishes racing on PostgreSQL do not
+        // both become owners.
+        let scope = format!("owners:{}", info.name);
+        let mut tx = self.db.begin_write(&[&scope], false).await?;
         sqlx::query(
             "INSERT INTO owners (name, publisher, added_ms) SELECT $1, $2, $3 \
              WHERE NOT EXISTS (SELECT 1 FROM owners WHERE name = $4)",
@@ -497,8 +501,9 @@ impl Registry {
         .bind(&info.publisher)
         .bind(info.published_ms)
         .bind(info.name.as_str())
-        .execute(self.db.pool())
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         self.audit(
             &info.publisher,
             "publish",
