@@ -30,7 +30,7 @@ use std::time::Duration;
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
-use sqlx::{Any, Executor as _, Transaction};
+use sqlx::{Any, Connection as _, Executor as _, Transaction};
 
 /// Which engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,10 +129,20 @@ impl Db {
                 })
             });
         }
-        let pool = options.connect(url).await.map_err(|source| DbError::Open {
+        let open_error = |source| DbError::Open {
             url: redact(url),
             source,
-        })?;
+        };
+        // One connection first: the pool retries until its timeout and then
+        // reports only that, while this says why (refused, no such
+        // database, authentication).
+        sqlx::AnyConnection::connect(url)
+            .await
+            .map_err(open_error)?
+            .close()
+            .await
+            .map_err(open_error)?;
+        let pool = options.connect(url).await.map_err(open_error)?;
         Ok(Self { pool, dialect })
     }
 

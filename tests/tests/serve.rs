@@ -163,4 +163,30 @@ async fn bad_configuration_stops_the_server_with_the_reason() {
     let (code, stderr) = Server::expect_failure(&["--listen", "not-an-address"], &[], cwd.path());
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("--listen"), "{stderr}");
+
+    // A database it cannot use: the engine it does not speak, or a server
+    // that refuses, is named with the reason, and the password never shows.
+    let (code, stderr) = Server::expect_failure(
+        &["--config", "/dev/null", "--database-url", "mysql://db/x"],
+        &[],
+        cwd.path(),
+    );
+    assert_ne!(code, Some(0));
+    assert!(
+        stderr.contains("unsupported database URL scheme \"mysql\""),
+        "{stderr}"
+    );
+    let (code, stderr) = Server::expect_failure(
+        &[
+            "--config",
+            "/dev/null",
+            "--database-url",
+            "postgres://u:hunter2@127.0.0.1:1/x",
+        ],
+        &[],
+        cwd.path(),
+    );
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains("Connection refused"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
 }
