@@ -165,17 +165,14 @@ impl Db {
     /// # Errors
     /// A migration failed, or the applied ones differ from the embedded ones.
     pub async fn migrate(&self, migrations: &Migrations) -> Result<(), DbError> {
-        let run = |mut migrator: Migrator| async move {
-            if let Some(table) = migrations.table {
-                migrator.dangerous_set_table_name(table);
-            }
-            migrator.run(&self.pool).await
-        };
-        let migrator = match self.dialect {
-            Dialect::Sqlite => clone_migrator(&migrations.sqlite),
-            Dialect::Postgres => clone_migrator(&migrations.postgres),
-        };
-        run(migrator).await?;
+        let mut migrator = clone_migrator(match self.dialect {
+            Dialect::Sqlite => &migrations.sqlite,
+            Dialect::Postgres => &migrations.postgres,
+        });
+        if let Some(table) = migrations.table {
+            migrator.dangerous_set_table_name(table);
+        }
+        migrator.run(&self.pool).await?;
         Ok(())
     }
 

@@ -30,8 +30,7 @@ pub fn database_url() -> Option<String> {
 /// The current test's database: its PostgreSQL database, or else an SQLite
 /// file in `dir`.
 pub fn database_url_in(dir: &std::path::Path) -> String {
-    database_url()
-        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.join("hangar.db").display()))
+    database_url().unwrap_or_else(|| hangar_storage::Db::sqlite_url(&dir.join("hangar.db")))
 }
 
 /// A storage backend for one test.
