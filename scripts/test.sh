@@ -29,7 +29,12 @@ section "browser SDK: dependencies, bundle up to date, unit tests"
 section "lint"
 cargo clippy --workspace --all-targets -- -D warnings
 
-section "tests (the storage tests on SQLite, and on PostgreSQL when a server is named)"
+section "tests (storage tests on SQLite, PostgreSQL when a server is named, and S3)"
+# Everything started or made here is stopped or dropped on exit.
+cleanups=()
+cleanup() { for c in "${cleanups[@]}"; do eval "$c" || true; done; }
+trap cleanup EXIT
+
 # HANGAR_TEST_POSTGRES_SERVER: a PostgreSQL URL (any database there, no
 # query string); this run makes a database of its own on that server and
 # drops it at the end. Each test then works in a schema of its own.
@@ -42,13 +47,33 @@ if [ -n "${HANGAR_TEST_POSTGRES_SERVER:-}" ]; then
     }
     run_db="hangar_run_$(date +%s)_$$"
     psql "$HANGAR_TEST_POSTGRES_SERVER" -qc "CREATE DATABASE $run_db"
-    trap 'psql "$HANGAR_TEST_POSTGRES_SERVER" -qc "DROP DATABASE IF EXISTS $run_db WITH (FORCE)"' EXIT
+    cleanups+=("psql \"$HANGAR_TEST_POSTGRES_SERVER\" -qc 'DROP DATABASE IF EXISTS $run_db WITH (FORCE)'")
     export HANGAR_TEST_POSTGRES_URL="${HANGAR_TEST_POSTGRES_SERVER%/*}/$run_db"
 else
     echo "HANGAR_TEST_POSTGRES_SERVER is unset: the PostgreSQL variants of the storage tests are skipped"
 fi
-cargo test --workspace
 
+# An S3-compatible server for this run (moto, from PyPI) on a free loopback
+# port; each test makes a bucket of its own there.
+moto=(python3 -m moto.server)
+if ! python3 -c 'import moto.server, flask, flask_cors' 2>/dev/null; then
+    venv=target/moto-venv
+    [ -x "$venv/bin/moto_server" ] || {
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q 'moto[server]==5.2.1'
+    }
+    moto=("$venv/bin/moto_server")
+fi
+s3_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p target
+"${moto[@]}" -H 127.0.0.1 -p "$s3_port" >target/moto.log 2>&1 &
+cleanups+=("kill $!")
+for _ in $(seq 100); do
+    python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$s3_port/')" 2>/dev/null && break
+    sleep 0.2
+done
+export HANGAR_TEST_S3_ENDPOINT="http://127.0.0.1:$s3_port"
+cargo test --workspace
 
 section "browser tests (headless Chromium)"
 if ! command -v chromium >/dev/null 2>&1; then

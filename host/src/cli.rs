@@ -254,6 +254,11 @@ pub struct ServeArgs {
     /// [default: sqlite DATA_DIR/hangar.db].
     #[arg(long, env = "HANGAR_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Object store for uploads and registry blobs: `file:///DIR` or
+    /// `s3://BUCKET/PREFIX` (S3 settings from the usual AWS_* variables)
+    /// [default: the data directory].
+    #[arg(long, env = "HANGAR_OBJECT_STORE_URL")]
+    pub object_store_url: Option<String>,
     /// Directory for compiled components [default: DATA_DIR/cache].
     #[arg(long, env = "HANGAR_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,

@@ -58,6 +58,8 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     /// Database URL (`sqlite://...` or `postgres://...`).
     pub database_url: Option<String>,
+    /// Object store URL (`file:///...` or `s3://bucket/prefix`).
+    pub object_store_url: Option<String>,
     /// Compiled-component cache directory.
     pub cache_dir: Option<PathBuf>,
     /// Load the example plugins.
@@ -171,6 +173,10 @@ pub struct ServeConfig {
     /// `sqlite://...` (default: `hangar.db` in the data directory) or
     /// `postgres://...`.
     pub database_url: String,
+    /// Where upload and registry blobs live: `None` keeps them in the data
+    /// directory (`blobs/`, `registry/blobs/`); a URL (`file:///DIR` or
+    /// `s3://BUCKET/PREFIX`) keeps them in its `uploads/` and `registry/`.
+    pub object_store_url: Option<hangar_storage::ObjectStoreUrl>,
     /// Compiled components.
     pub cache_dir: PathBuf,
     /// Whether to load the example plugins.
@@ -232,6 +238,24 @@ impl ServeConfig {
             .clone()
             .or(file.cache_dir)
             .unwrap_or_else(|| data_dir.join("cache"));
+        let max_component_bytes = file
+            .max_component_bytes
+            .unwrap_or(hangar_registry::store::DEFAULT_MAX_COMPONENT_BYTES);
+        // A published blob is renamed into place: on S3 a server-side copy,
+        // which S3 limits to 5 GiB.
+        if max_component_bytes as u64 > 5 << 30 {
+            return Err(invalid(
+                "max_component_bytes",
+                "at most 5 GiB (a registry blob is copied into place on S3)",
+            ));
+        }
+        let object_store_url = args
+            .object_store_url
+            .clone()
+            .or(file.object_store_url)
+            .map(|url| hangar_storage::ObjectStoreUrl::parse(&url))
+            .transpose()
+            .map_err(|err| invalid("object_store_url", &err.to_string()))?;
         let mut plugin_defaults = PluginSettings::default();
         let limits = &mut plugin_defaults.limits;
         if let Some(ms) = args.plugin_deadline_ms.or(file.plugins.deadline_ms) {
@@ -389,9 +413,7 @@ impl ServeConfig {
             trust,
             admin_token,
             publishers,
-            max_component_bytes: file
-                .max_component_bytes
-                .unwrap_or(hangar_registry::store::DEFAULT_MAX_COMPONENT_BYTES),
+            max_component_bytes,
             uploads,
             uploads_fsync: file.uploads.fsync.unwrap_or(true),
             session_key,
@@ -406,6 +428,7 @@ impl ServeConfig {
                 .clone()
                 .or(file.database_url)
                 .unwrap_or_else(|| crate::store::Database::default_url(&data_dir)),
+            object_store_url,
             data_dir,
             cache_dir,
             demo: args.demo || file.demo.unwrap_or(false),

@@ -11,6 +11,10 @@ use hangar_host::history::sql::SqlHistory;
 use hangar_host::history::{HistoryStore, NewMessage, SenderKind, UserId};
 use hangar_host::store::Database;
 use hangar_host::store::kv::KvError;
+use hangar_host::upload::index::{
+    Content, FileRecord, Registration, SqlIndex, UploadIndex, UploadRecord, UploadState,
+};
+use hangar_host::upload::sizing::Layout;
 
 async fn database(dir: &std::path::Path) -> Database {
     Database::connect(&hangar_testkit::backend::database_url_in(dir))
@@ -141,7 +145,138 @@ async fn concurrent_key_value_writes_stay_within_the_quota() {
     assert_eq!(kept, 10);
 }
 
+fn upload(id: &str, expires_ms: i64) -> UploadRecord {
+    UploadRecord {
+        id: id.into(),
+        owner: "alice".into(),
+        name: "a.bin".into(),
+        content_type: "application/octet-stream".into(),
+        layout: Layout {
+            size: 3,
+            chunk_size: 5 << 20,
+            chunk_count: 1,
+        },
+        md5: "0".repeat(32),
+        state: UploadState::Open,
+        sha256_claim: None,
+        challenge: None,
+        proof_used: false,
+        file_id: None,
+        created_ms: 0,
+        expires_ms,
+    }
+}
+
+fn file(id: &str, sha256: &str) -> FileRecord {
+    FileRecord {
+        id: id.into(),
+        owner: "alice".into(),
+        name: "a.bin".into(),
+        size: 3,
+        md5: "0".repeat(32),
+        sha256: sha256.into(),
+        content_type: "application/octet-stream".into(),
+        inline: false,
+        created_ms: 0,
+    }
+}
+
+/// Every blob that becomes garbage is in the trash as of the commit that
+/// made it so, and nothing that is still used ever is: a second copy of
+/// stored content, an abandoned upload's merge, content no file uses.
+async fn garbage_blobs_are_recorded_by_the_change_that_makes_them_garbage() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SqlIndex::new(database(dir.path()).await);
+    let sha = "ab".repeat(32);
+    for id in ["u_1", "u_2", "u_3", "u_4"] {
+        index.create(&upload(id, i64::MAX)).await.unwrap();
+    }
+    let merged = |id: &str| Content::Merged {
+        location: match id {
+            "u_1" => "merged/u_1",
+            "u_2" => "merged/u_2",
+            _ => "merged/u_4",
+        },
+        replace: false,
+    };
+    assert_eq!(
+        index
+            .register("u_1", &file("f_1", &sha), merged("u_1"))
+            .await
+            .unwrap(),
+        Registration::Stored("merged/u_1".into())
+    );
+    // The same content again: the first copy stays, the second is garbage.
+    assert_eq!(
+        index
+            .register("u_2", &file("f_2", &sha), merged("u_2"))
+            .await
+            .unwrap(),
+        Registration::Stored("merged/u_1".into())
+    );
+    assert_eq!(index.trash(10).await.unwrap(), ["merged/u_2"]);
+    index.untrash("merged/u_2").await.unwrap();
+    // Instant upload counts a reference to what is stored.
+    assert_eq!(
+        index
+            .register("u_3", &file("f_3", &sha), Content::Existing)
+            .await
+            .unwrap(),
+        Registration::Stored("merged/u_1".into())
+    );
+    // Registering twice, or after removal, changes nothing.
+    assert_eq!(
+        index
+            .register("u_3", &file("f_9", &sha), Content::Existing)
+            .await
+            .unwrap(),
+        Registration::UploadGone
+    );
+    assert_eq!(index.object(&sha).await.unwrap().unwrap().refs, 3);
+    // A complete upload's record goes; its merge is a file's content.
+    index.delete_upload("u_1", "merged/u_1").await.unwrap();
+    // An open one's merge is garbage.
+    index.delete_upload("u_4", "merged/u_4").await.unwrap();
+    assert_eq!(index.trash(10).await.unwrap(), ["merged/u_4"]);
+    index.untrash("merged/u_4").await.unwrap();
+    // The last file using the content releases it.
+    for (n, f) in ["f_1", "f_2", "f_3"].into_iter().enumerate() {
+        let released = index.delete_file(f).await.unwrap().unwrap();
+        assert_eq!(released.location, "merged/u_1");
+        assert_eq!(released.orphaned, n == 2);
+        let trash = index.trash(10).await.unwrap();
+        assert_eq!(trash.is_empty(), n < 2, "{trash:?}");
+    }
+    assert!(index.object(&sha).await.unwrap().is_none());
+    // Content whose blob went missing is stored again by the next merge.
+    index.create(&upload("u_5", i64::MAX)).await.unwrap();
+    index.create(&upload("u_6", i64::MAX)).await.unwrap();
+    let five = Content::Merged {
+        location: "merged/u_5",
+        replace: false,
+    };
+    index
+        .register("u_5", &file("f_5", &sha), five)
+        .await
+        .unwrap();
+    let six = Content::Merged {
+        location: "merged/u_6",
+        replace: true,
+    };
+    assert_eq!(
+        index
+            .register("u_6", &file("f_6", &sha), six)
+            .await
+            .unwrap(),
+        Registration::Stored("merged/u_6".into())
+    );
+    let mut trash = index.trash(10).await.unwrap();
+    trash.sort();
+    assert_eq!(trash, ["merged/u_1", "merged/u_5"]);
+}
+
 hangar_testkit::on_every_backend!(
     incremental_sync_never_skips_a_change_of_concurrent_writers,
     concurrent_key_value_writes_stay_within_the_quota,
+    garbage_blobs_are_recorded_by_the_change_that_makes_them_garbage,
 );

@@ -221,7 +221,10 @@ impl From<RegistryError> for Failure {
             RegistryError::Signature(_) => (StatusCode::BAD_REQUEST, "bad-signature"),
             RegistryError::Body(_) => (StatusCode::BAD_REQUEST, "bad-body"),
             RegistryError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
-            RegistryError::Db(_) | RegistryError::Open(_) | RegistryError::Blob(_) => {
+            RegistryError::Db(_)
+            | RegistryError::Open(_)
+            | RegistryError::Dir { .. }
+            | RegistryError::Blob(_) => {
                 // The detail (paths, database errors) stays in the log.
                 tracing::error!(error = %err, "registry failure");
                 return Self::new(

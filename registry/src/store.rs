@@ -104,6 +104,14 @@ pub enum RegistryError {
     /// The database could not be opened or its schema applied.
     #[error("registry database: {0}")]
     Open(#[from] DbError),
+    /// The registry's directory cannot be created.
+    #[error("registry directory {path}: {source}")]
+    Dir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The blob store failed.
     #[error("registry blob store: {0}")]
     Blob(#[from] object_store::Error),
@@ -222,34 +230,66 @@ fn staging_name() -> String {
     )
 }
 
+/// Milliseconds since the epoch `age` ago.
+fn chrono_cutoff(age: std::time::Duration) -> i64 {
+    now_ms().saturating_sub(i64::try_from(age.as_millis()).unwrap_or(i64::MAX))
+}
+
 fn blob_path(digest: &Digest) -> ObjectPath {
     ObjectPath::from_iter(["sha256", &digest.hex()])
 }
 
 impl Registry {
-    /// Opens (creating) a registry in `dir`: its blobs in `blobs/`, its
-    /// metadata in `database_url`, or `registry.db` in `dir` when `None`.
+    /// Opens (creating) a registry: its blobs in `blobs` (an object store
+    /// area), its metadata in `database_url`, or `registry.db` in `dir`
+    /// when `None`. Staging objects of publishes that never finished (the
+    /// process was killed) are removed once they are an hour old: no
+    /// publish, on this node or another, takes that long.
     ///
     /// # Errors
     /// The directory, database or blob store cannot be opened.
     pub async fn open(
         dir: &Path,
         database_url: Option<&str>,
+        blobs: Arc<dyn ObjectStore>,
         max_component_bytes: usize,
     ) -> Result<Self, RegistryError> {
-        std::fs::create_dir_all(dir.join("blobs")).map_err(|e| {
-            RegistryError::Blob(object_store::Error::Generic {
-                store: "LocalFileSystem",
-                source: Box::new(e),
-            })
-        })?;
         let db = match database_url {
             Some(url) => Self::database(url).await?,
-            None => Self::database(&Db::sqlite_url(&dir.join("registry.db"))).await?,
+            None => {
+                std::fs::create_dir_all(dir).map_err(|source| RegistryError::Dir {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+                Self::database(&Db::sqlite_url(&dir.join("registry.db"))).await?
+            }
         };
-        let blobs = object_store::local::LocalFileSystem::new_with_prefix(dir.join("blobs"))?
-            .with_fsync(true);
-        Ok(Self::new(db, Arc::new(blobs), max_component_bytes))
+        let registry = Self::new(db, blobs, max_component_bytes);
+        let removed = registry
+            .remove_stale_staging(std::time::Duration::from_secs(3600))
+            .await?;
+        if removed > 0 {
+            tracing::info!(removed, "removed staging objects of unfinished publishes");
+        }
+        Ok(registry)
+    }
+
+    /// Deletes staging objects older than `age`; returns how many.
+    async fn remove_stale_staging(&self, age: std::time::Duration) -> Result<usize, RegistryError> {
+        use futures_util::StreamExt as _;
+        let cutoff = chrono_cutoff(age);
+        let mut listing = self.blobs.list(Some(&ObjectPath::from("staging")));
+        let mut removed = 0;
+        while let Some(meta) = listing.next().await {
+            let meta = meta?;
+            if meta.last_modified.timestamp_millis() < cutoff {
+                match self.blobs.delete(&meta.location).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => removed += 1,
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// Connects to the registry's database at `url` and applies its schema.

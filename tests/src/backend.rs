@@ -1,5 +1,5 @@
-//! The storage backends a test body runs against: the embedded SQLite
-//! default and PostgreSQL.
+//! The storage backends a test body runs against: the embedded default
+//! (SQLite and the data directory), PostgreSQL, and S3.
 //!
 //! [`on_every_backend!`](crate::on_every_backend) turns each named test body
 //! into one test per backend. Inside the PostgreSQL one, every server the
@@ -7,24 +7,148 @@
 //! `HANGAR_DATABASE_URL` naming a schema made for this test alone and
 //! dropped after it, in the database `HANGAR_TEST_POSTGRES_URL` names
 //! (e.g. `postgres://postgres@127.0.0.1:5432/hangar_run_1`; `scripts/test.sh`
-//! makes one per run). The PostgreSQL tests are skipped, saying so, when
-//! the variable is unset.
+//! makes one per run). Inside the S3 one, servers keep their blobs in a
+//! bucket made for this test on the S3-compatible server at
+//! `HANGAR_TEST_S3_ENDPOINT` (`scripts/test.sh` starts one per run). A
+//! variant is skipped, saying so, when its variable is unset.
 
 use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
 
+use object_store::ObjectStore;
 use sqlx::Connection as _;
 use sqlx::postgres::PgConnection;
 
 /// The variable naming the PostgreSQL server tests may use.
 pub const POSTGRES_URL_VAR: &str = "HANGAR_TEST_POSTGRES_URL";
 
+/// The variable naming the S3-compatible server tests may use.
+pub const S3_ENDPOINT_VAR: &str = "HANGAR_TEST_S3_ENDPOINT";
+
 tokio::task_local! {
     static DATABASE_URL: String;
+    static BUCKET: S3Bucket;
 }
 
 /// The database URL servers started by the current test get, if any.
 pub fn database_url() -> Option<String> {
     DATABASE_URL.try_with(Clone::clone).ok()
+}
+
+/// The bucket servers started by the current test keep their blobs in, if
+/// any.
+pub fn bucket() -> Option<S3Bucket> {
+    BUCKET.try_with(Clone::clone).ok()
+}
+
+/// A bucket made for one test on the S3-compatible test server.
+#[derive(Debug, Clone)]
+pub struct S3Bucket {
+    /// The server, `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// The bucket.
+    pub bucket: String,
+}
+
+impl S3Bucket {
+    /// A fresh bucket on the server `HANGAR_TEST_S3_ENDPOINT` names; `None`,
+    /// after printing why, when the variable is unset.
+    ///
+    /// # Panics
+    /// When the variable is set but the bucket cannot be made.
+    pub async fn create() -> Option<Self> {
+        let Ok(endpoint) = std::env::var(S3_ENDPOINT_VAR) else {
+            eprintln!("skipped: {S3_ENDPOINT_VAR} is unset, so the S3 variant does not run");
+            return None;
+        };
+        let bucket = format!(
+            "hangar-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        // The test server takes any credentials; creating a bucket is one
+        // plain PUT.
+        let made = reqwest::Client::new()
+            .put(format!("{endpoint}/{bucket}"))
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("{S3_ENDPOINT_VAR}={endpoint}: {err}"));
+        assert!(
+            made.status().is_success(),
+            "creating bucket {bucket}: {}",
+            made.status()
+        );
+        Some(Self { endpoint, bucket })
+    }
+
+    /// The object store URL servers get.
+    pub fn url(&self) -> String {
+        format!("s3://{}/node", self.bucket)
+    }
+
+    /// The `AWS_*` variables servers get.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT", self.endpoint.clone()),
+            ("AWS_ALLOW_HTTP", "true".into()),
+            ("AWS_ACCESS_KEY_ID", "hangar-test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "hangar-test".into()),
+            ("AWS_DEFAULT_REGION", "us-east-1".into()),
+        ]
+    }
+
+    /// The bucket's `area` (`uploads` or `registry`), as servers see it.
+    ///
+    /// # Panics
+    /// When the store cannot be configured.
+    pub fn area(&self, area: &str) -> Arc<dyn ObjectStore> {
+        let s3 = object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(&self.endpoint)
+            .with_allow_http(true)
+            .with_bucket_name(&self.bucket)
+            .with_access_key_id("hangar-test")
+            .with_secret_access_key("hangar-test")
+            .with_region("us-east-1")
+            .build()
+            .expect("configure the test bucket");
+        Arc::new(object_store::prefix::PrefixStore::new(
+            s3,
+            format!("node/{area}").as_str(),
+        ))
+    }
+}
+
+/// The upload blobs of a server started by the current test with data
+/// directory `data_dir`: in its bucket (S3 variant) or in the directory.
+///
+/// # Panics
+/// When the local store cannot be opened.
+pub fn upload_blobs(data_dir: &Path) -> Arc<dyn ObjectStore> {
+    match bucket() {
+        Some(bucket) => bucket.area("uploads"),
+        None => Arc::new(
+            object_store::local::LocalFileSystem::new_with_prefix(data_dir.join("blobs"))
+                .expect("open the data directory's blobs"),
+        ),
+    }
+}
+
+/// Every key under `prefix` in `store`, sorted.
+///
+/// # Panics
+/// When the store cannot be listed.
+pub async fn keys_under(store: &dyn ObjectStore, prefix: &str) -> Vec<String> {
+    use futures_util::TryStreamExt as _;
+    let prefix = object_store::path::Path::from(prefix);
+    let mut keys: Vec<String> = store
+        .list(Some(&prefix))
+        .map_ok(|meta| meta.location.to_string())
+        .try_collect()
+        .await
+        .expect("list the store");
+    keys.sort();
+    keys
 }
 
 /// The current test's database: its PostgreSQL database, or else an SQLite
@@ -40,6 +164,8 @@ pub enum Backend {
     Sqlite,
     /// A PostgreSQL schema made for this test; dropped with the value.
     Postgres(PostgresDatabase),
+    /// SQLite, and blobs in an S3 bucket made for this test.
+    S3(S3Bucket),
 }
 
 impl Backend {
@@ -65,6 +191,7 @@ impl Backend {
         match self {
             Self::Sqlite => body.await,
             Self::Postgres(db) => DATABASE_URL.scope(db.url.clone(), body).await,
+            Self::S3(bucket) => BUCKET.scope(bucket.clone(), body).await,
         }
     }
 }
@@ -147,10 +274,23 @@ impl Drop for PostgresDatabase {
 
 /// Declares, for each named `async fn NAME()` test body in scope, a module
 /// `NAME` with a test `sqlite` and a test `postgres` that run it on that
-/// backend.
+/// backend. Prefixed with `objects:`, each module also gets a test `s3`
+/// that runs it with blobs in an S3 bucket.
 #[macro_export]
 macro_rules! on_every_backend {
+    (objects: $($name:ident),* $(,)?) => {$(
+        $crate::backend_tests!($name, s3);
+    )*};
     ($($name:ident),* $(,)?) => {$(
+        $crate::backend_tests!($name);
+    )*};
+}
+
+/// The module of one test body's variants (see [`on_every_backend!`]).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! backend_tests {
+    ($name:ident $(, $s3:ident)?) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
@@ -163,6 +303,17 @@ macro_rules! on_every_backend {
                     backend.run(super::$name()).await;
                 }
             }
+
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $s3() {
+                    if let Some(bucket) = $crate::backend::S3Bucket::create().await {
+                        $crate::backend::Backend::S3(bucket)
+                            .run(super::$name())
+                            .await;
+                    }
+                }
+            )?
         }
-    )*};
+    };
 }

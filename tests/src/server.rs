@@ -208,6 +208,13 @@ impl Server {
         {
             command.env("HANGAR_DATABASE_URL", url);
         }
+        // A test running on S3: its servers keep their blobs in its bucket.
+        if let Some(bucket) = crate::backend::bucket()
+            && !env.iter().any(|(k, _)| *k == "HANGAR_OBJECT_STORE_URL")
+        {
+            command.env("HANGAR_OBJECT_STORE_URL", bucket.url());
+            command.envs(bucket.env());
+        }
         let mut child = command.spawn().map_err(|err| err.to_string())?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let stderr = child.stderr.take().ok_or("no stderr")?;

@@ -189,4 +189,50 @@ async fn bad_configuration_stops_the_server_with_the_reason() {
     assert_ne!(code, Some(0));
     assert!(stderr.contains("Connection refused"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "{stderr}");
+
+    // An object store it cannot use: a scheme it does not speak,
+    // credentials in the URL, an S3 endpoint that refuses, a bucket that
+    // does not exist. Each stops the start, named with the reason.
+    let session = ["--session-key", "0123456789abcdef0123456789abcdef"];
+    let refusing_s3 = [
+        ("AWS_ENDPOINT", "http://127.0.0.1:1"),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_ACCESS_KEY_ID", "k"),
+        ("AWS_SECRET_ACCESS_KEY", "s"),
+    ];
+    for (url, env, says) in [
+        ("gs://bucket", &[][..], "unsupported scheme \"gs\""),
+        (
+            "s3://key:secret@bucket",
+            &[][..],
+            "credentials do not belong in the URL",
+        ),
+        ("s3://bucket/node", &refusing_s3[..], "Connection refused"),
+    ] {
+        let mut args = vec!["--config", "/dev/null", "--object-store-url", url];
+        args.extend(session);
+        let (code, stderr) = Server::expect_failure(&args, env, cwd.path());
+        assert_ne!(code, Some(0), "{url}");
+        assert!(stderr.contains(says), "{url}: {stderr}");
+        assert!(!stderr.contains("secret@"), "{stderr}");
+    }
+    if let Ok(endpoint) = std::env::var(hangar_testkit::backend::S3_ENDPOINT_VAR) {
+        let mut args = vec![
+            "--config",
+            "/dev/null",
+            "--object-store-url",
+            "s3://no-such-bucket/n",
+        ];
+        args.extend(session);
+        let env = [
+            ("AWS_ENDPOINT", endpoint.as_str()),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_ACCESS_KEY_ID", "k"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+        ];
+        let (code, stderr) = Server::expect_failure(&args, &env, cwd.path());
+        assert_ne!(code, Some(0));
+        assert!(stderr.contains("s3://no-such-bucket/n/uploads"), "{stderr}");
+        assert!(stderr.contains("NoSuchBucket"), "{stderr}");
+    }
 }

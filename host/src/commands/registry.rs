@@ -21,7 +21,11 @@ pub async fn serve(
     if publishers.is_empty() {
         tracing::warn!("no publish tokens: the registry is read-only");
     }
-    let registry = Registry::open(&args.dir, None, args.max_component_bytes)
+    let blobs = hangar_storage::ObjectStoreUrl::file(&args.dir)
+        .open("blobs", true)
+        .await
+        .with_context(|| format!("cannot open the registry's blobs in {}", args.dir.display()))?;
+    let registry = Registry::open(&args.dir, None, blobs.store, args.max_component_bytes)
         .await
         .with_context(|| format!("cannot open the registry in {}", args.dir.display()))?;
     let tls = match (&args.tls_cert, &args.tls_key) {

@@ -38,6 +38,7 @@ use crate::upload::blobs::Blobs;
 use crate::upload::index::SqlIndex;
 use hangar_registry::http::{Action, Publisher, RegistryApi, Scope};
 use hangar_registry::store::{Registry, RegistryError};
+use hangar_storage::{Area, ObjectStoreUrl};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -107,14 +108,9 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
-    /// The blob directory could not be opened.
-    #[error("cannot open the blob store in {path}: {source}")]
-    Blobs {
-        /// The directory.
-        path: String,
-        /// Why.
-        source: object_store::Error,
-    },
+    /// The object store could not be opened.
+    #[error("{0}")]
+    Objects(#[from] hangar_storage::ObjectStoreError),
     /// The embedded registry could not be opened.
     #[error("embedded registry: {0}")]
     Registry(#[from] RegistryError),
@@ -254,9 +250,11 @@ pub async fn serve(
         hangar_storage::Dialect::Postgres => Some(config.database_url.as_str()),
         hangar_storage::Dialect::Sqlite => None,
     };
+    let (upload_area, registry_area) = open_areas(&config).await?;
     let registry = Registry::open(
         &config.data_dir.join("registry"),
         registry_db,
+        registry_area.store,
         config.max_component_bytes,
     )
     .await?;
@@ -264,7 +262,7 @@ pub async fn serve(
     let uploads = Arc::new(UploadStore::new(
         config.uploads.clone(),
         Arc::new(SqlIndex::new(db.clone())),
-        open_blobs(&config)?,
+        open_blobs(upload_area, config.uploads_fsync)?,
         runtime.clone(),
         alerts.clone(),
         session_key.expose_secret().as_bytes(),
@@ -395,26 +393,38 @@ pub async fn serve(
     Ok(served?)
 }
 
-/// Upload blobs live in `DATA_DIR/blobs`.
-fn open_blobs(config: &ServeConfig) -> Result<Blobs, ServeError> {
-    let dir = config.data_dir.join("blobs");
-    let path = dir.display().to_string();
-    std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir {
-        path: path.clone(),
-        source,
-    })?;
-    let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
-        .map_err(|source| ServeError::Blobs {
-            path: path.clone(),
-            source,
-        })?
-        .with_fsync(config.uploads_fsync)
-        .with_automatic_cleanup(true);
-    let blobs = Blobs::local(Arc::new(store), dir, config.uploads_fsync);
+/// The object store areas of uploads and of the embedded registry: by
+/// default `DATA_DIR/blobs` and `DATA_DIR/registry/blobs` (where they have
+/// always been), else `uploads/` and `registry/` under the configured URL.
+async fn open_areas(config: &ServeConfig) -> Result<(Area, Area), ServeError> {
+    let fsync = config.uploads_fsync;
+    Ok(match &config.object_store_url {
+        Some(url) => (
+            url.open("uploads", fsync).await?,
+            url.open("registry", true).await?,
+        ),
+        None => (
+            ObjectStoreUrl::file(&config.data_dir)
+                .open("blobs", fsync)
+                .await?,
+            ObjectStoreUrl::file(&config.data_dir.join("registry"))
+                .open("blobs", true)
+                .await?,
+        ),
+    })
+}
+
+/// The upload store's blobs; on a local store, what a killed process left
+/// half-written is removed first.
+fn open_blobs(area: Area, fsync: bool) -> Result<Blobs, ServeError> {
+    let Some(root) = area.local_root else {
+        return Ok(Blobs::new(area.store));
+    };
+    let blobs = Blobs::local(area.store, root.clone(), fsync);
     let cleared = blobs
-        .clear_staging()
+        .clear_partial()
         .map_err(|source| ServeError::DataDir {
-            path: format!("{path}/staging"),
+            path: root.display().to_string(),
             source,
         })?;
     if cleared > 0 {

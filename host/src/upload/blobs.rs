@@ -1,5 +1,8 @@
 //! Where upload bytes live in the object store: chunks per upload until
-//! merged, one staging object per merge, and content-addressed objects.
+//! merged, and one merged object per upload, written in place by a
+//! multipart upload. A merged object is never moved (on S3 a move is a
+//! server-side copy, limited to 5 GiB): the index maps each content hash to
+//! the location of its bytes.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -77,33 +80,38 @@ impl Blobs {
         }
     }
 
-    /// Removes every staging object and partial upload file of a local
-    /// store; returns how many. Merges live in memory only, so at startup
-    /// whatever a killed process left there belongs to no merge (each is
-    /// started again from the stored chunks).
+    /// Removes a local store's partial files, and the staging folder older
+    /// versions merged into; returns how many files. Merges live in memory
+    /// only, so at startup whatever a killed process left half-written
+    /// belongs to no merge (each is started again from the stored chunks).
+    /// A local store belongs to one node: this is never done on a shared
+    /// store (on S3 an unfinished multipart upload is not an object; the
+    /// bucket's lifecycle rule removes it).
     ///
     /// # Errors
-    /// The staging directory cannot be read or cleared.
-    pub fn clear_staging(&self) -> std::io::Result<usize> {
+    /// The directory cannot be read or cleared.
+    pub fn clear_partial(&self) -> std::io::Result<usize> {
         let Some(local) = &self.local else {
             return Ok(0);
         };
-        let dir = local.root.join("staging");
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(err) => return Err(err),
-        };
         let mut removed = 0;
-        for entry in entries {
-            std::fs::remove_file(entry?.path())?;
-            removed += 1;
+        // Older versions merged into `staging/` and renamed from there.
+        match std::fs::read_dir(local.root.join("staging")) {
+            Ok(entries) => {
+                for entry in entries {
+                    std::fs::remove_file(entry?.path())?;
+                    removed += 1;
+                }
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
         }
         // A process killed while writing a chunk or an object leaves the
         // local store's temporary file (`{path}#{n}`) beside where the file
-        // would be; nothing refers to it.
-        for top in ["chunks", "objects"] {
-            removed += remove_temporaries(&local.root.join(top), 2)?;
+        // would be; nothing refers to it. (Should `object_store` name them
+        // otherwise, they are left behind: wasted space, never wrong data.)
+        for (top, depth) in [("chunks", 2), ("objects", 2), ("merged", 1)] {
+            removed += remove_temporaries(&local.root.join(top), depth)?;
         }
         Ok(removed)
     }
@@ -144,15 +152,15 @@ impl Blobs {
         Path::from_iter(["chunks", id])
     }
 
-    /// The merge target of upload `id`, before it is named by its hash.
-    pub fn staging(id: &str) -> Path {
-        Path::from_iter(["staging", id])
+    /// Where upload `id` is merged; once registered, the content of its
+    /// file (unless the same content was stored before).
+    pub fn merged(id: &str) -> Path {
+        Path::from_iter(["merged", id])
     }
 
-    /// Stored content with SHA-256 `sha256` (lowercase hex).
-    pub fn object(sha256: &str) -> Path {
-        let fan = sha256.get(..2).unwrap_or("00");
-        Path::from_iter(["objects", fan, sha256])
+    /// A location the index recorded.
+    pub fn at(location: &str) -> Path {
+        Path::from(location)
     }
 
     /// Writes a whole object; on return it is complete and in place.
@@ -177,11 +185,6 @@ impl Blobs {
             Err(BlobError::NotFound { .. }) => Ok(false),
             Err(err) => Err(err),
         }
-    }
-
-    /// Moves an object, replacing the target.
-    pub async fn rename(&self, from: &Path, to: &Path) -> Result<(), BlobError> {
-        self.store.rename(from, to).await
     }
 
     /// Deletes an object; a missing one is not an error.
@@ -248,7 +251,7 @@ mod tests {
     async fn write_behind_finds_the_file_of_a_multipart_upload_in_progress() {
         let dir = tempfile::tempdir().unwrap();
         let store = object_store::local::LocalFileSystem::new_with_prefix(dir.path()).unwrap();
-        let staging = Blobs::staging("u_test");
+        let staging = Blobs::merged("u_test");
         let mut upload = store.put_multipart(&staging).await.unwrap();
         upload
             .put_part(PutPayload::from(vec![7u8; 1 << 16]))
@@ -258,7 +261,7 @@ mod tests {
         // nothing and only the final flush remains: worth knowing.
         assert_eq!(flush_partial(dir.path(), &staging).unwrap(), 1);
         assert_eq!(
-            flush_partial(dir.path(), &Blobs::staging("u_other")).unwrap(),
+            flush_partial(dir.path(), &Blobs::merged("u_other")).unwrap(),
             0
         );
         upload.complete().await.unwrap();

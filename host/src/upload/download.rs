@@ -13,7 +13,7 @@ use futures_util::TryStreamExt;
 use object_store::{GetOptions, GetRange, ObjectStore as _};
 use serde::Deserialize;
 
-use super::blobs::{BlobError, Blobs};
+use super::blobs::BlobError;
 use super::index::FileRecord;
 use super::service::UploadError;
 use crate::auth::extract::bearer_session;
@@ -180,7 +180,7 @@ async fn serve(
     }
     let options = GetOptions::default()
         .with_range(range.map(|(start, end)| GetRange::Bounded(start..end + 1)));
-    let path = Blobs::object(&file.sha256);
+    let path = state.uploads.content_of(&file).await?;
     let got = state
         .uploads
         .blobs()

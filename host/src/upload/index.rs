@@ -74,6 +74,8 @@ pub struct ObjectRecord {
     pub md5: String,
     /// Files using it.
     pub refs: u64,
+    /// Where its bytes are in the object store.
+    pub location: String,
 }
 
 /// A registered file.
@@ -104,8 +106,41 @@ pub struct FileRecord {
 pub struct Released {
     /// The object the file used.
     pub sha256: String,
-    /// Whether no file uses it any more (its blob may go).
+    /// Where the object's bytes are.
+    pub location: String,
+    /// Whether no file uses it any more: its blob is in the trash.
     pub orphaned: bool,
+}
+
+/// The content a file registers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content<'a> {
+    /// A merged blob at `location`. It becomes the object's if there is
+    /// none; if there is one, the object keeps its location and the merged
+    /// blob goes to the trash, unless `replace` (the object's blob is
+    /// missing): then the object moves to `location`.
+    Merged {
+        /// Where the merge wrote the bytes.
+        location: &'a str,
+        /// The existing object's blob is missing.
+        replace: bool,
+    },
+    /// The stored object with the file's SHA-256 (an instant upload).
+    Existing,
+}
+
+/// What registering did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registration {
+    /// Registered; the object's bytes are at this location (the merged
+    /// blob's, or an existing object's with the same content).
+    Stored(String),
+    /// The upload is no longer open (removed, or completed elsewhere):
+    /// nothing changed.
+    UploadGone,
+    /// [`Content::Existing`], and there is no such object (any more):
+    /// nothing changed.
+    ObjectGone,
 }
 
 /// The metadata the upload store keeps.
@@ -145,11 +180,22 @@ pub trait UploadIndex: Send + Sync + std::fmt::Debug {
     ) -> Result<bool, IndexError>;
     /// Stored content by SHA-256.
     async fn object(&self, sha256: &str) -> Result<Option<ObjectRecord>, IndexError>;
-    /// In one transaction: counts a reference to the object (creating it),
-    /// registers the file, and marks the upload complete.
-    async fn register(&self, upload_id: &str, file: &FileRecord) -> Result<(), IndexError>;
-    /// Removes an upload and its chunk rows.
-    async fn delete_upload(&self, id: &str) -> Result<(), IndexError>;
+    /// In one transaction, if the upload is still open: counts a reference
+    /// to the object (see [`Content`]), registers the file, and marks the
+    /// upload complete.
+    async fn register(
+        &self,
+        upload_id: &str,
+        file: &FileRecord,
+        content: Content<'_>,
+    ) -> Result<Registration, IndexError>;
+    /// Removes an upload and its chunk rows; an open upload's merge target
+    /// (`merged`) goes to the trash in the same transaction.
+    async fn delete_upload(&self, id: &str, merged: &str) -> Result<(), IndexError>;
+    /// Blobs in the trash, oldest first, at most `limit`.
+    async fn trash(&self, limit: u32) -> Result<Vec<String>, IndexError>;
+    /// Forgets a trashed blob once it is deleted.
+    async fn untrash(&self, location: &str) -> Result<(), IndexError>;
     /// Uploads to remove: open past their expiry, or complete past it.
     async fn expired(&self, now_ms: i64, limit: u32) -> Result<Vec<String>, IndexError>;
     /// Ids of open uploads (to find chunks nothing refers to).
@@ -247,6 +293,22 @@ fn file_row(row: &AnyRow) -> Result<FileRecord, sqlx::Error> {
         inline: row.try_get::<i64, _>("inline")? != 0,
         created_ms: row.try_get("created_ms")?,
     })
+}
+
+/// Records, in `tx`, that the blob at `location` is garbage.
+async fn put_in_trash(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    location: &str,
+    since_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO blob_trash (location, since_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(location)
+    .bind(since_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 #[async_trait]
@@ -375,21 +437,28 @@ impl UploadIndex for SqlIndex {
     }
 
     async fn object(&self, sha256: &str) -> Result<Option<ObjectRecord>, IndexError> {
-        let row: Option<(String, i64, String, i64)> = sqlx::query_as(
-            "SELECT sha256, size, md5, refs FROM upload_objects WHERE sha256 = $1 AND refs > 0",
+        let row: Option<(String, i64, String, i64, String)> = sqlx::query_as(
+            "SELECT sha256, size, md5, refs, location FROM upload_objects \
+             WHERE sha256 = $1 AND refs > 0",
         )
         .bind(sha256)
         .fetch_optional(self.db.pool())
         .await?;
-        Ok(row.map(|(sha256, size, md5, refs)| ObjectRecord {
+        Ok(row.map(|(sha256, size, md5, refs, location)| ObjectRecord {
             sha256,
             size: to_u64(size),
             md5,
             refs: to_u64(refs),
+            location,
         }))
     }
 
-    async fn register(&self, upload_id: &str, f: &FileRecord) -> Result<(), IndexError> {
+    async fn register(
+        &self,
+        upload_id: &str,
+        f: &FileRecord,
+        content: Content<'_>,
+    ) -> Result<Registration, IndexError> {
         let scopes = [
             format!("object:{}", f.sha256),
             format!("upload:{upload_id}"),
@@ -399,16 +468,64 @@ impl UploadIndex for SqlIndex {
             .db()
             .begin_write(&[&scopes[0], &scopes[1]], false)
             .await?;
-        sqlx::query(
-            "INSERT INTO upload_objects (sha256, size, md5, refs, created_ms) VALUES ($1, $2, $3, 1, $4) \
-             ON CONFLICT (sha256) DO UPDATE SET refs = upload_objects.refs + 1",
+        let completed = sqlx::query(
+            "UPDATE uploads SET state = 'complete', file_id = $1 WHERE id = $2 AND state = 'open'",
         )
-        .bind(&f.sha256)
-        .bind(to_i64(f.size))
-        .bind(&f.md5)
-        .bind(f.created_ms)
+        .bind(&f.id)
+        .bind(upload_id)
         .execute(&mut *tx)
         .await?;
+        if completed.rows_affected() == 0 {
+            return Ok(Registration::UploadGone);
+        }
+        let previous: Option<(String,)> =
+            sqlx::query_as("SELECT location FROM upload_objects WHERE sha256 = $1")
+                .bind(&f.sha256)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let stored = match (previous, content) {
+            // Dropping the transaction rolls the upload's update back.
+            (None, Content::Existing) => return Ok(Registration::ObjectGone),
+            (Some((existing,)), Content::Existing) => {
+                sqlx::query("UPDATE upload_objects SET refs = refs + 1 WHERE sha256 = $1")
+                    .bind(&f.sha256)
+                    .execute(&mut *tx)
+                    .await?;
+                existing
+            }
+            (None, Content::Merged { location, .. }) => {
+                sqlx::query(
+                    "INSERT INTO upload_objects (sha256, size, md5, refs, created_ms, location) \
+                     VALUES ($1, $2, $3, 1, $4, $5)",
+                )
+                .bind(&f.sha256)
+                .bind(to_i64(f.size))
+                .bind(&f.md5)
+                .bind(f.created_ms)
+                .bind(location)
+                .execute(&mut *tx)
+                .await?;
+                location.to_owned()
+            }
+            (Some((existing,)), Content::Merged { location, replace }) => {
+                let (keep, drop) = if replace && existing != location {
+                    (location, existing.as_str())
+                } else {
+                    (existing.as_str(), location)
+                };
+                sqlx::query(
+                    "UPDATE upload_objects SET refs = refs + 1, location = $1 WHERE sha256 = $2",
+                )
+                .bind(keep)
+                .bind(&f.sha256)
+                .execute(&mut *tx)
+                .await?;
+                if drop != keep {
+                    put_in_trash(&mut tx, drop, f.created_ms).await?;
+                }
+                keep.to_owned()
+            }
+        };
         sqlx::query(concat!(
             "INSERT INTO files (",
             file_columns!(),
@@ -425,22 +542,43 @@ impl UploadIndex for SqlIndex {
         .bind(f.created_ms)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE uploads SET state = 'complete', file_id = $1 WHERE id = $2")
-            .bind(&f.id)
-            .bind(upload_id)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query("DELETE FROM upload_chunks WHERE upload_id = $1")
             .bind(upload_id)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        Ok(Registration::Stored(stored))
+    }
+
+    async fn delete_upload(&self, id: &str, merged: &str) -> Result<(), IndexError> {
+        let scope = format!("upload:{id}");
+        let mut tx = self.db.db().begin_write(&[&scope], false).await?;
+        let state: Option<(String,)> =
+            sqlx::query_as("DELETE FROM uploads WHERE id = $1 RETURNING state")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        // A complete upload's merged blob is its file's content (or was
+        // trashed when it registered): only an open one's is garbage.
+        if state.is_some_and(|(state,)| state == "open") {
+            put_in_trash(&mut tx, merged, crate::store::now_ms()).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn delete_upload(&self, id: &str) -> Result<(), IndexError> {
-        sqlx::query("DELETE FROM uploads WHERE id = $1")
-            .bind(id)
+    async fn trash(&self, limit: u32) -> Result<Vec<String>, IndexError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT location FROM blob_trash ORDER BY since_ms LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(self.db.pool())
+                .await?;
+        Ok(rows.into_iter().map(|(location,)| location).collect())
+    }
+
+    async fn untrash(&self, location: &str) -> Result<(), IndexError> {
+        sqlx::query("DELETE FROM blob_trash WHERE location = $1")
+            .bind(location)
             .execute(self.db.pool())
             .await?;
         Ok(())
@@ -506,8 +644,8 @@ impl UploadIndex for SqlIndex {
         if deleted.rows_affected() == 0 {
             return Ok(None);
         }
-        let (refs,): (i64,) = sqlx::query_as(
-            "UPDATE upload_objects SET refs = refs - 1 WHERE sha256 = $1 RETURNING refs",
+        let (refs, location): (i64, String) = sqlx::query_as(
+            "UPDATE upload_objects SET refs = refs - 1 WHERE sha256 = $1 RETURNING refs, location",
         )
         .bind(&sha256)
         .fetch_one(&mut *tx)
@@ -517,10 +655,12 @@ impl UploadIndex for SqlIndex {
                 .bind(&sha256)
                 .execute(&mut *tx)
                 .await?;
+            put_in_trash(&mut tx, &location, crate::store::now_ms()).await?;
         }
         tx.commit().await?;
         Ok(Some(Released {
             sha256,
+            location,
             orphaned: refs == 0,
         }))
     }

@@ -2,7 +2,7 @@
 //!
 //! Chunks may arrive in any order. Whenever the next chunk in file order is
 //! available, it is fed to the whole-file MD5 and SHA-256 and appended to a
-//! staging object (a multipart put), so by the time the client asks to
+//! merged object (a multipart put), so by the time the client asks to
 //! complete, most of the file is already hashed and written: `complete` only
 //! catches up on what is left. A chunk that arrives as the next in order is
 //! verified in the same pass ([`md5pair`]: its MD5 and the file's advance
@@ -55,7 +55,7 @@ pub enum MergeError {
     Task(#[from] tokio::task::JoinError),
 }
 
-/// What a finished merge produced: the staging object holds the file.
+/// What a finished merge produced: the merged object holds the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Merged {
     /// Whole-file MD5, lowercase hex.
@@ -108,8 +108,8 @@ struct Progress {
     md5: Md5,
     sha256: Sha256,
     head: Vec<u8>,
-    staging: Option<Box<dyn MultipartUpload>>,
-    /// The last part appended to the staging object, still being written;
+    target: Option<Box<dyn MultipartUpload>>,
+    /// The last part appended to the merged object, still being written;
     /// the next step waits for it, so one chunk at most is in flight.
     writing: Option<tokio::task::JoinHandle<object_store::Result<()>>>,
     /// Bytes appended since the last write-behind flush was started.
@@ -125,14 +125,14 @@ impl Progress {
             md5: Md5::new(),
             sha256: Sha256::new(),
             head: Vec::new(),
-            staging: None,
+            target: None,
             writing: None,
             unflushed: 0,
             broken: false,
         }
     }
 
-    /// Waits for the staging part in flight. If it failed, the staging
+    /// Waits for the part in flight. If it failed, the merged
     /// object lacks a chunk the hashes already cover: the merge is broken.
     async fn written(&mut self) -> Result<(), MergeError> {
         let Some(write) = self.writing.take() else {
@@ -451,7 +451,7 @@ impl Merge {
     }
 
     /// Hashes chunk `progress.next` into the whole-file MD5 and SHA-256 (on
-    /// two threads) and appends it to the staging object. With `check`, the
+    /// two threads) and appends it to the merged object. With `check`, the
     /// same pass computes the chunk's own MD5, returned; the merge advances
     /// only if it equals `check`. Nothing advances on an error; a failed
     /// write of the previous part also marks the merge broken.
@@ -461,9 +461,9 @@ impl Merge {
         payload: PutPayload,
         check: Option<&str>,
     ) -> Result<String, MergeError> {
-        if progress.staging.is_none() {
-            let staging = Blobs::staging(&self.id);
-            progress.staging = Some(self.blobs.store().put_multipart(&staging).await?);
+        if progress.target.is_none() {
+            let target = Blobs::merged(&self.id);
+            progress.target = Some(self.blobs.store().put_multipart(&target).await?);
         }
         let mut md5 = progress.md5.clone();
         let mut sha256 = progress.sha256.clone();
@@ -501,14 +501,14 @@ impl Merge {
             }
         }
         let len = payload.content_length() as u64;
-        let write = match progress.staging.as_mut() {
-            Some(staging) => staging.put_part(payload),
+        let write = match progress.target.as_mut() {
+            Some(target) => target.put_part(payload),
             None => return Err(MergeError::MissingChunk(progress.next)),
         };
         progress.unflushed += len;
         if progress.unflushed >= WRITE_BEHIND_BYTES {
             progress.unflushed = 0;
-            self.blobs.write_behind(&Blobs::staging(&self.id));
+            self.blobs.write_behind(&Blobs::merged(&self.id));
         }
         progress.writing = Some(tokio::spawn(write));
         progress.md5 = md5;
@@ -517,7 +517,7 @@ impl Merge {
         Ok(found)
     }
 
-    /// Catches up on every chunk and finishes the staging object.
+    /// Catches up on every chunk and finishes the merged object.
     ///
     /// # Errors
     /// A chunk is missing from the store, or the store failed; the merge
@@ -525,17 +525,17 @@ impl Merge {
     pub async fn finish(&self) -> Result<Merged, MergeError> {
         let mut progress = self.progress.lock().await;
         if progress.broken {
-            if let Some(mut staging) = progress.staging.take() {
-                let _ = staging.abort().await;
+            if let Some(mut target) = progress.target.take() {
+                let _ = target.abort().await;
             }
             *progress = Progress::new();
             self.set_next(0);
         }
         self.advance(&mut progress, true).await?;
         progress.written().await?;
-        match progress.staging.take() {
-            Some(mut staging) => {
-                if let Err(err) = staging.complete().await {
+        match progress.target.take() {
+            Some(mut target) => {
+                if let Err(err) = target.complete().await {
                     progress.broken = true;
                     return Err(err.into());
                 }
@@ -543,7 +543,7 @@ impl Merge {
             // An empty file has no chunks to append.
             None => {
                 self.blobs
-                    .put(&Blobs::staging(&self.id), PutPayload::default())
+                    .put(&Blobs::merged(&self.id), PutPayload::default())
                     .await?;
             }
         }
@@ -556,12 +556,12 @@ impl Merge {
         })
     }
 
-    /// Waits for any step in progress, then drops the staging object.
+    /// Waits for any step in progress, then drops the merged object.
     pub async fn discard(&self) {
         let mut progress = self.progress.lock().await;
         let _ = progress.written().await;
-        if let Some(mut staging) = progress.staging.take() {
-            let _ = staging.abort().await;
+        if let Some(mut target) = progress.target.take() {
+            let _ = target.abort().await;
         }
         progress.broken = true;
         self.inbox().waiting.clear();

@@ -13,7 +13,10 @@ use tokio::sync::Semaphore;
 
 use super::access::{self, LinkSigner};
 use super::blobs::{BlobError, Blobs};
-use super::index::{Challenge, FileRecord, IndexError, UploadIndex, UploadRecord, UploadState};
+use super::index::{
+    Challenge, Content, FileRecord, IndexError, Registration, UploadIndex, UploadRecord,
+    UploadState,
+};
 use super::merge::{Merge, MergeError, budget_permits};
 use super::sizing::{ChunkLimits, Layout};
 use crate::auth::Session;
@@ -533,7 +536,7 @@ impl UploadStore {
         // the same length from the store, then its MD5), so the answer's
         // timing does not tell whether the server holds it.
         let (path, offset) = match &object {
-            Some(o) => (Blobs::object(&o.sha256), challenge.offset),
+            Some(o) => (Blobs::at(&o.location), challenge.offset),
             None => (self.decoy().await?, 0),
         };
         let range = match self.blobs.read_range(&path, offset, challenge.length).await {
@@ -556,11 +559,22 @@ impl UploadStore {
         let file = self.new_file(&upload, claim, None);
         {
             let _guard = self.object_lock(&file.sha256).lock().await;
-            // Still there, under the lock: a delete cannot interleave.
-            if self.index.object(&file.sha256).await?.is_none() {
-                return Ok(ProofOutcome::Upload(self.view(&upload).await?));
+            // Registered only if the object is still there, in the
+            // transaction that counts the reference: a delete (on any node)
+            // cannot interleave.
+            match self
+                .index
+                .register(&upload.id, &file, Content::Existing)
+                .await?
+            {
+                Registration::Stored(_) => {}
+                Registration::ObjectGone => {
+                    return Ok(ProofOutcome::Upload(self.view(&upload).await?));
+                }
+                Registration::UploadGone => {
+                    return Err(UploadError::UnknownUpload(upload.id.clone()));
+                }
             }
-            self.index.register(&upload.id, &file).await?;
         }
         self.drop_chunks(&upload.id);
         tracing::info!(upload = %upload.id, file = %file.id, "instant upload");
@@ -834,34 +848,112 @@ impl UploadStore {
                 reason: rejection.reason,
             });
         }
-        let staging = Blobs::staging(id);
-        {
+        let merged_at = Blobs::merged(id);
+        let registration = {
             let _guard = self.object_lock(&file.sha256).lock().await;
-            let target = Blobs::object(&file.sha256);
-            let stored = self.index.object(&file.sha256).await?.is_some()
-                && self.blobs.exists(&target).await?;
-            if stored {
-                self.blobs.delete(&staging).await?;
-            } else {
-                self.blobs.rename(&staging, &target).await?;
+            // Content stored before is kept where it is; if its blob went
+            // missing, this merge's takes its place.
+            let replace = match self.index.object(&file.sha256).await? {
+                Some(object) => !self.blobs.exists(&Blobs::at(&object.location)).await?,
+                None => false,
+            };
+            let content = Content::Merged {
+                location: merged_at.as_ref(),
+                replace,
+            };
+            self.index.register(id, &file, content).await?
+        };
+        match registration {
+            Registration::Stored(location) if location != merged_at.as_ref() => {
+                // Same content as a stored object: this merge's copy is in
+                // the trash; delete it now (the sweep would, later).
+                self.empty_trash_item(&merged_at).await;
             }
-            self.index.register(id, &file).await?;
+            Registration::Stored(_) => {}
+            Registration::UploadGone | Registration::ObjectGone => {
+                // Completed on another node meanwhile (its merge wrote the
+                // same bytes to the same place), or removed (expired,
+                // aborted), which put the merged object in the trash.
+                return match self.index.upload(id).await? {
+                    Some(done) if done.state == UploadState::Complete => {
+                        let file_id = done.file_id.unwrap_or_default();
+                        let file = self.index.file(&file_id).await?;
+                        file.map(|file| Completed { file })
+                            .ok_or(UploadError::UnknownFile(file_id))
+                    }
+                    _ => Err(UploadError::UnknownUpload(id.to_owned())),
+                };
+            }
         }
         self.drop_chunks(id);
         tracing::info!(upload = %id, file = %file.id, sha256 = %file.sha256, "upload complete");
         Ok(Completed { file })
     }
 
-    /// Removes an upload with its chunks and staging object.
+    /// Removes an upload with its chunks and merged object.
     async fn discard(&self, id: &str) -> Result<(), UploadError> {
         let merge = self.merges().remove(id);
         if let Some(merge) = merge {
             merge.discard().await;
         }
-        self.index.delete_upload(id).await?;
-        self.blobs.delete(&Blobs::staging(id)).await?;
+        let merged_at = Blobs::merged(id);
+        self.index.delete_upload(id, merged_at.as_ref()).await?;
+        self.empty_trash_item(&merged_at).await;
         self.blobs.delete_all(&Blobs::chunks_of(id)).await?;
         Ok(())
+    }
+
+    /// Deletes a blob that is in the trash and forgets it; a failure leaves
+    /// it to the sweep.
+    async fn empty_trash_item(&self, path: &object_store::path::Path) {
+        let deleted = match self.blobs.delete(path).await {
+            Ok(()) => self
+                .index
+                .untrash(path.as_ref())
+                .await
+                .map_err(UploadError::from),
+            Err(err) => Err(err.into()),
+        };
+        if let Err(err) = deleted {
+            tracing::warn!(blob = %path, error = %err, "blob left in the trash for the sweep");
+        }
+    }
+
+    /// Deletes the blobs in the trash, on any node: each was recorded there
+    /// by the transaction that made it garbage. Returns how many.
+    ///
+    /// # Errors
+    /// The index or the object store failed; the next sweep tries again.
+    pub(super) async fn empty_trash(&self) -> Result<usize, UploadError> {
+        let mut emptied = 0;
+        loop {
+            let batch = self.index.trash(100).await?;
+            for location in &batch {
+                self.blobs.delete(&Blobs::at(location)).await?;
+                self.index.untrash(location).await?;
+            }
+            emptied += batch.len();
+            if batch.len() < 100 {
+                return Ok(emptied);
+            }
+        }
+    }
+
+    /// Where a registered file's bytes are.
+    ///
+    /// # Errors
+    /// The file's content is not in the index (a damaged index).
+    pub async fn content_of(
+        &self,
+        file: &FileRecord,
+    ) -> Result<object_store::path::Path, UploadError> {
+        match self.index.object(&file.sha256).await? {
+            Some(object) => Ok(Blobs::at(&object.location)),
+            None => {
+                tracing::error!(file = %file.id, sha256 = %file.sha256, "registered file has no object");
+                Err(UploadError::UnknownFile(file.id.clone()))
+            }
+        }
     }
 
     /// Chunks are not needed once the file is registered: they are deleted
@@ -944,7 +1036,7 @@ impl UploadStore {
         if let Some(released) = self.index.delete_file(id).await?
             && released.orphaned
         {
-            self.blobs.delete(&Blobs::object(&released.sha256)).await?;
+            self.empty_trash_item(&Blobs::at(&released.location)).await;
         }
         Ok(())
     }

@@ -9,7 +9,9 @@ use crate::store::now_ms;
 
 /// Removes every expired upload (open ones lose their chunks; complete ones
 /// only their record), then chunk folders of uploads that are not open
-/// (left by a crash between registering a file and deleting its chunks).
+/// (left by a crash between registering a file and deleting its chunks),
+/// then the blobs in the trash (left by a crash between orphaning a blob
+/// and deleting it).
 /// Returns how many uploads were removed.
 ///
 /// # Errors
@@ -39,8 +41,13 @@ pub async fn sweep_once(store: &UploadStore) -> Result<usize, UploadError> {
             store.blobs().delete_all(&Blobs::chunks_of(&folder)).await?;
         }
     }
-    if removed > 0 {
-        tracing::info!(removed, "expired uploads removed");
+    let emptied = store.empty_trash().await?;
+    if removed > 0 || emptied > 0 {
+        tracing::info!(
+            removed,
+            blobs = emptied,
+            "expired uploads and unused blobs removed"
+        );
     }
     Ok(removed)
 }
