@@ -40,6 +40,26 @@ pub enum Command {
     /// The plugin registry.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Copy a stopped installation's embedded state (SQLite and the data
+    /// directory's blobs) to PostgreSQL and, optionally, an object store.
+    MigrateData(MigrateArgs),
+}
+
+/// `hangar migrate-data`.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// The installation's data directory (its server must be stopped).
+    #[arg(long, env = "HANGAR_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// The PostgreSQL database to copy into (`postgres://...`); its Hangar
+    /// tables must be empty.
+    #[arg(long, hide_env_values = true)]
+    pub to_database_url: String,
+    /// The object store to copy upload and registry blobs into
+    /// (`file:///DIR` or `s3://BUCKET/PREFIX`, S3 settings from the AWS_*
+    /// variables); without it, blobs stay in the data directory.
+    #[arg(long)]
+    pub to_object_store_url: Option<String>,
 }
 
 /// `hangar registry ...`.

@@ -25,6 +25,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Registry(RegistryCommand::Keygen(args)) => {
             println!("{}", hangar_host::commands::registry::keygen(&args.out)?);
         }
+        Command::MigrateData(args) => hangar_host::commands::migrate::run(&args).await?,
     }
     Ok(())
 }

@@ -1,16 +1,19 @@
 //! The storage backends a test body runs against: the embedded default
-//! (SQLite and the data directory), PostgreSQL, and S3.
+//! (SQLite and the data directory) and the shared one (PostgreSQL and S3,
+//! what the nodes of a cluster use).
 //!
 //! [`on_every_backend!`](crate::on_every_backend) turns each named test body
-//! into one test per backend. Inside the PostgreSQL one, every server the
-//! body starts (through [`Server`](crate::server::Server)) gets
+//! into one test per backend. Inside the shared one, every server the body
+//! starts (through [`Server`](crate::server::Server)) gets
 //! `HANGAR_DATABASE_URL` naming a schema made for this test alone and
 //! dropped after it, in the database `HANGAR_TEST_POSTGRES_URL` names
 //! (e.g. `postgres://postgres@127.0.0.1:5432/hangar_run_1`; `scripts/test.sh`
-//! makes one per run). Inside the S3 one, servers keep their blobs in a
-//! bucket made for this test on the S3-compatible server at
-//! `HANGAR_TEST_S3_ENDPOINT` (`scripts/test.sh` starts one per run). A
-//! variant is skipped, saying so, when its variable is unset.
+//! makes one per run), and `HANGAR_OBJECT_STORE_URL` naming a bucket made
+//! for this test on the S3-compatible server at `HANGAR_TEST_S3_ENDPOINT`
+//! (`scripts/test.sh` starts one per run). The shared variant is skipped,
+//! saying so, when `HANGAR_TEST_POSTGRES_URL` is unset; without
+//! `HANGAR_TEST_S3_ENDPOINT` it keeps blobs in the data directory, saying
+//! so.
 
 use std::future::Future;
 use std::path::Path;
@@ -59,7 +62,7 @@ impl S3Bucket {
     /// When the variable is set but the bucket cannot be made.
     pub async fn create() -> Option<Self> {
         let Ok(endpoint) = std::env::var(S3_ENDPOINT_VAR) else {
-            eprintln!("skipped: {S3_ENDPOINT_VAR} is unset, so the S3 variant does not run");
+            eprintln!("{S3_ENDPOINT_VAR} is unset: blobs stay in the data directory");
             return None;
         };
         let bucket = format!(
@@ -162,27 +165,29 @@ pub fn database_url_in(dir: &std::path::Path) -> String {
 pub enum Backend {
     /// The embedded default: each server's own SQLite file.
     Sqlite,
-    /// A PostgreSQL schema made for this test; dropped with the value.
-    Postgres(PostgresDatabase),
-    /// SQLite, and blobs in an S3 bucket made for this test.
-    S3(S3Bucket),
+    /// A PostgreSQL schema made for this test (dropped with the value), and
+    /// an S3 bucket made for it when there is an S3 server.
+    Shared(PostgresDatabase, Option<S3Bucket>),
 }
 
 impl Backend {
     /// A fresh schema in the PostgreSQL database `HANGAR_TEST_POSTGRES_URL`
-    /// names; `None`, after printing why, when the variable is unset.
+    /// names, and a fresh bucket on the S3 server `HANGAR_TEST_S3_ENDPOINT`
+    /// names (if it does); `None`, after printing why, when there is no
+    /// PostgreSQL server.
     ///
     /// # Panics
     /// When the variable is set but the server cannot be used: a test that
     /// was asked to run must not pass by skipping.
-    pub async fn postgres() -> Option<Self> {
+    pub async fn shared() -> Option<Self> {
         let Ok(server) = std::env::var(POSTGRES_URL_VAR) else {
             eprintln!(
                 "skipped: {POSTGRES_URL_VAR} is unset, so the PostgreSQL variant does not run"
             );
             return None;
         };
-        Some(Self::Postgres(PostgresDatabase::create(&server).await))
+        let database = PostgresDatabase::create(&server).await;
+        Some(Self::Shared(database, S3Bucket::create().await))
     }
 
     /// Runs `body` with this backend's database given to every server it
@@ -190,8 +195,11 @@ impl Backend {
     pub async fn run<F: Future<Output = ()>>(&self, body: F) {
         match self {
             Self::Sqlite => body.await,
-            Self::Postgres(db) => DATABASE_URL.scope(db.url.clone(), body).await,
-            Self::S3(bucket) => BUCKET.scope(bucket.clone(), body).await,
+            Self::Shared(db, None) => DATABASE_URL.scope(db.url.clone(), body).await,
+            Self::Shared(db, Some(bucket)) => {
+                let body = BUCKET.scope(bucket.clone(), body);
+                DATABASE_URL.scope(db.url.clone(), body).await
+            }
         }
     }
 }
@@ -273,24 +281,12 @@ impl Drop for PostgresDatabase {
 }
 
 /// Declares, for each named `async fn NAME()` test body in scope, a module
-/// `NAME` with a test `sqlite` and a test `postgres` that run it on that
-/// backend. Prefixed with `objects:`, each module also gets a test `s3`
-/// that runs it with blobs in an S3 bucket.
+/// `NAME` with a test `sqlite` (the embedded default) and a test `postgres`
+/// (PostgreSQL, and S3 when there is an S3 server) that run it on that
+/// backend.
 #[macro_export]
 macro_rules! on_every_backend {
-    (objects: $($name:ident),* $(,)?) => {$(
-        $crate::backend_tests!($name, s3);
-    )*};
     ($($name:ident),* $(,)?) => {$(
-        $crate::backend_tests!($name);
-    )*};
-}
-
-/// The module of one test body's variants (see [`on_every_backend!`]).
-#[doc(hidden)]
-#[macro_export]
-macro_rules! backend_tests {
-    ($name:ident $(, $s3:ident)?) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
@@ -299,21 +295,10 @@ macro_rules! backend_tests {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(backend) = $crate::backend::Backend::postgres().await {
+                if let Some(backend) = $crate::backend::Backend::shared().await {
                     backend.run(super::$name()).await;
                 }
             }
-
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $s3() {
-                    if let Some(bucket) = $crate::backend::S3Bucket::create().await {
-                        $crate::backend::Backend::S3(bucket)
-                            .run(super::$name())
-                            .await;
-                    }
-                }
-            )?
         }
-    };
+    )*};
 }

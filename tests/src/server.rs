@@ -292,6 +292,29 @@ impl Server {
         args: &[&str],
         marker: &str,
     ) -> Result<Self, String> {
+        Self::start_demo_full(dir, cache, args, &[], marker)
+    }
+
+    /// [`Server::start_demo`] with environment variables.
+    ///
+    /// # Errors
+    /// As [`Server::start`].
+    pub fn start_demo_with_env(
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Self, String> {
+        let cache = crate::shared_cache_dir();
+        Self::start_demo_full(dir, &cache, args, env, "listening on ")
+    }
+
+    fn start_demo_full(
+        dir: &Path,
+        cache: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        marker: &str,
+    ) -> Result<Self, String> {
         crate::guests::artifacts_dir();
         let plugins = repo_root().join("plugins").display().to_string();
         let cache = cache.display().to_string();
@@ -305,7 +328,7 @@ impl Server {
             "data",
         ];
         all.extend_from_slice(args);
-        Self::start_until(&["serve"], &all, &[], dir, marker)
+        Self::start_until(&["serve"], &all, env, dir, marker)
     }
 
     /// Starts a server that is not a demo in `dir` (data in `dir/data`), with

@@ -1281,7 +1281,7 @@ async fn publish_bodies_stream_to_storage_and_nothing_is_kept_of_a_refused_one()
 }
 
 hangar_testkit::on_every_backend!(
-    objects: publish_list_fetch_with_immutable_versions_and_clear_refusals,
+    publish_list_fetch_with_immutable_versions_and_clear_refusals,
     activate_roll_back_configure_and_come_back_after_a_restart,
     packages_have_owners_one_world_and_semver_versions,
     a_host_with_its_registry_down_starts_from_its_compiled_cache,

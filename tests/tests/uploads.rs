@@ -992,7 +992,7 @@ async fn a_wrong_proof_takes_as_long_for_stored_content_as_for_absent() {
 }
 
 hangar_testkit::on_every_backend!(
-    objects: chunks_in_any_order_and_in_parallel_merge_into_the_exact_file,
+    chunks_in_any_order_and_in_parallel_merge_into_the_exact_file,
     opening_again_resumes_with_the_chunks_already_received,
     instant_upload_needs_a_correct_proof_and_reveals_nothing_without_one,
     bad_inputs_get_clear_errors_and_change_nothing_stored,

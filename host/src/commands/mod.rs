@@ -1,6 +1,8 @@
 //! Subcommands other than `serve`: clients of a running server or registry
-//! (`upload`, `publish`, `plugins`) and a registry on its own.
+//! (`upload`, `publish`, `plugins`), a registry on its own, and moving an
+//! installation's data (`migrate-data`).
 
+pub mod migrate;
 pub mod plugins;
 pub mod publish;
 pub mod registry;

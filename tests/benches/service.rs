@@ -1,0 +1,326 @@
+//! Customer-service workload on each metadata backend, side by side: many
+//! small rooms. 2,000 conversations, each with its customer and an agent
+//! connected; sends spread evenly over the conversations at a fixed total
+//! rate, alternately from the customer and the agent, through the demo's
+//! moderation chain. At each rate: acked messages per second, send→ack p50
+//! and p99, send→delivery (to the other party) p99; then the highest rate
+//! each backend sustains with p99 ack ≤ 100 ms.
+//!
+//! SQLite always runs; PostgreSQL when `HANGAR_BENCH_POSTGRES_URL` (or
+//! `HANGAR_TEST_POSTGRES_URL`) names a database the bench may make a schema
+//! in. `HANGAR_BENCH_ROOMS`, `HANGAR_BENCH_SECS` and `HANGAR_BENCH_RATES`
+//! (comma-separated) change the shape.
+//!
+//! Run: `cargo bench -p hangar-testkit --bench service`
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark binary: any failure aborts the run
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hangar_client::protocol::RoomId;
+use hangar_client::{Client, ClientConfig, Event};
+use hangar_testkit::backend::PostgresDatabase;
+use hangar_testkit::server::{Server, request};
+
+const KEY: &str = "bench-session-key-0123456789abcdef0123456789";
+const ACK_BUDGET_MS: f64 = 100.0;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Send times by client id, shared by the sending loop and every client's
+/// event task.
+#[derive(Default)]
+struct Clock {
+    sent: Mutex<HashMap<String, Instant>>,
+    acks: Mutex<Vec<Duration>>,
+    deliveries: Mutex<Vec<Duration>>,
+}
+
+impl Clock {
+    fn since_sent(&self, client_id: &str) -> Option<Duration> {
+        let sent = self.sent.lock().unwrap();
+        sent.get(client_id).map(Instant::elapsed)
+    }
+
+    /// Forgets what was measured, keeping sends still in flight.
+    fn reset(&self) -> (Vec<Duration>, Vec<Duration>) {
+        let acks = std::mem::take(&mut *self.acks.lock().unwrap());
+        let deliveries = std::mem::take(&mut *self.deliveries.lock().unwrap());
+        (acks, deliveries)
+    }
+}
+
+struct Party {
+    client: Client,
+}
+
+/// One room's customer and agent, connected and joined.
+struct Conversation {
+    room: RoomId,
+    customer: Party,
+    agent: Party,
+}
+
+async fn connect(ws: &str, token: String, room: &RoomId, me: String, clock: Arc<Clock>) -> Party {
+    let (client, mut events) =
+        Client::start(ClientConfig::new(vec![ws.to_owned()], token)).expect("client");
+    client.join(room.clone());
+    loop {
+        match events.recv().await {
+            Some(Event::Joined { .. }) => break,
+            Some(_) => {}
+            None => panic!("connection closed before joining"),
+        }
+    }
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            match event {
+                Event::Acked { client_id, .. } => {
+                    if let Some(took) = clock.since_sent(client_id.as_ref()) {
+                        clock.acks.lock().unwrap().push(took);
+                    }
+                }
+                Event::Messages(messages) => {
+                    for m in messages.iter().filter(|m| m.sender != me) {
+                        if let Some(took) = m.client_id.as_deref().and_then(|c| clock.since_sent(c))
+                        {
+                            clock.deliveries.lock().unwrap().push(took);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
+    Party { client }
+}
+
+async fn set_up(server: &Server, rooms: usize, clock: &Arc<Clock>) -> Vec<Conversation> {
+    let ws = format!("{}/ws", server.url.replacen("http://", "ws://", 1));
+    let url = format!("{}/api/conversations", server.url);
+    let mut conversations = Vec::with_capacity(rooms);
+    for i in 0..rooms {
+        let (customer, agent) = (format!("customer-{i}"), format!("agent-{i}"));
+        let customer_token = hangar_testkit::server::mint_token(KEY, &customer, "customer", 7200);
+        let agent_token = hangar_testkit::server::mint_token(KEY, &agent, "agent", 7200);
+        let (status, opened) =
+            request(reqwest::Method::POST, &url, Some(&customer_token), None).await;
+        assert_eq!(status, 200, "{opened}");
+        let room: RoomId = opened["room"].as_str().unwrap().parse().unwrap();
+        let customer = connect(&ws, customer_token, &room, customer, clock.clone()).await;
+        let agent = connect(&ws, agent_token, &room, agent, clock.clone()).await;
+        conversations.push(Conversation {
+            room,
+            customer,
+            agent,
+        });
+    }
+    conversations
+}
+
+struct Figures {
+    acked_per_sec: f64,
+    ack_p50_ms: f64,
+    ack_p99_ms: f64,
+    delivery_p99_ms: f64,
+    lost: usize,
+}
+
+fn quantile(sorted: &[Duration], q: f64) -> f64 {
+    let i = ((sorted.len() as f64) * q) as usize;
+    sorted
+        .get(i.min(sorted.len().saturating_sub(1)))
+        .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
+}
+
+/// Sends at `rate` messages per second for `secs`, spread over the rooms in
+/// turn, each send from the party that did not send last in that room.
+async fn run(conversations: &[Conversation], clock: &Clock, rate: u64, secs: u64) -> Figures {
+    const TICK: Duration = Duration::from_millis(5);
+    let total = rate * secs;
+    let started = Instant::now();
+    let mut sent = 0u64;
+    let mut tick = tokio::time::interval(TICK);
+    while sent < total {
+        tick.tick().await;
+        let due = ((started.elapsed().as_secs_f64() * rate as f64) as u64).min(total);
+        while sent < due {
+            let i = sent as usize % conversations.len();
+            let round = sent as usize / conversations.len();
+            let c = &conversations[i];
+            let party = if round % 2 == 0 {
+                &c.customer
+            } else {
+                &c.agent
+            };
+            let at = Instant::now();
+            let client_id = party
+                .client
+                .send(c.room.clone(), "hello, is my order on its way?");
+            clock.sent.lock().unwrap().insert(client_id.to_string(), at);
+            sent += 1;
+        }
+    }
+    let sending = started.elapsed();
+    // The tail: until every send is acked and delivered, or 10 s.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let acked = clock.acks.lock().unwrap().len() as u64;
+        let delivered = clock.deliveries.lock().unwrap().len() as u64;
+        if acked >= total && delivered >= total {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (mut acks, mut deliveries) = clock.reset();
+    clock.sent.lock().unwrap().clear();
+    acks.sort_unstable();
+    deliveries.sort_unstable();
+    // Acked within the sending time plus its p99 tail: what the server
+    // keeps up with.
+    let window = sending.as_secs_f64() + quantile(&acks, 0.99) / 1e3;
+    Figures {
+        acked_per_sec: acks.len() as f64 / window,
+        ack_p50_ms: quantile(&acks, 0.5),
+        ack_p99_ms: quantile(&acks, 0.99),
+        delivery_p99_ms: quantile(&deliveries, 0.99),
+        lost: usize::try_from(total)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(acks.len()),
+    }
+}
+
+fn start(dir: &std::path::Path, database_url: Option<&str>) -> Server {
+    // Rate limits lifted: the load is spread over thousands of
+    // connections, far below any one's limit, but bursts of the sending
+    // loop must not be refused.
+    std::fs::write(
+        dir.join("hangar.toml"),
+        "[hub]\nsend_rate_per_sec = 1000\nsend_burst = 1000\n",
+    )
+    .unwrap();
+    let mut env = vec![
+        ("HANGAR_SESSION_KEY", KEY.to_owned()),
+        ("RUST_LOG", "warn".to_owned()),
+    ];
+    if let Some(url) = database_url {
+        env.push(("HANGAR_DATABASE_URL", url.to_owned()));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Server::start_demo_with_env(dir, &[], &env).expect("server")
+}
+
+async fn backend(
+    name: &str,
+    database_url: Option<&str>,
+    rooms: usize,
+    rates: &[u64],
+    secs: u64,
+) -> Vec<(u64, Figures)> {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), database_url);
+    let clock = Arc::new(Clock::default());
+    let began = Instant::now();
+    let conversations = set_up(&server, rooms, &clock).await;
+    eprintln!(
+        "{name}: {rooms} conversations, {} connections ready in {:.1} s",
+        2 * rooms,
+        began.elapsed().as_secs_f64()
+    );
+    // Warm-up: plugin instances, pools, caches.
+    let _ = run(&conversations, &clock, 500, 2).await;
+    let mut rows = Vec::new();
+    for &rate in rates {
+        let figures = run(&conversations, &clock, rate, secs).await;
+        rows.push((rate, figures));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    drop(conversations);
+    drop(server);
+    rows
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    hangar_testkit::server::binary();
+    let rooms: usize = env_or("HANGAR_BENCH_ROOMS", 2000);
+    let secs: u64 = env_or("HANGAR_BENCH_SECS", 5);
+    let rates: Vec<u64> = std::env::var("HANGAR_BENCH_RATES")
+        .unwrap_or_else(|_| "500,1000,2000,3000,4000".into())
+        .split(',')
+        .filter_map(|r| r.trim().parse().ok())
+        .collect();
+    let postgres = std::env::var("HANGAR_BENCH_POSTGRES_URL")
+        .or_else(|_| std::env::var(hangar_testkit::backend::POSTGRES_URL_VAR))
+        .ok();
+    let mut tables = vec![(
+        "sqlite",
+        runtime.block_on(backend("sqlite", None, rooms, &rates, secs)),
+    )];
+    match &postgres {
+        Some(server) => {
+            let schema = runtime.block_on(PostgresDatabase::create(server));
+            let rows =
+                runtime.block_on(backend("postgres", Some(&schema.url), rooms, &rates, secs));
+            tables.push(("postgres", rows));
+        }
+        None => println!(
+            "PostgreSQL skipped: set HANGAR_BENCH_POSTGRES_URL (or HANGAR_TEST_POSTGRES_URL)"
+        ),
+    }
+    println!(
+        "customer service: {rooms} conversations, customer + agent connected in each ({} connections), demo moderation chain on; {secs} s per rate; server and load on the same 2 cores",
+        2 * rooms
+    );
+    println!(
+        "{:<10} {:>8} {:>10} {:>10} {:>10} {:>10} {:>12} {:>7}",
+        "backend", "rate/s", "acked/s", "x rate", "ack p50", "ack p99", "deliv. p99", "unacked"
+    );
+    for (name, rows) in &tables {
+        for (rate, f) in rows {
+            println!(
+                "{:<10} {:>8} {:>10.0} {:>9.2}x {:>8.1}ms {:>8.1}ms {:>10.1}ms {:>7}",
+                name,
+                rate,
+                f.acked_per_sec,
+                f.acked_per_sec / *rate as f64,
+                f.ack_p50_ms,
+                f.ack_p99_ms,
+                f.delivery_p99_ms,
+                f.lost
+            );
+        }
+    }
+    let sqlite_best = best(&tables[0].1);
+    for (name, rows) in &tables {
+        let top = best(rows);
+        let ratio = match (top, sqlite_best) {
+            (Some(t), Some(s)) => format!(" ({:.2}x SQLite's)", t as f64 / s as f64),
+            _ => String::new(),
+        };
+        match top {
+            Some(rate) => println!(
+                "{name}: highest rate with p99 ack <= {ACK_BUDGET_MS} ms and every send acked: {rate} msg/s{ratio}"
+            ),
+            None => println!("{name}: no rate tried kept p99 ack <= {ACK_BUDGET_MS} ms"),
+        }
+    }
+}
+
+/// The highest rate whose p99 ack stayed within budget with nothing lost.
+fn best(rows: &[(u64, Figures)]) -> Option<u64> {
+    rows.iter()
+        .filter(|(_, f)| f.ack_p99_ms <= ACK_BUDGET_MS && f.lost == 0)
+        .map(|(rate, _)| *rate)
+        .max()
+}
