@@ -83,7 +83,7 @@ async fn connect(ws: &str, token: String, room: &RoomId, me: String, clock: Arc<
         while let Some(event) = events.recv().await {
             match event {
                 Event::Acked { client_id, .. } => {
-                    if let Some(took) = clock.since_sent(client_id.as_ref()) {
+                    if let Some(took) = clock.since_sent(&client_id.to_string()) {
                         clock.acks.lock().unwrap().push(took);
                     }
                 }
@@ -155,7 +155,7 @@ async fn run(conversations: &[Conversation], clock: &Clock, rate: u64, secs: u64
             let i = sent as usize % conversations.len();
             let round = sent as usize / conversations.len();
             let c = &conversations[i];
-            let party = if round % 2 == 0 {
+            let party = if round.is_multiple_of(2) {
                 &c.customer
             } else {
                 &c.agent

@@ -8,7 +8,10 @@
 //! - the server's CPU seconds for the upload as a multiple of two floors
 //!   (target ≤ 1.3): every byte is hashed as a chunk and into the whole
 //!   file (in one interleaved pass when chunks arrive in order);
-//! - the server's peak RSS during the upload (target ≤ 128 MiB).
+//! - the server's peak RSS during the upload (target ≤ 128 MiB);
+//! - the same upload into a server keeping its blobs on S3 (a bucket on the
+//!   S3-compatible server `HANGAR_TEST_S3_ENDPOINT` names; skipped when it
+//!   is unset), with its ratios to the local-files run.
 //!
 //! Run: `cargo bench -p hangar-testkit --bench upload`
 //! (`HANGAR_BENCH_MIB=256` uploads a smaller file).
@@ -85,7 +88,73 @@ fn main() {
     let (paired, paired_md5) = paired_pass(&path);
     assert_eq!(paired_md5, md5);
 
-    let server = Server::start_demo(dir.path(), &[]).expect("server");
+    let mb = size as f64 / 1e6;
+    println!(
+        "upload of {mib} MiB, 4 parallel chunks, loopback, demo server (upload-policy active)"
+    );
+    println!(
+        "  floor: md-5 alone, one pass, one core        {floor:7.2} s  ({:.0} MB/s)",
+        mb / floor
+    );
+    println!(
+        "  file + chunk MD5s in one pass (md5pair)       {paired:7.2} s  = {:.2} x floor",
+        paired / floor
+    );
+    let server_dir = tempfile::tempdir().unwrap();
+    let server = Server::start_demo(server_dir.path(), &[]).expect("server");
+    let local = upload(&server, &path, &md5);
+    print_figures("local files (the data directory)", &local, mb, floor);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    match runtime.block_on(hangar_testkit::backend::S3Bucket::create()) {
+        Some(bucket) => {
+            let s3_dir = tempfile::tempdir().unwrap();
+            let mut env = bucket.env();
+            env.push(("HANGAR_OBJECT_STORE_URL", bucket.url()));
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let s3_server =
+                Server::start_demo_with_env(s3_dir.path(), &[], &env).expect("server on S3");
+            let s3 = upload(&s3_server, &path, &md5);
+            print_figures(
+                &format!("S3 (moto at {}, same machine)", bucket.endpoint),
+                &s3,
+                mb,
+                floor,
+            );
+            println!(
+                "  S3 / local: wall {:.2}x, server CPU {:.2}x, peak RSS {:.2}x",
+                s3.wall / local.wall,
+                s3.cpu / local.cpu,
+                s3.peak_mib / local.peak_mib
+            );
+        }
+        None => println!("  S3: skipped (set HANGAR_TEST_S3_ENDPOINT to an S3-compatible server)"),
+    }
+
+    // The same file again: instant upload, nothing sent.
+    let started = Instant::now();
+    let output = std::process::Command::new(hangar_testkit::server::binary())
+        .args(["upload", path.to_str().unwrap(), "--server", &server.url])
+        .args(["--user", "bench-2", "--json", "--no-hash-cache"])
+        .output()
+        .unwrap();
+    let again: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(again["instant"], true, "{again}");
+    println!(
+        "  instant upload of the same file by another user {:.2} s (= {:.2} x floor: the client's hash pass)",
+        started.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64() / floor
+    );
+}
+
+struct Figures {
+    wall: f64,
+    cpu: f64,
+    peak_mib: f64,
+}
+
+/// Uploads `path` with the CLI into `server`; wall time, the server's CPU
+/// seconds and peak RSS during it.
+fn upload(server: &Server, path: &std::path::Path, md5: &str) -> Figures {
     let cpu_before = server.cpu_seconds().unwrap();
     assert!(server.reset_peak_rss(), "cannot reset the peak RSS counter");
     let started = Instant::now();
@@ -110,44 +179,30 @@ fn main() {
     let cpu = server.cpu_seconds().unwrap() - cpu_before;
     let peak_mib = server.peak_rss_kib().unwrap() as f64 / 1024.0;
     let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(answer["file"]["md5"], md5.as_str(), "{answer}");
+    assert_eq!(answer["file"]["md5"], md5, "{answer}");
     assert_eq!(answer["instant"], false);
+    Figures {
+        wall,
+        cpu,
+        peak_mib,
+    }
+}
 
-    let mb = size as f64 / 1e6;
+fn print_figures(store: &str, f: &Figures, mb: f64, floor: f64) {
+    println!("  into {store}:");
     println!(
-        "upload of {mib} MiB, 4 parallel chunks, loopback, demo server (upload-policy active)"
+        "    end to end (hash + open + chunks + complete) {:7.2} s  ({:.0} MB/s) = {:.2} x floor (target <= 2.5)",
+        f.wall,
+        mb / f.wall,
+        f.wall / floor
     );
     println!(
-        "  floor: md-5 alone, one pass, one core        {floor:7.2} s  ({:.0} MB/s)",
-        mb / floor
+        "    server CPU                                    {:7.2} s  = {:.2} x two floors (target <= 1.3)",
+        f.cpu,
+        f.cpu / (2.0 * floor)
     );
     println!(
-        "  file + chunk MD5s in one pass (md5pair)       {paired:7.2} s  = {:.2} x floor",
-        paired / floor
-    );
-    println!(
-        "  end to end (hash + open + chunks + complete) {wall:7.2} s  ({:.0} MB/s) = {:.2} x floor (target <= 2.5)",
-        mb / wall,
-        wall / floor
-    );
-    println!(
-        "  server CPU                                    {cpu:7.2} s  = {:.2} x two floors (target <= 1.3)",
-        cpu / (2.0 * floor)
-    );
-    println!("  server peak RSS                               {peak_mib:7.1} MiB (target <= 128)");
-
-    // The same file again: instant upload, nothing sent.
-    let started = Instant::now();
-    let output = std::process::Command::new(hangar_testkit::server::binary())
-        .args(["upload", path.to_str().unwrap(), "--server", &server.url])
-        .args(["--user", "bench-2", "--json", "--no-hash-cache"])
-        .output()
-        .unwrap();
-    let again: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(again["instant"], true, "{again}");
-    println!(
-        "  instant upload of the same file by another user {:.2} s (= {:.2} x floor: the client's hash pass)",
-        started.elapsed().as_secs_f64(),
-        started.elapsed().as_secs_f64() / floor
+        "    server peak RSS                               {:7.1} MiB (target <= 128)",
+        f.peak_mib
     );
 }
