@@ -89,6 +89,13 @@ pub struct RoomHead {
 /// Storage of chat history.
 #[async_trait]
 pub trait HistoryStore: Send + Sync + std::fmt::Debug {
+    /// How many writers may append at once (to disjoint rooms): one where
+    /// the engine has a single writer anyway (SQLite), more where writers
+    /// of unrelated rooms run side by side (PostgreSQL).
+    fn parallel_writers(&self) -> usize {
+        1
+    }
+
     /// The customer's open conversation, created when there is none.
     async fn open_conversation(&self, customer: &UserId) -> Result<Conversation, HistoryError>;
 

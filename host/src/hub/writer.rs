@@ -1,9 +1,12 @@
-//! The hub's single writer: every append and reset goes through one task,
-//! which takes all the writes waiting, commits them in one transaction (one
-//! disk sync: group commit), then publishes the messages in commit order and
-//! answers each caller. Acks stay durable while throughput follows the
-//! batch size instead of the disk's sync latency; and with one writer,
-//! subscribers see each room's seqs in order without any lock.
+//! The hub's writers: every append and reset of a room goes through one
+//! task, which takes all the writes waiting, commits them in one transaction
+//! (one disk sync: group commit), then publishes the messages in commit
+//! order and answers each caller. Acks stay durable while throughput follows
+//! the batch size instead of the disk's sync latency; and with one writer
+//! per room, subscribers see each room's seqs in order without any lock.
+//! Rooms are spread over as many writers as the store runs side by side
+//! ([`HistoryStore::parallel_writers`]): one on SQLite, several on
+//! PostgreSQL, where a group commit is a round trip per statement.
 
 use std::sync::Arc;
 
@@ -28,10 +31,10 @@ enum Write {
     Reset(RoomId, oneshot::Sender<Result<RoomHead, HistoryError>>),
 }
 
-/// Handle to the writer task; the task ends when every handle is dropped.
+/// Handle to the writer tasks; they end when every handle is dropped.
 #[derive(Debug, Clone)]
 pub struct Writer {
-    tx: mpsc::Sender<Write>,
+    shards: Arc<[mpsc::Sender<Write>]>,
 }
 
 fn gone() -> HistoryError {
@@ -39,11 +42,27 @@ fn gone() -> HistoryError {
 }
 
 impl Writer {
-    /// Starts the writer over `history`, publishing to `rooms`.
+    /// Starts the writers over `history`, publishing to `rooms`.
     pub fn start(history: Arc<dyn HistoryStore>, rooms: Arc<Rooms>) -> Self {
-        let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(run(history, rooms, rx));
-        Self { tx }
+        let shards = (0..history.parallel_writers().max(1))
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
+                tokio::spawn(run(history.clone(), rooms.clone(), rx));
+                tx
+            })
+            .collect();
+        Self { shards }
+    }
+
+    /// The writer of `room`: always the same one, so its writes stay in
+    /// order.
+    fn of(&self, room: &RoomId) -> &mpsc::Sender<Write> {
+        // FNV-1a: stable, and spreads room ids well enough.
+        let hash = room.as_str().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let index = usize::try_from(hash % self.shards.len() as u64).unwrap_or(0);
+        &self.shards[index]
     }
 
     /// Appends a message (durably, before this returns) and publishes it.
@@ -66,21 +85,31 @@ impl Writer {
     ) -> Result<impl std::future::Future<Output = Result<Appended, HistoryError>>, HistoryError>
     {
         let (reply, answer) = oneshot::channel();
-        self.tx
+        self.of(&message.room)
             .send(Write::Append(message, reply))
             .await
             .map_err(|_| gone())?;
         Ok(async move { answer.await.map_err(|_| gone())? })
     }
 
-    /// Appends `messages` in one transaction, in order, and publishes them
-    /// like any message: all of them or, when the store fails, none.
+    /// Appends `messages` (of one room) in one transaction, in order, and
+    /// publishes them like any message: all of them or, when the store
+    /// fails, none.
     ///
     /// # Errors
     /// The store's failure; each message's own result otherwise.
     pub async fn import(&self, messages: Vec<NewMessage>) -> Result<Results, HistoryError> {
+        let Some(first) = messages.first() else {
+            return Ok(Vec::new());
+        };
+        if messages.iter().any(|m| m.room != first.room) {
+            return Err(HistoryError::Failed(
+                "an import holds the messages of one room".into(),
+            ));
+        }
+        let writer = self.of(&first.room).clone();
         let (reply, answer) = oneshot::channel();
-        self.tx
+        writer
             .send(Write::Import(messages, reply))
             .await
             .map_err(|_| gone())?;
@@ -93,7 +122,7 @@ impl Writer {
     /// When the room is unknown or the store fails.
     pub async fn reset(&self, room: RoomId) -> Result<RoomHead, HistoryError> {
         let (reply, answer) = oneshot::channel();
-        self.tx
+        self.of(&room)
             .send(Write::Reset(room, reply))
             .await
             .map_err(|_| gone())?;

@@ -48,7 +48,13 @@ impl Database {
     /// # Errors
     /// When the database cannot be reached or a migration fails.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let db = Db::connect(url, 8).await?;
+        // PostgreSQL runs the hub's parallel writers and the readers side by
+        // side; SQLite has one writer however many connections it has.
+        let max = match hangar_storage::Dialect::of_url(url)? {
+            hangar_storage::Dialect::Sqlite => 8,
+            hangar_storage::Dialect::Postgres => 16,
+        };
+        let db = Db::connect(url, max).await?;
         db.migrate(&migrations()).await?;
         Ok(Self { db })
     }

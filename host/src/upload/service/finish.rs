@@ -1,0 +1,264 @@
+//! Completing, discarding and expiring uploads, and deleting blobs that
+//! became garbage (the trash).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::{Completed, UploadError, UploadStore};
+use crate::auth::Session;
+use crate::plugins::bindings::wit;
+use crate::store::alerts::{AlertKind, NewAlert};
+use crate::upload::blobs::Blobs;
+use crate::upload::index::{Content, Registration, UploadRecord, UploadState};
+use crate::upload::merge::Merge;
+
+impl UploadStore {
+    pub(super) async fn merge_of(&self, upload: &UploadRecord) -> Result<Arc<Merge>, UploadError> {
+        if let Some(merge) = self.merges().get(&upload.id) {
+            return Ok(merge.clone());
+        }
+        let received = self.index.received(&upload.id).await?;
+        let fresh = Arc::new(Merge::new(
+            &upload.id,
+            upload.layout,
+            &received,
+            self.blobs.clone(),
+            self.merge_budget.clone(),
+        ));
+        Ok(self
+            .merges()
+            .entry(upload.id.clone())
+            .or_insert(fresh)
+            .clone())
+    }
+
+    pub(super) fn merges(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Merge>>> {
+        self.merges.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Merges the chunks, checks the whole-file MD5, runs the upload hooks
+    /// and registers the file. Completing a complete upload returns its file.
+    ///
+    /// # Errors
+    /// Chunks missing, MD5 mismatch, rejection by a hook (the last two
+    /// discard the upload), or a storage failure (complete again).
+    pub async fn complete(&self, session: &Session, id: &str) -> Result<Completed, UploadError> {
+        let upload = self.owned(session, id).await?;
+        if upload.state == UploadState::Complete {
+            let file_id = upload.file_id.clone().unwrap_or_default();
+            let file = self
+                .index
+                .file(&file_id)
+                .await?
+                .ok_or(UploadError::UnknownFile(file_id))?;
+            return Ok(Completed { file });
+        }
+        let received = self.index.received(id).await?;
+        if received.len() < upload.layout.chunk_count as usize {
+            let missing = (0..upload.layout.chunk_count)
+                .filter(|i| received.binary_search(i).is_err())
+                .collect();
+            return Err(UploadError::ChunksMissing { missing });
+        }
+        let _completing = CompletingGuard::take(&self.completing, id)
+            .ok_or_else(|| UploadError::Completing(id.to_owned()))?;
+        let merge = self.merge_of(&upload).await?;
+        let merged = merge.finish().await;
+        self.merges().remove(id);
+        let merged = merged?;
+        if merged.md5 != upload.md5 {
+            self.discard(id).await?;
+            return Err(UploadError::FileMd5Mismatch {
+                expected: upload.md5.clone(),
+                found: merged.md5,
+            });
+        }
+        let file = self.new_file(&upload, merged.sha256.clone(), Some(&merged.head));
+        let decision = self
+            .runtime
+            .upload_chain()
+            .on_upload(
+                wit::FileInfo {
+                    id: file.id.clone(),
+                    name: file.name.clone(),
+                    size: file.size,
+                    md5: file.md5.clone(),
+                    content_type: upload.content_type.clone(),
+                },
+                merged.head.clone(),
+            )
+            .await;
+        for flag in decision.flags {
+            let alert = NewAlert {
+                severity: flag.severity,
+                kind: AlertKind::Flag,
+                source: flag.by.to_string(),
+                reason: format!("file {} ({}): {}", file.id, file.name, flag.reason),
+                room: None,
+                message_id: None,
+            };
+            if let Err(err) = self.alerts.raise(alert).await {
+                tracing::error!(error = %err, "could not store an upload alert");
+            }
+        }
+        if let Some(rejection) = decision.rejected {
+            self.discard(id).await?;
+            tracing::info!(upload = %id, by = %rejection.by, reason = %rejection.reason, "upload rejected");
+            return Err(UploadError::Rejected {
+                by: rejection.by.to_string(),
+                reason: rejection.reason,
+            });
+        }
+        let merged_at = Blobs::merged(id);
+        let registration = {
+            let _guard = self.object_lock(&file.sha256).lock().await;
+            // Content stored before is kept where it is; if its blob went
+            // missing, this merge's takes its place.
+            let replace = match self.index.object(&file.sha256).await? {
+                Some(object) => !self.blobs.exists(&Blobs::at(&object.location)).await?,
+                None => false,
+            };
+            let content = Content::Merged {
+                location: merged_at.as_ref(),
+                replace,
+            };
+            self.index.register(id, &file, content).await?
+        };
+        match registration {
+            Registration::Stored(location) if location != merged_at.as_ref() => {
+                // Same content as a stored object: this merge's copy is in
+                // the trash; delete it now (the sweep would, later).
+                self.empty_trash_item(&merged_at).await;
+            }
+            Registration::Stored(_) => {}
+            Registration::UploadGone | Registration::ObjectGone => {
+                // Completed on another node meanwhile (its merge wrote the
+                // same bytes to the same place), or removed (expired,
+                // aborted), which put the merged object in the trash.
+                return match self.index.upload(id).await? {
+                    Some(done) if done.state == UploadState::Complete => {
+                        let file_id = done.file_id.unwrap_or_default();
+                        let file = self.index.file(&file_id).await?;
+                        file.map(|file| Completed { file })
+                            .ok_or(UploadError::UnknownFile(file_id))
+                    }
+                    _ => Err(UploadError::UnknownUpload(id.to_owned())),
+                };
+            }
+        }
+        self.drop_chunks(id);
+        tracing::info!(upload = %id, file = %file.id, sha256 = %file.sha256, "upload complete");
+        Ok(Completed { file })
+    }
+
+    /// Removes an upload with its chunks and merged object.
+    pub(super) async fn discard(&self, id: &str) -> Result<(), UploadError> {
+        let merge = self.merges().remove(id);
+        if let Some(merge) = merge {
+            merge.discard().await;
+        }
+        let merged_at = Blobs::merged(id);
+        self.index.delete_upload(id, merged_at.as_ref()).await?;
+        self.empty_trash_item(&merged_at).await;
+        self.blobs.delete_all(&Blobs::chunks_of(id)).await?;
+        Ok(())
+    }
+
+    /// Deletes a blob that is in the trash and forgets it; a failure leaves
+    /// it to the sweep.
+    pub(super) async fn empty_trash_item(&self, path: &object_store::path::Path) {
+        let deleted = match self.blobs.delete(path).await {
+            Ok(()) => self
+                .index
+                .untrash(path.as_ref())
+                .await
+                .map_err(UploadError::from),
+            Err(err) => Err(err.into()),
+        };
+        if let Err(err) = deleted {
+            tracing::warn!(blob = %path, error = %err, "blob left in the trash for the sweep");
+        }
+    }
+
+    /// Deletes the blobs in the trash, on any node: each was recorded there
+    /// by the transaction that made it garbage. Returns how many.
+    ///
+    /// # Errors
+    /// The index or the object store failed; the next sweep tries again.
+    pub(in crate::upload) async fn empty_trash(&self) -> Result<usize, UploadError> {
+        let mut emptied = 0;
+        loop {
+            let batch = self.index.trash(100).await?;
+            for location in &batch {
+                self.blobs.delete(&Blobs::at(location)).await?;
+                self.index.untrash(location).await?;
+            }
+            emptied += batch.len();
+            if batch.len() < 100 {
+                return Ok(emptied);
+            }
+        }
+    }
+
+    /// Chunks are not needed once the file is registered: they are deleted
+    /// after the answer (a gigabyte of them takes a while), and failing to
+    /// delete them only leaves garbage the sweep removes.
+    pub(super) fn drop_chunks(&self, id: &str) {
+        let (blobs, id) = (self.blobs.clone(), id.to_owned());
+        tokio::spawn(async move {
+            if let Err(err) = blobs.delete_all(&Blobs::chunks_of(&id)).await {
+                tracing::warn!(upload = %id, error = %err, "could not delete merged chunks");
+            }
+        });
+    }
+
+    /// Aborts the user's open upload: its chunks are deleted.
+    ///
+    /// # Errors
+    /// Unknown upload, or it is complete.
+    pub async fn abort(&self, session: &Session, id: &str) -> Result<(), UploadError> {
+        let upload = self.owned(session, id).await?;
+        if upload.state == UploadState::Complete {
+            return Err(UploadError::AlreadyComplete(id.to_owned()));
+        }
+        let _completing = CompletingGuard::take(&self.completing, id)
+            .ok_or_else(|| UploadError::Completing(id.to_owned()))?;
+        self.discard(id).await
+    }
+
+    /// Removes an expired upload, unless it is being completed.
+    pub(in crate::upload) async fn expire(&self, id: &str) -> Result<(), UploadError> {
+        let Some(_completing) = CompletingGuard::take(&self.completing, id) else {
+            return Ok(());
+        };
+        self.discard(id).await
+    }
+}
+
+/// Marks an upload as being completed (or removed) until dropped.
+struct CompletingGuard<'a> {
+    set: &'a Mutex<HashSet<String>>,
+    id: String,
+}
+
+impl<'a> CompletingGuard<'a> {
+    fn take(set: &'a Mutex<HashSet<String>>, id: &str) -> Option<Self> {
+        let fresh = set
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.to_owned());
+        fresh.then(|| Self {
+            set,
+            id: id.to_owned(),
+        })
+    }
+}
+
+impl Drop for CompletingGuard<'_> {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.id);
+    }
+}
