@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use hangar_client::protocol::RoomId;
 use hangar_client::{Client, ClientConfig, Event};
 use hangar_testkit::backend::PostgresDatabase;
-use hangar_testkit::server::{Server, request};
+use hangar_testkit::server::{Server, cpu_seconds_of, request};
 
 const KEY: &str = "bench-session-key-0123456789abcdef0123456789";
 const ACK_BUDGET_MS: f64 = 100.0;
@@ -131,6 +131,10 @@ struct Figures {
     ack_p99_ms: f64,
     delivery_p99_ms: f64,
     lost: usize,
+    /// Cores the server used while sending (CPU seconds / wall seconds).
+    server_cores: f64,
+    /// Cores this load generator (4,000 client connections) used.
+    load_cores: f64,
 }
 
 fn quantile(sorted: &[Duration], q: f64) -> f64 {
@@ -142,9 +146,17 @@ fn quantile(sorted: &[Duration], q: f64) -> f64 {
 
 /// Sends at `rate` messages per second for `secs`, spread over the rooms in
 /// turn, each send from the party that did not send last in that room.
-async fn run(conversations: &[Conversation], clock: &Clock, rate: u64, secs: u64) -> Figures {
+async fn run(
+    server: &Server,
+    conversations: &[Conversation],
+    clock: &Clock,
+    rate: u64,
+    secs: u64,
+) -> Figures {
     const TICK: Duration = Duration::from_millis(5);
     let total = rate * secs;
+    let cpu_before = server.cpu_seconds().unwrap_or(0.0);
+    let load_before = cpu_seconds_of("self").unwrap_or(0.0);
     let started = Instant::now();
     let mut sent = 0u64;
     let mut tick = tokio::time::interval(TICK);
@@ -169,6 +181,8 @@ async fn run(conversations: &[Conversation], clock: &Clock, rate: u64, secs: u64
         }
     }
     let sending = started.elapsed();
+    let server_cores = (server.cpu_seconds().unwrap_or(0.0) - cpu_before) / sending.as_secs_f64();
+    let load_cores = (cpu_seconds_of("self").unwrap_or(0.0) - load_before) / sending.as_secs_f64();
     // The tail: until every send is acked and delivered, or 10 s.
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
@@ -194,6 +208,8 @@ async fn run(conversations: &[Conversation], clock: &Clock, rate: u64, secs: u64
         lost: usize::try_from(total)
             .unwrap_or(usize::MAX)
             .saturating_sub(acks.len()),
+        server_cores,
+        load_cores,
     }
 }
 
@@ -235,10 +251,10 @@ async fn backend(
         began.elapsed().as_secs_f64()
     );
     // Warm-up: plugin instances, pools, caches.
-    let _ = run(&conversations, &clock, 500, 2).await;
+    let _ = run(&server, &conversations, &clock, 500, 2).await;
     let mut rows = Vec::new();
     for &rate in rates {
-        let figures = run(&conversations, &clock, rate, secs).await;
+        let figures = run(&server, &conversations, &clock, rate, secs).await;
         rows.push((rate, figures));
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
@@ -283,13 +299,22 @@ fn main() {
         2 * rooms
     );
     println!(
-        "{:<10} {:>8} {:>10} {:>10} {:>10} {:>10} {:>12} {:>7}",
-        "backend", "rate/s", "acked/s", "x rate", "ack p50", "ack p99", "deliv. p99", "unacked"
+        "{:<10} {:>8} {:>10} {:>10} {:>10} {:>10} {:>12} {:>7} {:>12} {:>12}",
+        "backend",
+        "rate/s",
+        "acked/s",
+        "x rate",
+        "ack p50",
+        "ack p99",
+        "deliv. p99",
+        "unacked",
+        "server CPU",
+        "load CPU"
     );
     for (name, rows) in &tables {
         for (rate, f) in rows {
             println!(
-                "{:<10} {:>8} {:>10.0} {:>9.2}x {:>8.1}ms {:>8.1}ms {:>10.1}ms {:>7}",
+                "{:<10} {:>8} {:>10.0} {:>9.2}x {:>8.1}ms {:>8.1}ms {:>10.1}ms {:>7} {:>6.2} cores {:>6.2} cores",
                 name,
                 rate,
                 f.acked_per_sec,
@@ -297,7 +322,9 @@ fn main() {
                 f.ack_p50_ms,
                 f.ack_p99_ms,
                 f.delivery_p99_ms,
-                f.lost
+                f.lost,
+                f.server_cores,
+                f.load_cores
             );
         }
     }
