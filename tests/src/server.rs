@@ -458,3 +458,20 @@ pub fn cpu_seconds_of(pid: &str) -> Option<f64> {
     // USER_HZ is 100 on every Linux this runs on.
     Some(ticks / 100.0)
 }
+
+/// A session token for `user` in `role` from a demo server's
+/// `POST /api/session`.
+///
+/// # Panics
+/// When the server does not issue one.
+pub async fn demo_session(base: &str, user: &str, role: &str) -> String {
+    let (status, body) = request(
+        reqwest::Method::POST,
+        &format!("{base}/api/session"),
+        None,
+        Some(&serde_json::json!({"user": user, "role": role})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["token"].as_str().expect("a token").to_owned()
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use hangar_testkit::guests::wasm;
-use hangar_testkit::server::{Server, request};
+use hangar_testkit::server::{Server, demo_session, request};
 use hangar_testkit::uploads::UploadApi;
 use hangar_testkit::ws::{Received, WsClient};
 use reqwest::Method;
@@ -24,21 +24,9 @@ async fn get(url: &str, path: &str, token: Option<&str>) -> (u16, Value) {
     request(Method::GET, &format!("{url}{path}"), token, None).await
 }
 
-async fn session(url: &str, user: &str, role: &str) -> String {
-    let (status, body) = request(
-        Method::POST,
-        &format!("{url}/api/session"),
-        None,
-        Some(&json!({"user": user, "role": role})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["token"].as_str().unwrap().to_owned()
-}
-
 /// A customer's token, room and joined socket.
 async fn customer(url: &str, user: &str) -> (String, String, WsClient) {
-    let token = session(url, user, "customer").await;
+    let token = demo_session(url, user, "customer").await;
     let (status, conversation) = request(
         Method::POST,
         &format!("{url}/api/conversations"),
@@ -78,7 +66,7 @@ async fn a_starting_server_accepts_nothing_its_plugins_guard() {
     let cache = tempfile::tempdir().unwrap();
     let server = Server::start_demo_with(dir.path(), cache.path(), &[], "starting on ").unwrap();
     let url = server.url.clone();
-    let token = session(&url, "early", "customer").await;
+    let token = demo_session(&url, "early", "customer").await;
     let uploads = UploadApi::new(&url, &token);
     let page = b"<html><script>alert(1)</script></html>".to_vec();
     let (mut starting, mut refused_sockets, mut refused_uploads) = (0, 0, 0);
@@ -132,7 +120,7 @@ async fn a_starting_server_accepts_nothing_its_plugins_guard() {
     let (_, history) = get(
         &url,
         &format!("/api/rooms/{room}/messages"),
-        Some(&session(&url, "agent-1", "agent").await),
+        Some(&demo_session(&url, "agent-1", "agent").await),
     )
     .await;
     let texts: Vec<&str> = history["messages"]
@@ -447,8 +435,8 @@ async fn pages_save_concurrently_without_errors_and_their_history_is_staff_only(
     let dir = tempfile::tempdir().unwrap();
     let server = demo_with_tokens(dir.path());
     let url = server.url.clone();
-    let agent = session(&url, "designer", "agent").await;
-    let customer = session(&url, "cust", "customer").await;
+    let agent = demo_session(&url, "designer", "agent").await;
+    let customer = demo_session(&url, "cust", "customer").await;
     let page = json!({"title": "T", "nodes": [
         {"material": "text", "version": "0.1.0", "props": {"text": "Hello", "level": "h1"}}
     ]});

@@ -8,28 +8,25 @@ use std::path::Path;
 use std::process::Command;
 
 use hangar_testkit::backend::{POSTGRES_URL_VAR, PostgresDatabase, S3Bucket};
-use hangar_testkit::server::{Server, binary, request};
+use hangar_testkit::server::{Server, binary, demo_session, request};
 use hangar_testkit::uploads::{UploadApi, pattern};
 use hangar_testkit::ws::WsClient;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-async fn session(url: &str, user: &str, role: &str) -> String {
-    let (status, body) = request(
-        Method::POST,
-        &format!("{url}/api/session"),
-        None,
-        Some(&json!({"user": user, "role": role})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["token"].as_str().unwrap().to_owned()
-}
-
 async fn get(url: &str, path: &str, token: &str) -> Value {
     let (status, body) = request(Method::GET, &format!("{url}{path}"), Some(token), None).await;
     assert_eq!(status, 200, "{path}: {body}");
     body
+}
+
+/// A socket of `token`'s, joined to `room`.
+async fn joined(url: &str, token: &str, room: &str) -> WsClient {
+    let mut chat = WsClient::connect(url, token, None).await.unwrap();
+    chat.expect("welcome").await;
+    chat.send(json!({"type": "join", "room": room})).await;
+    chat.expect("joined").await;
+    chat
 }
 
 fn migrate(data: &Path, database: &str, bucket: &S3Bucket) -> std::process::Output {
@@ -59,7 +56,7 @@ async fn a_demo_installation_moves_to_postgres_and_s3_with_nothing_lost() {
 
     // The embedded installation: a conversation, a file, the demo plugins.
     let server = Server::start_demo(dir.path(), &[]).unwrap();
-    let customer = session(&server.url, "migrating-customer", "customer").await;
+    let customer = demo_session(&server.url, "migrating-customer", "customer").await;
     let (_, opened) = request(
         Method::POST,
         &format!("{}/api/conversations", server.url),
@@ -68,12 +65,7 @@ async fn a_demo_installation_moves_to_postgres_and_s3_with_nothing_lost() {
     )
     .await;
     let room = opened["room"].as_str().unwrap().to_owned();
-    let mut chat = WsClient::connect(&server.url, &customer, None)
-        .await
-        .unwrap();
-    chat.expect("welcome").await;
-    chat.send(json!({"type": "join", "room": room})).await;
-    chat.expect("joined").await;
+    let mut chat = joined(&server.url, &customer, &room).await;
     for i in 0..5 {
         let id = format!("m{i}");
         chat.send(json!({"type": "send", "room": room, "client_id": id, "text": format!("before the move {i}")}))
@@ -160,12 +152,7 @@ async fn a_demo_installation_moves_to_postgres_and_s3_with_nothing_lost() {
     assert!(uploads.download(&file_id, &[]).await.body == file_bytes);
 
     // And it carries on: the next message takes the next seq.
-    let mut chat = WsClient::connect(&server.url, &customer, None)
-        .await
-        .unwrap();
-    chat.expect("welcome").await;
-    chat.send(json!({"type": "join", "room": room})).await;
-    chat.expect("joined").await;
+    let mut chat = joined(&server.url, &customer, &room).await;
     chat.send(
         json!({"type": "send", "room": room, "client_id": "after", "text": "after the move"}),
     )
