@@ -9,7 +9,8 @@
 //! SQLite always runs; PostgreSQL when `HANGAR_BENCH_POSTGRES_URL` (or
 //! `HANGAR_TEST_POSTGRES_URL`) names a database the bench may make a schema
 //! in. `HANGAR_BENCH_ROOMS`, `HANGAR_BENCH_SECS` and `HANGAR_BENCH_RATES`
-//! (comma-separated) change the shape.
+//! (comma-separated) change the shape; `HANGAR_BENCH_CHAIN=off` runs a
+//! server without plugins, to tell what the chain costs.
 //!
 //! Run: `cargo bench -p hangar-testkit --bench service`
 
@@ -230,6 +231,10 @@ fn start(dir: &std::path::Path, database_url: Option<&str>) -> Server {
         env.push(("HANGAR_DATABASE_URL", url.to_owned()));
     }
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    if std::env::var("HANGAR_BENCH_CHAIN").as_deref() == Ok("off") {
+        // No plugins at all: what the hub and the store cost on their own.
+        return Server::start(&["--data-dir", "data"], &env, dir).expect("server");
+    }
     Server::start_demo_with_env(dir, &[], &env).expect("server")
 }
 
@@ -295,8 +300,13 @@ fn main() {
         ),
     }
     println!(
-        "customer service: {rooms} conversations, customer + agent connected in each ({} connections), demo moderation chain on; {secs} s per rate; server and load on the same 2 cores",
-        2 * rooms
+        "customer service: {rooms} conversations, customer + agent connected in each ({} connections), {}; {secs} s per rate; server and load on the same 2 cores",
+        2 * rooms,
+        if std::env::var("HANGAR_BENCH_CHAIN").as_deref() == Ok("off") {
+            "no plugins"
+        } else {
+            "demo moderation chain on"
+        }
     );
     println!(
         "{:<10} {:>8} {:>10} {:>10} {:>10} {:>10} {:>12} {:>7} {:>12} {:>12}",
