@@ -181,6 +181,27 @@ async fn customer_and_agent_chat_with_acks_batches_and_unread_counts() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(page["messages"].as_array().unwrap().len(), 2);
+
+    // Another customer may not join; nobody may write once it is closed.
+    let (mallory_token, _) = chat.customer("mallory").await;
+    let mut mallory = chat.connect(&mallory_token).await;
+    mallory.send(json!({"type": "join", "room": room})).await;
+    assert_eq!(mallory.expect("error").await["code"], "forbidden");
+    let (status, _) = chat
+        .post(&format!("/api/conversations/{room}/close"), &agent_token)
+        .await;
+    assert_eq!(status, 200);
+    customer
+        .send(json!({"type": "send", "room": room, "client_id": "c9", "text": "still there?"}))
+        .await;
+    assert_eq!(customer.expect("error").await["code"], "closed");
+    let (_, page) = chat
+        .get(
+            &format!("/api/rooms/{room}/messages?after=0&limit=10"),
+            &agent_token,
+        )
+        .await;
+    assert_eq!(page["messages"].as_array().unwrap().len(), 2, "{page}");
 }
 
 async fn a_reconnecting_client_gets_exactly_what_it_missed_and_retries_are_stored_once() {

@@ -27,7 +27,7 @@ use tokio::sync::broadcast;
 use crate::auth::{Session, TokenKeys};
 use crate::history::{
     Appended, Attachment, ClientMessageId, ConversationStatus, HistoryError, HistoryStore,
-    NewMessage, RoomId, SenderKind,
+    NewMessage, RoomId, SenderKind, UserId,
 };
 use crate::plugins::{Runtime, wit};
 use crate::store::alerts::{AlertKind, Alerts, NewAlert};
@@ -128,6 +128,9 @@ pub struct Hub {
     pub tokens: TokenKeys,
     /// Files that messages may carry.
     uploads: Arc<UploadStore>,
+    /// Each room's customer, which never changes: a send checks who may
+    /// write without a query (the append itself refuses a closed room).
+    customers: moka::future::Cache<RoomId, UserId>,
     next_connection: AtomicU64,
     shutdown: broadcast::Sender<()>,
 }
@@ -156,6 +159,7 @@ impl Hub {
             alerts,
             tokens,
             uploads,
+            customers: moka::future::Cache::new(100_000),
             next_connection: AtomicU64::new(1),
             shutdown,
         }
@@ -186,6 +190,28 @@ impl Hub {
             .ok_or_else(|| AccessError::UnknownRoom(room.clone()))?;
         if session.role.is_staff() || customer == session.user {
             Ok(status)
+        } else {
+            Err(AccessError::Forbidden(room.clone()))
+        }
+    }
+
+    /// Whether `session` may write to `room`, from the cached customer of
+    /// the room (one query per room per process).
+    async fn may_write(&self, session: &Session, room: &RoomId) -> Result<(), AccessError> {
+        let customer = match self.customers.get(room).await {
+            Some(customer) => customer,
+            None => {
+                let (customer, _) = self
+                    .history
+                    .owner(room)
+                    .await?
+                    .ok_or_else(|| AccessError::UnknownRoom(room.clone()))?;
+                self.customers.insert(room.clone(), customer.clone()).await;
+                customer
+            }
+        };
+        if session.role.is_staff() || customer == session.user {
+            Ok(())
         } else {
             Err(AccessError::Forbidden(room.clone()))
         }
@@ -287,14 +313,10 @@ impl Hub {
             Ok(None) => {}
             Err(err) => return Err(internal(&err)),
         }
-        match self.access(session, room).await {
-            Ok(ConversationStatus::Closed) => {
-                return Err(SendOutcome::Refused(
-                    ErrorCode::Closed,
-                    format!("conversation {room} is closed"),
-                ));
-            }
-            Ok(_) => {}
+        // Whether the room is still open is the append's to say, in its
+        // transaction; a send to a closed room is refused there.
+        match self.may_write(session, room).await {
+            Ok(()) => {}
             Err(AccessError::UnknownRoom(_)) => {
                 return Err(SendOutcome::Refused(
                     ErrorCode::UnknownRoom,
