@@ -258,14 +258,17 @@ fn clone_migrator(m: &Migrator) -> Migrator {
     }
 }
 
-/// A stable 64-bit key for a lock scope (FNV-1a): the same on every node.
+/// A stable 64-bit hash of `text` (FNV-1a): the same in every process and
+/// on every node, for lock keys and for spreading work by name.
+pub fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The advisory-lock key of a scope.
 fn lock_key(scope: &str) -> i64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in scope.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    i64::from_ne_bytes(hash.to_ne_bytes())
+    i64::from_ne_bytes(stable_hash(scope).to_ne_bytes())
 }
 
 /// `url` without a password, for messages.

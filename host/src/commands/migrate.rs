@@ -198,36 +198,31 @@ async fn copy_table(
     table: &str,
 ) -> anyhow::Result<u64> {
     let target = target_columns(tx, table).await?;
-    // The source's columns decide what is copied; each must exist there.
-    let first: Option<AnyRow> = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT * FROM {} LIMIT 1",
-        quoted(table)
-    )))
-    .fetch_optional(from.pool())
-    .await?;
-    let Some(first) = first else {
-        return Ok(0);
-    };
-    let mut columns = Vec::new();
-    for column in sqlx::Row::columns(&first) {
-        let name = sqlx::Column::name(column);
-        let kind = target
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, k)| *k)
-            .with_context(|| format!("the target's {table} has no column {name}"))?;
-        columns.push((name.to_owned(), kind));
-    }
-    let list = columns
-        .iter()
-        .map(|(n, _)| quoted(n))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let select = format!("SELECT {list} FROM {}", quoted(table));
+    let select = format!("SELECT * FROM {}", quoted(table));
     let mut rows = sqlx::query(sqlx::AssertSqlSafe(select)).fetch(from.pool());
+    // The source's columns (known from its first row) decide what is
+    // copied; each must exist in the target.
+    let mut columns: Vec<(String, Kind)> = Vec::new();
+    let mut list = String::new();
     let mut batch: Vec<Vec<Value>> = Vec::with_capacity(ROWS_PER_INSERT);
     let mut copied = 0u64;
     while let Some(row) = rows.try_next().await? {
+        if columns.is_empty() {
+            for column in sqlx::Row::columns(&row) {
+                let name = sqlx::Column::name(column);
+                let kind = target
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, k)| *k)
+                    .with_context(|| format!("the target's {table} has no column {name}"))?;
+                columns.push((name.to_owned(), kind));
+            }
+            list = columns
+                .iter()
+                .map(|(n, _)| quoted(n))
+                .collect::<Vec<_>>()
+                .join(", ");
+        }
         let values = columns
             .iter()
             .map(|(name, kind)| read(&row, name, *kind))

@@ -107,6 +107,15 @@ pub enum SendOutcome {
     Refused(ErrorCode, String),
 }
 
+/// Staff use every room; a customer only their own.
+fn may_use(session: &Session, customer: &UserId, room: &RoomId) -> Result<(), AccessError> {
+    if session.role.is_staff() || *customer == session.user {
+        Ok(())
+    } else {
+        Err(AccessError::Forbidden(room.clone()))
+    }
+}
+
 /// The hub's shared state.
 #[derive(Debug)]
 pub struct Hub {
@@ -188,11 +197,8 @@ impl Hub {
             .owner(room)
             .await?
             .ok_or_else(|| AccessError::UnknownRoom(room.clone()))?;
-        if session.role.is_staff() || customer == session.user {
-            Ok(status)
-        } else {
-            Err(AccessError::Forbidden(room.clone()))
-        }
+        may_use(session, &customer, room)?;
+        Ok(status)
     }
 
     /// Whether `session` may write to `room`, from the cached customer of
@@ -210,11 +216,7 @@ impl Hub {
                 customer
             }
         };
-        if session.role.is_staff() || customer == session.user {
-            Ok(())
-        } else {
-            Err(AccessError::Forbidden(room.clone()))
-        }
+        may_use(session, &customer, room)
     }
 
     /// Runs one send through moderation, stores and delivers it. The checks

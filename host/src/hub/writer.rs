@@ -57,13 +57,7 @@ impl Writer {
     /// The writer of `room`: always the same one, so its writes stay in
     /// order.
     fn of(&self, room: &RoomId) -> &mpsc::Sender<Write> {
-        // FNV-1a: stable, and spreads room ids well enough.
-        let hash = room
-            .as_str()
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            });
+        let hash = hangar_storage::db::stable_hash(room.as_str());
         let index = usize::try_from(hash % self.shards.len() as u64).unwrap_or(0);
         &self.shards[index]
     }

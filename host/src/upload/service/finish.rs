@@ -164,18 +164,17 @@ impl UploadStore {
         Ok(())
     }
 
-    /// Deletes a blob that is in the trash and forgets it; a failure leaves
-    /// it to the sweep.
+    /// Deletes a blob that is in the trash and forgets it.
+    async fn delete_trashed(&self, location: &str) -> Result<(), UploadError> {
+        self.blobs.delete(&Blobs::at(location)).await?;
+        self.index.untrash(location).await?;
+        Ok(())
+    }
+
+    /// [`Self::delete_trashed`] at once, after the change that trashed it; a
+    /// failure leaves it to the sweep.
     pub(super) async fn empty_trash_item(&self, path: &object_store::path::Path) {
-        let deleted = match self.blobs.delete(path).await {
-            Ok(()) => self
-                .index
-                .untrash(path.as_ref())
-                .await
-                .map_err(UploadError::from),
-            Err(err) => Err(err.into()),
-        };
-        if let Err(err) = deleted {
+        if let Err(err) = self.delete_trashed(path.as_ref()).await {
             tracing::warn!(blob = %path, error = %err, "blob left in the trash for the sweep");
         }
     }
@@ -190,8 +189,7 @@ impl UploadStore {
         loop {
             let batch = self.index.trash(100).await?;
             for location in &batch {
-                self.blobs.delete(&Blobs::at(location)).await?;
-                self.index.untrash(location).await?;
+                self.delete_trashed(location).await?;
             }
             emptied += batch.len();
             if batch.len() < 100 {
