@@ -113,6 +113,110 @@ async fn incremental_sync_never_skips_a_change_of_concurrent_writers() {
     assert_eq!(again.message.seq, 3);
 }
 
+/// One group commit mixing rooms, retries and a closed room (what the
+/// hub's writer hands the store under load): each message gets the next
+/// seq of its own room in the order given, a retry of a stored send or of
+/// a send earlier in the same group is answered with the first, and a
+/// closed or unknown room refuses its messages alone.
+async fn a_group_commit_answers_each_message_as_if_appended_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = SqlHistory::new(database(dir.path()).await);
+    let (alice, bob, carol): (UserId, UserId, UserId) = (
+        "alice".parse().unwrap(),
+        "bob".parse().unwrap(),
+        "carol".parse().unwrap(),
+    );
+    let a = history.open_conversation(&alice).await.unwrap().room;
+    let b = history.open_conversation(&bob).await.unwrap().room;
+    let c = history.open_conversation(&carol).await.unwrap().room;
+    history.append(message(&a, "alice", 1)).await.unwrap();
+    history.close(&c, &carol).await.unwrap();
+    let unknown: hangar_host::history::RoomId = "conv-nobody".parse().unwrap();
+    let before = history.changed_since(&alice, None, 0, 100).await.unwrap();
+    let cursor = before.iter().map(|c| c.changed).max().unwrap();
+
+    let group = vec![
+        message(&a, "alice", 2),
+        message(&b, "bob", 1),
+        message(&a, "alice", 1), // stored before the group
+        message(&c, "carol", 1), // closed
+        message(&a, "alice", 3),
+        message(&b, "bob", 1), // earlier in this group
+        message(&unknown, "nobody", 1),
+        message(&a, "alice", 2), // earlier in this group
+        message(&c, "carol", 1), // closed, and a repeat
+    ];
+    let results = history.append_many(group).await.unwrap();
+    let answer = |i: usize| {
+        results[i]
+            .as_ref()
+            .map(|r| (r.message.seq, r.duplicate, r.message.id.clone()))
+    };
+    assert_eq!(answer(0).unwrap(), (2, false, format!("{a}-2")));
+    assert_eq!(answer(1).unwrap(), (1, false, format!("{b}-1")));
+    assert_eq!(answer(2).unwrap(), (1, true, format!("{a}-1")));
+    assert!(matches!(
+        results[3],
+        Err(hangar_host::history::HistoryError::Closed(_))
+    ));
+    assert_eq!(answer(4).unwrap(), (3, false, format!("{a}-3")));
+    assert_eq!(answer(5).unwrap(), (1, true, format!("{b}-1")));
+    assert!(matches!(
+        results[6],
+        Err(hangar_host::history::HistoryError::UnknownRoom(_))
+    ));
+    assert_eq!(answer(7).unwrap(), (2, true, format!("{a}-2")));
+    assert!(matches!(
+        results[8],
+        Err(hangar_host::history::HistoryError::Closed(_))
+    ));
+
+    // Stored as answered: the room's page and head agree, nothing extra.
+    let page = history.page(&a, 0, u64::MAX, 100, false).await.unwrap();
+    let texts: Vec<(u64, String)> = page.iter().map(|m| (m.seq, m.text.clone())).collect();
+    assert_eq!(
+        texts,
+        vec![
+            (1, "message 1".to_owned()),
+            (2, "message 2".to_owned()),
+            (3, "message 3".to_owned())
+        ]
+    );
+    assert_eq!(
+        history
+            .page(&b, 0, u64::MAX, 100, false)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        history
+            .page(&c, 0, u64::MAX, 100, false)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Each written room shows up once more in a sync, with its last message
+    // and its own change cursor value; the closed room does not.
+    let changes = history
+        .changed_since(&alice, None, cursor, 100)
+        .await
+        .unwrap();
+    let mut changed: Vec<(String, u64, Option<String>)> = changes
+        .iter()
+        .map(|c| (c.room.to_string(), c.head_seq, c.last_text.clone()))
+        .collect();
+    changed.sort();
+    let mut expected = vec![
+        (a.to_string(), 3, Some("message 3".to_owned())),
+        (b.to_string(), 1, Some("message 1".to_owned())),
+    ];
+    expected.sort();
+    assert_eq!(changed, expected);
+    assert_ne!(changes[0].changed, changes[1].changed);
+}
+
 /// Concurrent writers of one plugin's key-value store never take it past
 /// its quota together, and a refused write leaves what was stored.
 async fn concurrent_key_value_writes_stay_within_the_quota() {
@@ -279,4 +383,5 @@ hangar_testkit::on_every_backend!(
     incremental_sync_never_skips_a_change_of_concurrent_writers,
     concurrent_key_value_writes_stay_within_the_quota,
     garbage_blobs_are_recorded_by_the_change_that_makes_them_garbage,
+    a_group_commit_answers_each_message_as_if_appended_alone,
 );

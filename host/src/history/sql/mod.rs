@@ -1,5 +1,7 @@
 //! [`HistoryStore`] in the host's database (SQLite or PostgreSQL).
 
+mod append;
+
 use async_trait::async_trait;
 use hangar_storage::Dialect;
 use sqlx::any::AnyRow;
@@ -162,98 +164,6 @@ impl SqlHistory {
         .await?;
         row.as_ref().map(conversation).transpose()
     }
-
-    /// Appends one message inside an open write transaction.
-    async fn append_in(
-        conn: &mut AnyConnection,
-        dialect: Dialect,
-        new: NewMessage,
-    ) -> Result<Appended, HistoryError> {
-        if let Some(client_id) = &new.client_id {
-            let existing = sqlx::query(concat!(
-                "SELECT ",
-                message_columns!(),
-                " FROM messages WHERE sender = $1 AND room = $2 AND client_id = $3"
-            ))
-            .bind(&new.sender)
-            .bind(new.room.as_str())
-            .bind(client_id.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-            if let Some(row) = existing {
-                return Ok(Appended {
-                    message: message(&row)?,
-                    duplicate: true,
-                });
-            }
-        }
-        // The seq, the change cursor and the open check in one statement:
-        // on PostgreSQL every statement is a round trip, and the writer
-        // commits a group of appends one after the other.
-        let bump = match dialect {
-            Dialect::Sqlite => {
-                "UPDATE rooms SET head_seq = head_seq + 1, last_ms = $1, last_sender = $2, last_text = $3,
-                 changed = (SELECT COALESCE(MAX(changed), 0) + 1 FROM rooms)
-                 WHERE id = $4 AND status = 'open' RETURNING head_seq"
-            }
-            Dialect::Postgres => {
-                "UPDATE rooms SET head_seq = head_seq + 1, last_ms = $1, last_sender = $2, last_text = $3,
-                 changed = nextval('room_changes')
-                 WHERE id = $4 AND status = 'open' RETURNING head_seq"
-            }
-        };
-        let bumped: Option<(i64,)> = sqlx::query_as(bump)
-            .bind(new.time_ms)
-            .bind(&new.sender)
-            .bind(&new.text)
-            .bind(new.room.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-        let Some((seq,)) = bumped else {
-            let exists: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM rooms WHERE id = $1")
-                .bind(new.room.as_str())
-                .fetch_optional(&mut *conn)
-                .await?;
-            return Err(match exists {
-                Some(_) => HistoryError::Closed(new.room.clone()),
-                None => HistoryError::UnknownRoom(new.room.clone()),
-            });
-        };
-        let attachments = serde_json::to_string(&new.attachments).unwrap_or_else(|_| "[]".into());
-        let kind = match new.kind {
-            SenderKind::User => "user",
-            SenderKind::Bot => "bot",
-        };
-        sqlx::query(
-            "INSERT INTO messages (room, seq, id, sender, kind, text, time_ms, attachments, client_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(new.room.as_str())
-        .bind(seq)
-        .bind(&new.id)
-        .bind(&new.sender)
-        .bind(kind)
-        .bind(&new.text)
-        .bind(new.time_ms)
-        .bind(&attachments)
-        .bind(new.client_id.as_ref().map(ClientMessageId::as_str))
-        .execute(&mut *conn)
-        .await?;
-        Ok(Appended {
-            message: Message {
-                room: new.room,
-                seq: to_u64(seq),
-                id: new.id,
-                sender: new.sender,
-                kind: new.kind,
-                text: new.text,
-                time_ms: new.time_ms,
-                attachments: new.attachments,
-                client_id: new.client_id.map(String::from),
-            },
-            duplicate: false,
-        })
-    }
 }
 
 #[async_trait]
@@ -376,10 +286,11 @@ impl HistoryStore for SqlHistory {
     }
 
     async fn append(&self, new: NewMessage) -> Result<Appended, HistoryError> {
-        let dialect = self.db.db().dialect();
-        write_tx!(self, vec![room_scope(&new.room)], |conn| {
-            Self::append_in(conn, dialect, new).await
-        })
+        let room = new.room.clone();
+        let mut results = self.append_many(vec![new]).await?;
+        results
+            .pop()
+            .unwrap_or(Err(HistoryError::UnknownRoom(room)))
     }
 
     async fn append_many(
@@ -389,15 +300,7 @@ impl HistoryStore for SqlHistory {
         let dialect = self.db.db().dialect();
         let scopes = batch.iter().map(|m| room_scope(&m.room)).collect();
         write_tx!(self, scopes, |conn| {
-            let mut results = Vec::with_capacity(batch.len());
-            for new in batch {
-                match Self::append_in(conn, dialect, new).await {
-                    // A database failure aborts the whole transaction.
-                    Err(HistoryError::Store(err)) => return Err(HistoryError::Store(err)),
-                    other => results.push(other),
-                }
-            }
-            Ok(results)
+            append::append_group(conn, dialect, batch).await
         })
     }
 
