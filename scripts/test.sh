@@ -29,7 +29,7 @@ section "browser SDK: dependencies, bundle up to date, unit tests"
 section "lint"
 cargo clippy --workspace --all-targets -- -D warnings
 
-section "tests (storage tests on SQLite, PostgreSQL when a server is named, and S3)"
+section "tests (storage tests on SQLite, PostgreSQL when a server is named, and S3; cluster tests on NATS)"
 # Everything started or made here is stopped or dropped on exit.
 cleanups=()
 cleanup() { for c in "${cleanups[@]}"; do eval "$c" || true; done; }
@@ -55,24 +55,16 @@ fi
 
 # An S3-compatible server for this run (moto, from PyPI) on a free loopback
 # port; each test makes a bucket of its own there.
-moto=(python3 -m moto.server)
-if ! python3 -c 'import moto.server, flask, flask_cors' 2>/dev/null; then
-    venv=target/moto-venv
-    [ -x "$venv/bin/moto_server" ] || {
-        python3 -m venv "$venv"
-        "$venv/bin/pip" install -q 'moto[server]==5.2.1'
-    }
-    moto=("$venv/bin/moto_server")
-fi
+. scripts/lib/moto.sh
 s3_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p target
-"${moto[@]}" -H 127.0.0.1 -p "$s3_port" >target/moto.log 2>&1 &
-cleanups+=("kill $!")
-for _ in $(seq 100); do
-    python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$s3_port/')" 2>/dev/null && break
-    sleep 0.2
-done
+start_moto "$s3_port" target/moto.log
+cleanups+=("kill $moto_pid")
 export HANGAR_TEST_S3_ENDPOINT="http://127.0.0.1:$s3_port"
+# HANGAR_TEST_NATS_URL: a NATS server (nats://HOST:PORT) for the cluster
+# tests, which also need PostgreSQL; the broker-restart test starts a
+# private nats-server of its own.
+[ -n "${HANGAR_TEST_NATS_URL:-}" ] ||
+    echo "HANGAR_TEST_NATS_URL is unset: the cluster tests are skipped"
 cargo test --workspace
 
 section "browser tests (headless Chromium)"

@@ -306,6 +306,18 @@ pub struct ServeArgs {
     /// URL clients reach this node at, for node discovery [default: from the Host header].
     #[arg(long, env = "HANGAR_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Broker that joins this node to a cluster: `nats://HOST:PORT`. Needs a
+    /// shared `--database-url` (PostgreSQL), `--object-store-url` and
+    /// `--public-url` [default: none, the node is alone].
+    #[arg(long, env = "HANGAR_BROKER")]
+    pub broker: Option<String>,
+    /// Prefix of the cluster's broker subjects; the nodes of one cluster
+    /// share it [default: hangar].
+    #[arg(long, env = "HANGAR_BROKER_PREFIX")]
+    pub broker_prefix: Option<String>,
+    /// This node's id in the cluster [default: generated once, kept in DATA_DIR/node-id].
+    #[arg(long, env = "HANGAR_NODE_ID")]
+    pub node_id: Option<String>,
     /// Origins allowed to open chat WebSockets, comma-separated [default: the server's own].
     #[arg(long, env = "HANGAR_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Option<Vec<String>>,

@@ -72,6 +72,12 @@ pub struct FileConfig {
     pub session_key: Option<SecretString>,
     /// URL clients reach this node at.
     pub public_url: Option<String>,
+    /// Broker that joins the node to a cluster (`nats://...`).
+    pub broker: Option<String>,
+    /// Prefix of the cluster's broker subjects.
+    pub broker_prefix: Option<String>,
+    /// This node's id.
+    pub node_id: Option<String>,
     /// Origins allowed to open chat WebSockets.
     pub allowed_origins: Option<Vec<String>>,
     /// Chat hub tuning.
@@ -189,6 +195,10 @@ pub struct ServeConfig {
     pub session_key: Option<SecretString>,
     /// URL clients reach this node at.
     pub public_url: Option<String>,
+    /// The cluster this node joins; `None`: it is alone.
+    pub cluster: Option<crate::cluster::ClusterConfig>,
+    /// This node's id; `None`: the one kept in the data directory.
+    pub node_id: Option<String>,
     /// Chat hub behaviour.
     pub hub: HubConfig,
     /// Upload store behaviour.
@@ -256,6 +266,59 @@ impl ServeConfig {
             .map(|url| hangar_storage::ObjectStoreUrl::parse(&url))
             .transpose()
             .map_err(|err| invalid("object_store_url", &err.to_string()))?;
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| crate::store::Database::default_url(&data_dir));
+        let public_url = args.public_url.clone().or(file.public_url);
+        let cluster = match args.broker.clone().or(file.broker) {
+            None => None,
+            Some(broker) => {
+                // Every node must see the same state: a node's own SQLite
+                // file or data directory would split the cluster.
+                if !database_url.starts_with("postgres") {
+                    return Err(invalid(
+                        "broker",
+                        "a cluster shares one database: set database_url to postgres://...",
+                    ));
+                }
+                if object_store_url.is_none() {
+                    return Err(invalid(
+                        "broker",
+                        "a cluster shares one object store: set object_store_url (s3://...)",
+                    ));
+                }
+                if public_url.is_none() {
+                    return Err(invalid(
+                        "broker",
+                        "a node in a cluster is listed by its public_url: set it",
+                    ));
+                }
+                if !broker.starts_with("nats://") && !broker.starts_with("tls://") {
+                    return Err(invalid("broker", "expected nats://HOST:PORT"));
+                }
+                let prefix = args
+                    .broker_prefix
+                    .clone()
+                    .or(file.broker_prefix)
+                    .unwrap_or_else(|| crate::cluster::DEFAULT_PREFIX.to_owned());
+                if prefix.is_empty()
+                    || prefix.starts_with('.')
+                    || prefix.ends_with('.')
+                    || prefix.contains("..")
+                    || !prefix
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                {
+                    return Err(invalid(
+                        "broker_prefix",
+                        "use ASCII letters, digits, '-', '_' and inner dots",
+                    ));
+                }
+                Some(crate::cluster::ClusterConfig { broker, prefix })
+            }
+        };
         let mut plugin_defaults = PluginSettings::default();
         let limits = &mut plugin_defaults.limits;
         if let Some(ms) = args.plugin_deadline_ms.or(file.plugins.deadline_ms) {
@@ -417,17 +480,15 @@ impl ServeConfig {
             uploads,
             uploads_fsync: file.uploads.fsync.unwrap_or(true),
             session_key,
-            public_url: args.public_url.clone().or(file.public_url),
+            public_url,
+            cluster,
+            node_id: args.node_id.clone().or(file.node_id),
             hub,
             listen: args
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            database_url: args
-                .database_url
-                .clone()
-                .or(file.database_url)
-                .unwrap_or_else(|| crate::store::Database::default_url(&data_dir)),
+            database_url,
             object_store_url,
             data_dir,
             cache_dir,

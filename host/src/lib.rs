@@ -15,6 +15,7 @@
 //! - [`history`]: conversations and messages, incremental sync;
 //! - [`auth`]: session tokens (HS256 JWT) and the HTTP extractor;
 //! - [`lbs`]: node discovery for reconnecting clients;
+//! - [`cluster`]: several nodes as one service (broker, node list);
 //! - [`materials`]: low-code materials: on-demand loading, props validation, sanitised rendering;
 //! - [`pages`]: low-code page schemas with revisions, rendered server-side;
 //! - [`store`]: the database (SQLite or PostgreSQL, through `hangar-storage`) and its migrations;
@@ -27,6 +28,7 @@
 pub mod admin;
 pub mod auth;
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod demo;

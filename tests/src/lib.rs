@@ -8,13 +8,15 @@
 //! - [`server`]: starts the real `hangar` binary and talks to it over HTTP;
 //! - [`uploads`]: the upload API as a test client, and test data;
 //! - [`tls`]: a certificate authority and server certificate per test;
-//! - [`backend`]: runs a test body on SQLite and on PostgreSQL.
+//! - [`backend`]: runs a test body on SQLite and on PostgreSQL;
+//! - [`cluster`]: several nodes sharing PostgreSQL, S3 and NATS.
 
 // Test support: a set-up that fails is a failed test, so panicking with a
 // message is the right answer here.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod backend;
+pub mod cluster;
 pub mod guests;
 pub mod server;
 pub mod tls;

@@ -235,4 +235,67 @@ async fn bad_configuration_stops_the_server_with_the_reason() {
         assert!(stderr.contains("s3://no-such-bucket/n/uploads"), "{stderr}");
         assert!(stderr.contains("NoSuchBucket"), "{stderr}");
     }
+
+    // A cluster node: every piece of state shared, a URL to be listed at,
+    // a broker it can reach; each missing piece is named.
+    let pg = ["--database-url", "postgres://postgres@127.0.0.1:1/x"];
+    let s3 = ["--object-store-url", "s3://bucket/n"];
+    let public = ["--public-url", "http://127.0.0.1:9"];
+    let broker = ["--broker", "nats://127.0.0.1:1"];
+    for (extra, says) in [
+        (vec![&broker[..]], "set database_url to postgres://"),
+        (vec![&broker[..], &pg[..]], "set object_store_url"),
+        (vec![&broker[..], &pg[..], &s3[..]], "public_url: set it"),
+        (
+            vec![
+                &["--broker", "redis://x"][..],
+                &pg[..],
+                &s3[..],
+                &public[..],
+            ],
+            "expected nats://HOST:PORT",
+        ),
+        (
+            vec![
+                &broker[..],
+                &pg[..],
+                &s3[..],
+                &public[..],
+                &["--broker-prefix", "a.*"][..],
+            ],
+            "broker_prefix",
+        ),
+        (vec![&["--node-id", "a b"][..]], "node id \"a b\""),
+    ] {
+        let mut args = vec!["--config", "/dev/null"];
+        args.extend(session);
+        args.extend(extra.concat());
+        let (code, stderr) = Server::expect_failure(&args, &[], cwd.path());
+        assert_ne!(code, Some(0), "{args:?}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    // A broker that cannot be reached stops the start with the reason.
+    if let Ok(server) = std::env::var(hangar_testkit::backend::POSTGRES_URL_VAR) {
+        let database = hangar_testkit::backend::PostgresDatabase::create(&server).await;
+        let shared = database.url.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let objects = format!("file://{}", dir.path().display());
+        let mut args = vec![
+            "--config",
+            "/dev/null",
+            "--database-url",
+            &shared,
+            "--object-store-url",
+            &objects,
+        ];
+        args.extend(session);
+        args.extend(public);
+        args.extend(broker);
+        let (code, stderr) = Server::expect_failure(&args, &[], cwd.path());
+        assert_ne!(code, Some(0));
+        assert!(
+            stderr.contains("cannot connect to the broker nats://127.0.0.1:1"),
+            "{stderr}"
+        );
+    }
 }

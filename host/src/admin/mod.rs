@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/plugins", get(admin_plugins))
         .route("/api/admin/plugins/{name}/activate", post(activate))
         .route("/api/admin/plugins/{name}/rollback", post(rollback))
+        .route("/api/admin/cluster/plugins", get(cluster_plugins))
         .route("/api/admin/plugins/{name}/enable", post(enable))
         .route("/api/admin/plugins/{name}/disable", post(disable))
         .route(
@@ -209,11 +210,20 @@ async fn rollback(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let name = plugin_name(&name)?;
-    let back = state.deployer.rollback(&name).await?;
-    Ok(
-        Json(json!({"name": name, "version": back.version.to_string(), "digest": back.digest}))
-            .into_response(),
-    )
+    let (back, nodes) = state.deployer.rollback(&name).await?;
+    let mut answer =
+        json!({"name": name, "version": back.version.to_string(), "digest": back.digest});
+    if !nodes.is_empty() {
+        answer["nodes"] = json!(nodes);
+    }
+    Ok(Json(answer).into_response())
+}
+
+/// In a cluster, what each live node runs of each deployed plugin, against
+/// the saved deployment; alone, no nodes.
+async fn cluster_plugins(_: Admin, State(state): State<AppState>) -> Result<Response, ApiError> {
+    let plugins = state.deployer.cluster_view().await?;
+    Ok(Json(json!({"plugins": plugins})).into_response())
 }
 
 async fn set_enabled(state: &AppState, name: &str, enabled: bool) -> Result<StatusCode, ApiError> {

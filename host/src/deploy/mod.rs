@@ -3,6 +3,7 @@
 //! configure, order the chains, and persist all of it so a restarted host
 //! comes back the same, from its compiled cache when the registry is down.
 
+pub mod cluster;
 pub mod fetch;
 mod saved;
 pub mod trust;
@@ -92,6 +93,11 @@ pub struct Activated {
     pub cached: bool,
     /// From the request to the new version answering, ms.
     pub elapsed_ms: f64,
+    /// In a cluster: what each live node runs once they applied it, or
+    /// when [`cluster::APPLY_WAIT`] passed (a node with `current: false`
+    /// lags or failed, with its `error`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<cluster::NodePlugin>,
 }
 
 /// Deploys plugins into a runtime from a registry.
@@ -102,6 +108,10 @@ pub struct Deployer {
     fetcher: Fetcher,
     defaults: PluginSettings,
     trust: Arc<TrustPolicy>,
+    /// This node's cluster; `None`: alone.
+    cluster: Option<cluster::ClusterLink>,
+    /// Convergence runs one at a time.
+    converging: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Deployer {
@@ -120,7 +130,17 @@ impl Deployer {
             fetcher,
             defaults,
             trust: Arc::new(trust),
+            cluster: None,
+            converging: Arc::new(tokio::sync::Mutex::new(())),
         }
+    }
+
+    /// This deployer in a cluster: admin changes made here are signalled to
+    /// the other nodes, and it follows theirs ([`Deployer::follow_cluster`]).
+    #[must_use]
+    pub fn in_cluster(mut self, link: cluster::ClusterLink) -> Self {
+        self.cluster = Some(link);
+        self
     }
 
     /// The registry client.
@@ -244,12 +264,14 @@ impl Deployer {
         )
         .await?;
         tracing::info!(plugin = %name, %version, digest = %info.digest, cached, elapsed_ms, "activated");
+        let nodes = self.spread(name, info.digest).await?;
         Ok(Activated {
             name: name.clone(),
             version: version.to_string(),
             digest: info.digest,
             cached,
             elapsed_ms,
+            nodes,
         })
     }
 
@@ -283,11 +305,31 @@ impl Deployer {
     ///
     /// # Errors
     /// Unknown plugin, or nothing to roll back to.
-    pub async fn rollback(&self, name: &PluginName) -> Result<Arc<PluginVersion>, DeployError> {
+    pub async fn rollback(
+        &self,
+        name: &PluginName,
+    ) -> Result<(Arc<PluginVersion>, Vec<cluster::NodePlugin>), DeployError> {
         let back = self.plugin(name)?.rollback()?;
         self.persist(name).await?;
         tracing::info!(plugin = %name, version = %back.version, "rolled back");
-        Ok(back)
+        let nodes = self.spread(name, back.digest).await?;
+        Ok((back, nodes))
+    }
+
+    /// In a cluster, after a version change saved here: signals the other
+    /// nodes and waits for them to run `digest` (see
+    /// [`cluster::APPLY_WAIT`]).
+    async fn spread(
+        &self,
+        name: &PluginName,
+        digest: Digest,
+    ) -> Result<Vec<cluster::NodePlugin>, DeployError> {
+        if self.cluster.is_none() {
+            return Ok(Vec::new());
+        }
+        let since = crate::store::now_ms();
+        self.changed().await;
+        self.await_nodes(name, digest, since).await
     }
 
     /// Enables or disables a plugin (chains skip a disabled one).
@@ -302,7 +344,9 @@ impl Deployer {
         if enabled {
             plugin.reset_health();
         }
-        self.persist(name).await
+        self.persist(name).await?;
+        self.changed().await;
+        Ok(())
     }
 
     /// Sets what answers for the plugin when it cannot (persisted).
@@ -318,7 +362,9 @@ impl Deployer {
         let mut settings = (*plugin.settings()).clone();
         settings.failure_policy = policy;
         plugin.set_settings(settings);
-        self.persist(name).await
+        self.persist(name).await?;
+        self.changed().await;
+        Ok(())
     }
 
     /// Sets a plugin's JSON configuration, applied from the next call.
@@ -329,7 +375,9 @@ impl Deployer {
         let value: serde_json::Value =
             serde_json::from_str(config).map_err(|e| DeployError::BadConfig(e.to_string()))?;
         self.plugin(name)?.set_config(Arc::new(value.to_string()));
-        self.persist(name).await
+        self.persist(name).await?;
+        self.changed().await;
+        Ok(())
     }
 
     /// Sets the order of a chain.
@@ -338,7 +386,9 @@ impl Deployer {
     /// A name is not an installed plugin of the chain's world.
     pub async fn set_chain(&self, hook: Hook, order: &[PluginName]) -> Result<(), DeployError> {
         self.runtime.set_chain(hook, order)?;
-        saved::save_chain(&self.db, hook, order).await
+        saved::save_chain(&self.db, hook, order).await?;
+        self.changed().await;
+        Ok(())
     }
 
     /// Whether any chain order was ever saved here.

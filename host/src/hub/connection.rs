@@ -119,7 +119,7 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket, session: Session) {
     let mut stream = stream;
     let end = connection.serve(&mut stream).await;
     for room in connection.delivered.keys() {
-        connection.hub.rooms.leave(room, connection.id);
+        connection.hub.unsubscribe(room, connection.id);
     }
     connection.hub.rooms.connection_closed();
     if let End::Close(code, reason) = end {
@@ -261,7 +261,7 @@ impl Connection {
                 epoch,
             } => self.join(room, last_seq, epoch).await,
             ClientFrame::Leave { room } => {
-                self.hub.rooms.leave(&room, self.id);
+                self.hub.unsubscribe(&room, self.id);
                 self.delivered.remove(&room);
                 self.send_frame(&ServerFrame::Left { room }).await
             }
@@ -417,11 +417,17 @@ impl Connection {
         }
         // Subscribe before reading history: what is published meanwhile is
         // queued and skipped by seq if the catch-up already covered it.
-        self.hub.rooms.join(&room, self.id, self.outbox.clone());
+        if let Err(err) = self
+            .hub
+            .subscribe(&room, self.id, self.outbox.clone())
+            .await
+        {
+            return self.internal(&err).await;
+        }
         let head = match self.hub.history.head(&room).await {
             Ok(Some(head)) => head,
             Ok(None) => {
-                self.hub.rooms.leave(&room, self.id);
+                self.hub.unsubscribe(&room, self.id);
                 return self
                     .send_frame(&ServerFrame::error(
                         ErrorCode::UnknownRoom,
@@ -514,7 +520,7 @@ impl Connection {
         room: &RoomId,
         err: &(dyn std::fmt::Display + Sync),
     ) -> Result<(), End> {
-        self.hub.rooms.leave(room, self.id);
+        self.hub.unsubscribe(room, self.id);
         self.internal(err).await
     }
 

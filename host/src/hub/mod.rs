@@ -15,6 +15,7 @@ pub mod connection;
 pub mod http;
 pub mod outbox;
 pub mod protocol;
+pub mod relay;
 pub mod rooms;
 pub mod writer;
 
@@ -127,6 +128,9 @@ pub struct Hub {
     pub runtime: Arc<Runtime>,
     /// Subscriptions.
     pub rooms: Arc<Rooms>,
+    /// Each room's messages to this node's members, in order, from every
+    /// node.
+    pub relay: Arc<relay::Relay>,
     /// The batch windows of every connection's outbox.
     windows: Arc<outbox::Windows>,
     /// The single writer (group commit, ordered publication).
@@ -153,10 +157,25 @@ impl Hub {
         alerts: Alerts,
         tokens: TokenKeys,
         uploads: Arc<UploadStore>,
+        broker: Option<crate::cluster::broker::Broker>,
     ) -> Self {
         let (shutdown, _) = broadcast::channel(1);
         let rooms = Arc::new(Rooms::default());
-        let writer = writer::Writer::start(history.clone(), rooms.clone());
+        let relay = relay::Relay::new(rooms.clone(), history.clone(), broker.clone());
+        if let Some(broker) = &broker {
+            // Events published while the broker was unreachable never
+            // arrive: each watched room catches up from the database.
+            let broker = broker.clone();
+            let relay = Arc::downgrade(&relay);
+            tokio::spawn(async move {
+                loop {
+                    broker.reconnected().await;
+                    let Some(relay) = relay.upgrade() else { return };
+                    relay.catch_up().await;
+                }
+            });
+        }
+        let writer = writer::Writer::start(history.clone(), relay.clone());
         let windows = outbox::Windows::start(config.batch_window, config.batch_max_messages);
         Self {
             windows,
@@ -164,6 +183,7 @@ impl Hub {
             history,
             runtime,
             rooms,
+            relay,
             writer,
             alerts,
             tokens,
@@ -176,6 +196,34 @@ impl Hub {
 
     fn next_connection_id(&self) -> u64 {
         self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Subscribes connection `id` to `room`, then makes sure this node
+    /// follows the room (see [`relay::Relay::watch`]).
+    ///
+    /// # Errors
+    /// The node could not follow the room; the connection is unsubscribed.
+    pub async fn subscribe(
+        &self,
+        room: &RoomId,
+        id: rooms::ConnectionId,
+        outbox: Arc<outbox::Outbox>,
+    ) -> Result<(), HistoryError> {
+        if !self.rooms.join(room, id, outbox) {
+            return Ok(());
+        }
+        let watched = self.relay.watch(room).await;
+        if watched.is_err() {
+            self.unsubscribe(room, id);
+        }
+        watched
+    }
+
+    /// Unsubscribes connection `id` from `room`.
+    pub fn unsubscribe(&self, room: &RoomId, id: rooms::ConnectionId) {
+        if self.rooms.leave(room, id) {
+            self.relay.unwatch(room);
+        }
     }
 
     /// Tells every connection to close with "going away".

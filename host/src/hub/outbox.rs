@@ -96,8 +96,7 @@ impl Outbox {
         let mut queue = self.lock();
         if queue.items.len() >= self.capacity {
             drop(queue);
-            self.slow.store(true, Ordering::Relaxed);
-            self.ready.notify_one();
+            self.mark_slow();
             return false;
         }
         let wake = match item {
@@ -127,6 +126,13 @@ impl Outbox {
     /// Completes when there is something to send, or the queue overflowed.
     pub async fn ready(&self) {
         self.ready.notified().await;
+    }
+
+    /// Marks the connection slow as if its queue overflowed: it is closed
+    /// with `4002` and its client syncs from its last seq.
+    pub fn mark_slow(&self) {
+        self.slow.store(true, Ordering::Relaxed);
+        self.ready.notify_one();
     }
 
     /// Whether the queue overflowed.

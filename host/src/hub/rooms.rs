@@ -19,8 +19,9 @@ pub struct Rooms {
 }
 
 impl Rooms {
-    /// Subscribes a connection to a room.
-    pub fn join(&self, room: &RoomId, connection: ConnectionId, outbox: Arc<Outbox>) {
+    /// Subscribes a connection to a room; returns whether it was not
+    /// subscribed yet.
+    pub fn join(&self, room: &RoomId, connection: ConnectionId, outbox: Arc<Outbox>) -> bool {
         let mut rooms = self
             .rooms
             .write()
@@ -28,20 +29,41 @@ impl Rooms {
         rooms
             .entry(room.clone())
             .or_default()
-            .insert(connection, outbox);
+            .insert(connection, outbox)
+            .is_none()
     }
 
-    /// Unsubscribes a connection from a room.
-    pub fn leave(&self, room: &RoomId, connection: ConnectionId) {
+    /// Unsubscribes a connection from a room; returns whether it was
+    /// subscribed.
+    pub fn leave(&self, room: &RoomId, connection: ConnectionId) -> bool {
         let mut rooms = self
             .rooms
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(subscribers) = rooms.get_mut(room) {
-            subscribers.remove(&connection);
-            if subscribers.is_empty() {
-                rooms.remove(room);
-            }
+        let Some(subscribers) = rooms.get_mut(room) else {
+            return false;
+        };
+        let was = subscribers.remove(&connection).is_some();
+        if subscribers.is_empty() {
+            rooms.remove(room);
+        }
+        was
+    }
+
+    /// Closes every subscriber of `room` as a slow consumer: each
+    /// reconnects and syncs from its last seq (used when the messages it
+    /// missed cannot be delivered live).
+    pub fn resync(&self, room: &RoomId) {
+        self.each_subscriber(room, |outbox| outbox.mark_slow());
+    }
+
+    fn each_subscriber(&self, room: &RoomId, mut f: impl FnMut(&Arc<Outbox>)) {
+        let rooms = self
+            .rooms
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(subscribers) = rooms.get(room) {
+            subscribers.values().for_each(&mut f);
         }
     }
 
@@ -68,15 +90,9 @@ impl Rooms {
     /// Queues a frame to every subscriber of `room`.
     pub fn broadcast_frame(&self, room: &RoomId, frame: &str) {
         let frame: Arc<str> = frame.into();
-        let rooms = self
-            .rooms
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(subscribers) = rooms.get(room) {
-            for outbox in subscribers.values() {
-                outbox.push(Outbound::Frame(frame.clone()));
-            }
-        }
+        self.each_subscriber(room, |outbox| {
+            outbox.push(Outbound::Frame(frame.clone()));
+        });
     }
 
     /// Counts a connection in or out (for LBS load figures).

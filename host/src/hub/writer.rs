@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::protocol::ServerFrame;
-use super::rooms::Rooms;
+use super::relay::Relay;
 use crate::history::{Appended, HistoryError, HistoryStore, NewMessage, RoomHead, RoomId};
 
 /// Most appends committed together.
@@ -42,12 +42,12 @@ fn gone() -> HistoryError {
 }
 
 impl Writer {
-    /// Starts the writers over `history`, publishing to `rooms`.
-    pub fn start(history: Arc<dyn HistoryStore>, rooms: Arc<Rooms>) -> Self {
+    /// Starts the writers over `history`, publishing through `relay`.
+    pub fn start(history: Arc<dyn HistoryStore>, relay: Arc<Relay>) -> Self {
         let shards = (0..history.parallel_writers().max(1))
             .map(|_| {
                 let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
-                tokio::spawn(run(history.clone(), rooms.clone(), rx));
+                tokio::spawn(run(history.clone(), relay.clone(), rx));
                 tx
             })
             .collect();
@@ -127,7 +127,7 @@ impl Writer {
     }
 }
 
-async fn run(history: Arc<dyn HistoryStore>, rooms: Arc<Rooms>, mut rx: mpsc::Receiver<Write>) {
+async fn run(history: Arc<dyn HistoryStore>, relay: Arc<Relay>, mut rx: mpsc::Receiver<Write>) {
     let mut next: Option<Write> = None;
     loop {
         let first = match next.take() {
@@ -143,7 +143,7 @@ async fn run(history: Arc<dyn HistoryStore>, rooms: Arc<Rooms>, mut rx: mpsc::Re
                 if let Ok(results) = &result {
                     for appended in results.iter().flatten() {
                         if !appended.duplicate {
-                            rooms.publish(&appended.message);
+                            relay.committed(&appended.message).await;
                         }
                     }
                 }
@@ -156,7 +156,7 @@ async fn run(history: Arc<dyn HistoryStore>, rooms: Arc<Rooms>, mut rx: mpsc::Re
                         room: room.clone(),
                         epoch: head.epoch,
                     };
-                    rooms.broadcast_frame(&room, &frame.to_json());
+                    relay.frame(&room, frame.to_json()).await;
                 }
                 let _ = reply.send(result);
             }
@@ -184,7 +184,7 @@ async fn run(history: Arc<dyn HistoryStore>, rooms: Arc<Rooms>, mut rx: mpsc::Re
                             if let Ok(appended) = &result
                                 && !appended.duplicate
                             {
-                                rooms.publish(&appended.message);
+                                relay.committed(&appended.message).await;
                             }
                             let _ = reply.send(result);
                         }

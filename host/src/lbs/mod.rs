@@ -7,6 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
+use crate::error::ApiError;
 use crate::server::AppState;
 
 /// How long clients may cache the list.
@@ -35,9 +36,46 @@ pub struct NodeList {
     pub ttl_secs: u64,
 }
 
-async fn nodes(State(state): State<AppState>, headers: HeaderMap) -> Json<NodeList> {
+/// The WebSocket URL of a node reached at `base` (`http(s)://HOST[:PORT]`).
+pub fn websocket_url(base: &str) -> String {
+    let ws = base
+        .trim_end_matches('/')
+        .replacen("https://", "wss://", 1)
+        .replacen("http://", "ws://", 1);
+    format!("{ws}/ws")
+}
+
+async fn nodes(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<NodeList>, ApiError> {
+    // In a cluster: the live nodes of the shared list.
+    if let Some(list) = &state.nodes {
+        let live = list.live().await.map_err(ApiError::internal)?;
+        let mut nodes: Vec<Node> = live
+            .into_iter()
+            .map(|node| Node {
+                url: node.url,
+                connections: usize::try_from(node.connections).unwrap_or(usize::MAX),
+            })
+            .collect();
+        if nodes.is_empty() {
+            // Not listed yet (starting) or the list lags: this node serves.
+            nodes.push(Node {
+                url: state
+                    .public_url
+                    .as_deref()
+                    .map_or_else(String::new, websocket_url),
+                connections: state.hub.rooms.connection_count(),
+            });
+        }
+        return Ok(Json(NodeList {
+            nodes,
+            ttl_secs: TTL_SECS,
+        }));
+    }
     let base = match &state.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
+        Some(url) => url.clone(),
         None => {
             let host = headers
                 .get(header::HOST)
@@ -46,17 +84,11 @@ async fn nodes(State(state): State<AppState>, headers: HeaderMap) -> Json<NodeLi
             format!("http://{host}")
         }
     };
-    let ws = base
-        .replacen("https://", "wss://", 1)
-        .replacen("http://", "ws://", 1);
-    // A single node lists itself; scale-out adds the live peers here.
-    let mut nodes = vec![Node {
-        url: format!("{ws}/ws"),
-        connections: state.hub.rooms.connection_count(),
-    }];
-    nodes.sort_by_key(|n| n.connections);
-    Json(NodeList {
-        nodes,
+    Ok(Json(NodeList {
+        nodes: vec![Node {
+            url: websocket_url(&base),
+            connections: state.hub.rooms.connection_count(),
+        }],
         ttl_secs: TTL_SECS,
-    })
+    }))
 }

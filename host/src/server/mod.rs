@@ -55,6 +55,8 @@ pub struct AppState {
     pub demo: bool,
     /// URL clients reach this node at.
     pub public_url: Option<String>,
+    /// The cluster's node list; `None`: this node is alone.
+    pub nodes: Option<crate::cluster::nodes::Nodes>,
     /// The upload store.
     pub uploads: Arc<UploadStore>,
     /// Activates, rolls back and configures plugins from the registry.
@@ -120,6 +122,12 @@ pub enum ServeError {
     /// Saved plugins could not be restored.
     #[error("restoring plugins: {0}")]
     Deploy(#[from] DeployError),
+    /// The node id is unusable.
+    #[error(transparent)]
+    NodeId(#[from] crate::cluster::NodeIdError),
+    /// The broker could not be reached.
+    #[error(transparent)]
+    Broker(#[from] crate::cluster::broker::BrokerError),
     /// Serving failed.
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
@@ -269,6 +277,14 @@ pub async fn serve(
     ));
     let sweeper = crate::upload::sweep::spawn(uploads.clone());
     let history: Arc<dyn HistoryStore> = Arc::new(SqlHistory::new(db.clone()));
+    let node_id = crate::cluster::node_id(&config.data_dir, config.node_id.as_deref())?;
+    let broker = match &config.cluster {
+        Some(cluster) => Some(
+            crate::cluster::broker::Broker::connect(&cluster.broker, &cluster.prefix, &node_id)
+                .await?,
+        ),
+        None => None,
+    };
     let hub = Arc::new(Hub::new(
         config.hub.clone(),
         history,
@@ -276,6 +292,7 @@ pub async fn serve(
         alerts.clone(),
         tokens,
         uploads.clone(),
+        broker.clone(),
     ));
     let listener = TcpListener::bind(config.listen)
         .await
@@ -302,13 +319,27 @@ pub async fn serve(
         None => Fetcher::local(registry.clone()),
     };
     let registry_url = fetcher.base().to_owned();
-    let deployer = Deployer::new(
+    let nodes = match (&config.cluster, &config.public_url) {
+        (Some(_), Some(url)) => Some(crate::cluster::nodes::Nodes::new(
+            db.clone(),
+            node_id.clone(),
+            crate::lbs::websocket_url(url),
+        )),
+        _ => None,
+    };
+    let mut deployer = Deployer::new(
         runtime.clone(),
         db.clone(),
         fetcher,
         config.plugin_defaults.clone(),
         config.trust.clone(),
     );
+    if let (Some(broker), Some(nodes)) = (&broker, &nodes) {
+        deployer = deployer.in_cluster(crate::deploy::cluster::ClusterLink {
+            broker: broker.clone(),
+            nodes: nodes.clone(),
+        });
+    }
     let ready = ready::Readiness::new();
     let materials = crate::materials::Materials::new(deployer.clone(), config.materials);
     let state = AppState {
@@ -318,6 +349,7 @@ pub async fn serve(
         hub: hub.clone(),
         demo: config.demo,
         public_url: config.public_url.clone(),
+        nodes: nodes.clone(),
         uploads,
         materials: materials.clone(),
         deployer: deployer.clone(),
@@ -334,8 +366,16 @@ pub async fn serve(
         RegistryApi::new(registry.clone(), publishers.clone()).router(),
     );
     let closing = hub.clone();
+    let leaving = nodes.clone();
     let shutdown = async move {
         shutdown.await;
+        // Out of the node list first, so that the clients told to go away
+        // find the other nodes.
+        if let Some(nodes) = &leaving
+            && let Err(err) = nodes.leave().await
+        {
+            tracing::warn!(error = %err, "could not leave the node list; it drops out by its TTL");
+        }
         // WebSockets never finish on their own: tell them to go away.
         closing.shut_down();
     };
@@ -358,7 +398,22 @@ pub async fn serve(
         let owner = publishers.first().map_or("demo", |p| p.name.as_str());
         crate::demo::install_once(&registry, &deployer, &db, &config.plugins_dir, owner).await?;
     }
+    // From here on, admin changes made on other nodes apply here too.
+    deployer.follow_cluster();
     ready.set_ready();
+    // Listed only once ready: clients sent here are served.
+    let refresher = nodes.map(|nodes| {
+        let hub = hub.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::cluster::nodes::REFRESH);
+            loop {
+                tick.tick().await;
+                if let Err(err) = nodes.refresh(hub.rooms.connection_count()).await {
+                    tracing::warn!(error = %err, "node list not refreshed");
+                }
+            }
+        })
+    });
     // Load the materials in the background, so the designer's first
     // palette finds them described.
     tokio::spawn(async move {
@@ -388,6 +443,9 @@ pub async fn serve(
         }
     }
     let served = serving.await.map_err(std::io::Error::other)?;
+    if let Some(refresher) = refresher {
+        refresher.abort();
+    }
     sweeper.abort();
     runtime.close();
     Ok(served?)

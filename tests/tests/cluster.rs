@@ -1,0 +1,469 @@
+//! Several `hangar` nodes as one service: PostgreSQL, S3 and NATS shared,
+//! each node a separate process on its own port. Skipped, saying why,
+//! without `HANGAR_TEST_POSTGRES_URL` and `HANGAR_TEST_NATS_URL` (a private
+//! `nats-server` for the test that restarts it).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use hangar_testkit::cluster::{ADMIN_TOKEN, PUBLISH_TOKEN, PrivateNats, SESSION_KEY, Shared};
+use hangar_testkit::guests::wasm;
+use hangar_testkit::server::{Server, mint_token, request};
+use hangar_testkit::ws::{Received, WsClient};
+use serde_json::{Value, json};
+
+/// Sends are not rate-limited here: the tests pipeline them.
+fn node_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hangar.toml"),
+        "[hub]\nsend_rate_per_sec = 1000\nsend_burst = 1000\n",
+    )
+    .unwrap();
+    dir
+}
+
+struct Node {
+    server: Server,
+    _dir: tempfile::TempDir,
+}
+
+fn start(shared: &Shared, names: &[&str]) -> Vec<Node> {
+    names
+        .iter()
+        .map(|name| {
+            let dir = node_dir();
+            let server = shared.start_node(name, dir.path());
+            Node { server, _dir: dir }
+        })
+        .collect()
+}
+
+fn token(user: &str, role: &str) -> String {
+    mint_token(SESSION_KEY, user, role, 3600)
+}
+
+async fn open_conversation(node: &Server, customer: &str) -> String {
+    let (status, body) = request(
+        reqwest::Method::POST,
+        &format!("{}/api/conversations", node.url),
+        Some(&token(customer, "customer")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["room"].as_str().unwrap().to_owned()
+}
+
+async fn member(node: &Server, user: &str, role: &str, room: &str) -> WsClient {
+    let mut client = WsClient::connect(&node.url, &token(user, role), None)
+        .await
+        .unwrap();
+    client.send(json!({"type": "join", "room": room})).await;
+    client.expect("joined").await;
+    client
+}
+
+/// Reads until `count` messages of `room` and `acks` acks arrived; returns
+/// the messages' seqs in arrival order.
+async fn collect(client: &mut WsClient, count: usize, acks: usize) -> Vec<u64> {
+    let mut seqs = Vec::new();
+    let mut acked = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seqs.len() < count || acked < acks {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match client.next(left).await {
+            Some(Received::Frame(frame)) if frame["type"] == "batch" => {
+                for m in frame["messages"].as_array().unwrap() {
+                    seqs.push(m["seq"].as_u64().unwrap());
+                }
+            }
+            Some(Received::Frame(frame)) if frame["type"] == "ack" => acked += 1,
+            Some(Received::Frame(frame)) if frame["type"] == "error" => {
+                panic!("error frame: {frame}")
+            }
+            Some(Received::Frame(_)) => {}
+            other => panic!(
+                "have {} of {count} messages and {acked} of {acks} acks, then {other:?}",
+                seqs.len()
+            ),
+        }
+    }
+    seqs
+}
+
+async fn send_many(client: &mut WsClient, room: &str, who: &str, count: usize) {
+    for i in 0..count {
+        client
+            .send(json!({"type": "send", "room": room, "client_id": format!("{who}-{i}"), "text": format!("{who} {i}")}))
+            .await;
+    }
+}
+
+/// Members of one room on three nodes send at once, each through its own
+/// node: every member receives every message once, in seq order, with no
+/// seq missing, whichever node committed it.
+#[tokio::test]
+async fn three_nodes_deliver_every_message_once_in_seq_order() {
+    let Some(shared) = Shared::create(None).await else {
+        return;
+    };
+    let nodes = start(&shared, &["node-a", "node-b", "node-c"]);
+    let room = open_conversation(&nodes[0].server, "customer-1").await;
+    let mut members = vec![
+        member(&nodes[0].server, "customer-1", "customer", &room).await,
+        member(&nodes[1].server, "agent-b", "agent", &room).await,
+        member(&nodes[2].server, "agent-c", "agent", &room).await,
+    ];
+    const EACH: usize = 60;
+    let total = 3 * EACH;
+    let tasks: Vec<_> = members
+        .drain(..)
+        .zip(["customer", "agent-b", "agent-c"])
+        .map(|(mut client, who)| {
+            let room = room.clone();
+            tokio::spawn(async move {
+                send_many(&mut client, &room, who, EACH).await;
+                collect(&mut client, total, EACH).await
+            })
+        })
+        .collect();
+    let expected: Vec<u64> = (1..=total as u64).collect();
+    for (task, who) in tasks.into_iter().zip(["node-a", "node-b", "node-c"]) {
+        let seqs = task.await.unwrap();
+        assert_eq!(seqs, expected, "the member on {who}");
+    }
+    // Retries through another node are answered with the first seq.
+    let mut retry = member(&nodes[2].server, "customer-1", "customer", &room).await;
+    let ack = retry.say(&room, "customer-7", "customer 7").await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    assert_eq!(ack["duplicate"], true, "{ack}");
+}
+
+async fn lbs(node: &Server) -> Vec<String> {
+    let (status, body) = node.get_json("/api/lbs").await;
+    assert_eq!(status, 200, "{body}");
+    body["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["url"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn ws_url(node: &Server) -> String {
+    format!("{}/ws", node.url.replacen("http://", "ws://", 1))
+}
+
+/// `/api/lbs` on any node lists every live node; a killed node drops out
+/// within the list's TTL; a node stopped gracefully leaves at once and
+/// tells its clients to go elsewhere (`1001`).
+#[tokio::test]
+async fn the_node_list_follows_nodes_that_die_and_leave() {
+    let Some(shared) = Shared::create(None).await else {
+        return;
+    };
+    let mut nodes = start(&shared, &["node-a", "node-b", "node-c"]);
+    let all: Vec<String> = nodes.iter().map(|n| ws_url(&n.server)).collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut listed = lbs(&nodes[0].server).await;
+        listed.sort();
+        let mut want = all.clone();
+        want.sort();
+        if listed == want {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "listed {listed:?}, want {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The least loaded first.
+    let room = open_conversation(&nodes[0].server, "customer-1").await;
+    let mut on_b = member(&nodes[1].server, "customer-1", "customer", &room).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while lbs(&nodes[0].server).await.last() != Some(&all[1]) {
+        assert!(
+            Instant::now() < deadline,
+            "node-b with a connection is not listed last"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Killed: listed until its row ages out.
+    let killed = Instant::now();
+    nodes.pop();
+    let deadline = killed + Duration::from_secs(15);
+    while lbs(&nodes[0].server).await.contains(&all[2]) {
+        assert!(Instant::now() < deadline, "a killed node stays listed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let dropped_after = killed.elapsed();
+    assert!(
+        dropped_after >= Duration::from_secs(5),
+        "dropped after {dropped_after:?}: before its TTL?"
+    );
+
+    // Graceful: out of the list before its clients are told to go.
+    assert!(nodes[1].server.terminate(Duration::from_secs(10)));
+    assert_eq!(on_b.closed(Duration::from_secs(5)).await, 1001);
+    assert_eq!(lbs(&nodes[0].server).await, vec![all[0].clone()]);
+}
+
+/// The broker restarts mid-traffic: messages committed while it was down
+/// reach the members on the other nodes once it is back (each node reads
+/// what it missed from the database), once each and in order.
+#[tokio::test]
+async fn members_get_what_was_sent_while_the_broker_was_down() {
+    let Some(mut nats) = PrivateNats::start() else {
+        return;
+    };
+    let Some(shared) = Shared::create(Some(nats.url())).await else {
+        return;
+    };
+    let nodes = start(&shared, &["node-a", "node-b"]);
+    let room = open_conversation(&nodes[0].server, "customer-1").await;
+    let mut sender = member(&nodes[0].server, "customer-1", "customer", &room).await;
+    let mut reader = member(&nodes[1].server, "agent-b", "agent", &room).await;
+
+    send_many(&mut sender, &room, "before", 10).await;
+    assert_eq!(
+        collect(&mut reader, 10, 0).await,
+        (1..=10).collect::<Vec<_>>()
+    );
+
+    nats.kill();
+    // Commits do not need the broker: every send is acked.
+    let mut during: Vec<Value> = Vec::new();
+    for i in 0..10 {
+        during.push(
+            sender
+                .say(&room, &format!("during-{i}"), "while down")
+                .await,
+        );
+    }
+    assert!(during.iter().all(|a| a["type"] == "ack"), "{during:?}");
+    nats.restart();
+
+    send_many(&mut sender, &room, "after", 10).await;
+    let seqs = collect(&mut reader, 20, 0).await;
+    assert_eq!(seqs, (11..=30).collect::<Vec<_>>());
+}
+
+async fn admin(
+    node: &Server,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    request(
+        method,
+        &format!("{}{path}", node.url),
+        Some(ADMIN_TOKEN),
+        body.as_ref(),
+    )
+    .await
+}
+
+/// The text stored at `seq` of `room`, read through `node`.
+async fn stored_text(node: &Server, token: &str, room: &str, seq: u64) -> String {
+    let (status, page) = request(
+        reqwest::Method::GET,
+        &format!(
+            "{}/api/rooms/{room}/messages?after={}&limit=1",
+            node.url,
+            seq - 1
+        ),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    page["messages"][0]["text"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// An admin activates and rolls back on one node while every node carries
+/// chat: each change answers once every live node runs it, the other nodes
+/// serve the new version from then on, and no send is lost meanwhile.
+#[tokio::test]
+async fn administration_on_one_node_applies_to_every_node() {
+    let Some(shared) = Shared::create(None).await else {
+        return;
+    };
+    let nodes = start(&shared, &["node-a", "node-b", "node-c"]);
+    let (a, b, c) = (&nodes[0].server, &nodes[1].server, &nodes[2].server);
+    for (version, guest) in [("1.0.0", "guest-swap-v1"), ("2.0.0", "guest-swap-v2")] {
+        let (status, body) = hangar_testkit::server::publish(
+            &a.url,
+            "tagger",
+            version,
+            wasm(guest),
+            Some(PUBLISH_TOKEN),
+        )
+        .await;
+        assert!(status == 201 || status == 200, "{body}");
+    }
+    let (status, done) = admin(
+        a,
+        reqwest::Method::POST,
+        "/api/admin/plugins/tagger/activate",
+        Some(json!({"version": "1.0.0"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    let applied = |done: &Value| -> Vec<(String, bool)> {
+        let mut nodes: Vec<(String, bool)> = done["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no nodes in {done}"))
+            .iter()
+            .map(|n| {
+                (
+                    n["node"].as_str().unwrap().to_owned(),
+                    n["current"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        nodes.sort();
+        nodes
+    };
+    let everywhere = vec![
+        ("node-a".to_owned(), true),
+        ("node-b".to_owned(), true),
+        ("node-c".to_owned(), true),
+    ];
+    assert_eq!(applied(&done), everywhere, "{done}");
+    // A chain order set on node B is followed on node C.
+    let (status, body) = admin(
+        b,
+        reqwest::Method::PUT,
+        "/api/admin/chains/chat-messages",
+        Some(json!(["tagger"])),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+
+    let customer = token("customer-1", "customer");
+    let room = open_conversation(c, "customer-1").await;
+    let mut on_c = member(c, "customer-1", "customer", &room).await;
+    // The chain order reaches node C within its convergence (a signal; at
+    // worst the periodic pass).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut n = 0;
+    loop {
+        n += 1;
+        let ack = on_c.say(&room, &format!("probe-{n}"), "probe").await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+        let text = stored_text(c, &customer, &room, ack["seq"].as_u64().unwrap()).await;
+        if text == "v1:probe" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "node-c still stores {text:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Traffic on every node while versions change on node A, then B.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut load = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let user = format!("customer-load-{i}");
+        let room = open_conversation(&node.server, &user).await;
+        let mut client = member(&node.server, &user, "customer", &room).await;
+        let stop = stop.clone();
+        load.push(tokio::spawn(async move {
+            let mut acked = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let ack = client.say(&room, &format!("load-{acked}"), "load").await;
+                assert_eq!(ack["type"], "ack", "{ack}");
+                acked += 1;
+            }
+            acked
+        }));
+    }
+    let (status, done) = admin(
+        a,
+        reqwest::Method::POST,
+        "/api/admin/plugins/tagger/activate",
+        Some(json!({"version": "2.0.0"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(applied(&done), everywhere, "{done}");
+    // Node C answered "applied": its next message is v2's.
+    let ack = on_c.say(&room, "after-v2", "hello").await;
+    assert_eq!(
+        stored_text(c, &customer, &room, ack["seq"].as_u64().unwrap()).await,
+        "v2:hello"
+    );
+
+    let (status, done) = admin(
+        b,
+        reqwest::Method::POST,
+        "/api/admin/plugins/tagger/rollback",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["version"], "1.0.0", "{done}");
+    assert_eq!(applied(&done), everywhere, "{done}");
+    let ack = on_c.say(&room, "after-rollback", "hello").await;
+    assert_eq!(
+        stored_text(c, &customer, &room, ack["seq"].as_u64().unwrap()).await,
+        "v1:hello"
+    );
+
+    // Disabled on node C: node A stores messages untouched.
+    let (status, _) = admin(
+        c,
+        reqwest::Method::POST,
+        "/api/admin/plugins/tagger/disable",
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let room_a = open_conversation(a, "customer-2").await;
+    let mut on_a = member(a, "customer-2", "customer", &room_a).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let ack = on_a
+            .say(
+                &room_a,
+                &format!("off-{}", Instant::now().elapsed().as_nanos()),
+                "plain",
+            )
+            .await;
+        let text = stored_text(
+            a,
+            &token("customer-2", "customer"),
+            &room_a,
+            ack["seq"].as_u64().unwrap(),
+        )
+        .await;
+        if text == "plain" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "node-a still tags: {text:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for task in load {
+        assert!(task.await.unwrap() > 0, "a node carried no traffic");
+    }
+    // The cluster view agrees: the saved version everywhere, nobody lags.
+    let (status, view) = admin(c, reqwest::Method::GET, "/api/admin/cluster/plugins", None).await;
+    assert_eq!(status, 200, "{view}");
+    let tagger = view["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "tagger")
+        .unwrap();
+    assert_eq!(tagger["version"], "1.0.0", "{view}");
+    assert_eq!(tagger["lagging"], json!([]), "{view}");
+}
