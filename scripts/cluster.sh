@@ -44,6 +44,7 @@ export HANGAR_BROKER="$nats" HANGAR_BROKER_PREFIX="hangar-cluster"
 # one node is valid on every node.
 export HANGAR_SESSION_KEY="local-cluster-session-key-0123456789abcdef"
 export HANGAR_ADMIN_TOKEN="local-cluster-admin-token"
+export HANGAR_PUBLISH_TOKENS="demo=local-cluster-publish-token"
 
 urls=()
 for i in 0 1 2; do
@@ -70,6 +71,7 @@ echo
 echo "three nodes, one cluster (logs in target/cluster/NODE/err.log):"
 for url in "${urls[@]}"; do echo "  $url   chat: $url/chat"; done
 echo "  node list: curl ${urls[0]}/api/lbs"
-echo "  admin token: $HANGAR_ADMIN_TOKEN"
+echo "  admin token: $HANGAR_ADMIN_TOKEN   publish token: ${HANGAR_PUBLISH_TOKENS#demo=}"
+echo "  per node: curl -H 'authorization: Bearer $HANGAR_ADMIN_TOKEN' ${urls[0]}/api/admin/cluster/plugins"
 echo "Ctrl-C stops the cluster."
 wait

@@ -467,3 +467,65 @@ async fn administration_on_one_node_applies_to_every_node() {
     assert_eq!(tagger["version"], "1.0.0", "{view}");
     assert_eq!(tagger["lagging"], json!([]), "{view}");
 }
+
+/// A message flagged on one node raises an alert that the admins connected
+/// to every node receive live.
+#[tokio::test]
+async fn alerts_raised_on_one_node_reach_admins_on_every_node() {
+    let Some(shared) = Shared::create(None).await else {
+        return;
+    };
+    let nodes = start(&shared, &["node-a", "node-b"]);
+    let (a, b) = (&nodes[0].server, &nodes[1].server);
+    let (status, body) = hangar_testkit::server::publish(
+        &a.url,
+        "keyword-moderation",
+        "0.1.0",
+        wasm("keyword-moderation"),
+        Some(PUBLISH_TOKEN),
+    )
+    .await;
+    assert!(status == 201 || status == 200, "{body}");
+    let (status, done) = admin(
+        a,
+        reqwest::Method::POST,
+        "/api/admin/plugins/keyword-moderation/activate",
+        Some(json!({"version": "0.1.0"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    let config: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            hangar_testkit::repo_root().join("plugins/keyword-moderation/demo-config.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let (status, body) = admin(
+        a,
+        reqwest::Method::PUT,
+        "/api/admin/plugins/keyword-moderation/config",
+        Some(config),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = admin(
+        a,
+        reqwest::Method::PUT,
+        "/api/admin/chains/chat-messages",
+        Some(json!(["keyword-moderation"])),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+
+    let mut admin_on_b = WsClient::connect(&b.url, &token("ops", "admin"), None)
+        .await
+        .unwrap();
+    let room = open_conversation(a, "customer-1").await;
+    let mut on_a = member(a, "customer-1", "customer", &room).await;
+    let ack = on_a.say(&room, "m1", "I will call my lawyer").await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let alert = admin_on_b.expect("alert").await;
+    assert_eq!(alert["alert"]["room"], room.as_str(), "{alert}");
+    assert_eq!(alert["alert"]["severity"], "warning", "{alert}");
+}

@@ -1,12 +1,14 @@
 //! The broker between the nodes of a cluster (NATS): each room's events
-//! (committed messages, resets) go to `PREFIX.room.ROOM`; a node subscribes
-//! to the rooms it has members in. NATS delivers at most once and in order
+//! (committed messages, resets) go to `PREFIX.room.ROOM`, and a node
+//! subscribes to the rooms it has members in; deployment changes go to
+//! `PREFIX.deploy`, alerts to `PREFIX.alerts`. NATS delivers at most once and in order
 //! per publisher; what it loses, the relay reads back from the database
 //! (see `hub::relay`).
 
 use std::sync::Arc;
 
 use futures_util::StreamExt as _;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
@@ -44,20 +46,20 @@ pub enum RoomEvent {
 }
 
 impl RoomEvent {
-    fn room(&self) -> &RoomId {
+    /// Its topic.
+    pub fn topic(&self) -> Topic {
         match self {
-            Self::Message(message) => &message.room,
-            Self::Frame { room, .. } => room,
+            Self::Message(message) => Topic::Room(message.room.clone()),
+            Self::Frame { room, .. } => Topic::Room(room.clone()),
         }
     }
 }
 
 /// What travels on the wire: the event and the node it comes from.
 #[derive(Serialize, Deserialize)]
-struct Envelope {
+struct Envelope<T> {
     node: String,
-    #[serde(flatten)]
-    event: RoomEvent,
+    event: T,
 }
 
 /// A connection to the cluster's broker.
@@ -116,126 +118,93 @@ impl Broker {
         self.reconnected.notified().await;
     }
 
-    fn room_subject(&self, room: &RoomId) -> String {
-        format!("{}.room.{room}", self.prefix)
+    fn subject(&self, topic: &Topic) -> String {
+        match topic {
+            Topic::Room(room) => format!("{}.room.{room}", self.prefix),
+            Topic::Deployments => format!("{}.deploy", self.prefix),
+            Topic::Alerts => format!("{}.alerts", self.prefix),
+        }
     }
 
-    /// Publishes `event` to the other nodes. A failure is logged: the
-    /// other nodes read what they missed from the database.
-    pub async fn publish(&self, event: &RoomEvent) {
+    /// Publishes `event` on `topic` to the other nodes. A failure is
+    /// logged: each topic's readers recover what they miss from the
+    /// database (see the callers).
+    pub async fn publish<T: Serialize>(&self, topic: &Topic, event: &T) {
         let envelope = Envelope {
             node: self.node.to_string(),
-            event: event.clone(),
+            event,
         };
         let payload = match serde_json::to_vec(&envelope) {
             Ok(payload) => payload,
             Err(err) => {
-                tracing::error!(error = %err, "room event not encoded");
+                tracing::error!(error = %err, "event not encoded");
                 return;
             }
         };
         if let Err(err) = self
             .client
-            .publish(self.room_subject(event.room()), payload.into())
+            .publish(self.subject(topic), payload.into())
             .await
         {
-            tracing::warn!(error = %err, "room event not published");
+            tracing::warn!(error = %err, "event not published");
         }
     }
 
-    fn deploy_subject(&self) -> String {
-        format!("{}.deploy", self.prefix)
-    }
-
-    /// Tells the other nodes the deployments changed (they converge on
-    /// what the database holds). A failure is logged: nodes also converge
-    /// periodically.
-    pub async fn publish_deploy(&self) {
-        let payload = self.node.as_bytes().to_vec();
-        if let Err(err) = self
-            .client
-            .publish(self.deploy_subject(), payload.into())
-            .await
-        {
-            tracing::warn!(error = %err, "deployment change not published");
-        }
-    }
-
-    /// Changes made on the other nodes.
-    ///
-    /// # Errors
-    /// The broker refused the subscription or is unreachable.
-    pub async fn subscribe_deploys(&self) -> Result<DeployEvents, BrokerError> {
-        let subscriber = self
-            .client
-            .subscribe(self.deploy_subject())
-            .await
-            .map_err(|err| BrokerError::Subscribe(err.to_string()))?;
-        Ok(DeployEvents {
-            subscriber,
-            node: self.node.clone(),
-        })
-    }
-
-    /// The other nodes' events about `room`, once the subscription is
+    /// The other nodes' events on `topic`, once the subscription is
     /// registered with the server (what they publish after this returns
     /// arrives).
     ///
     /// # Errors
     /// The broker refused the subscription or is unreachable.
-    pub async fn subscribe_room(&self, room: &RoomId) -> Result<RoomEvents, BrokerError> {
+    pub async fn subscribe<T: DeserializeOwned>(
+        &self,
+        topic: &Topic,
+    ) -> Result<Events<T>, BrokerError> {
         let subscriber = self
             .client
-            .subscribe(self.room_subject(room))
+            .subscribe(self.subject(topic))
             .await
             .map_err(|err| BrokerError::Subscribe(err.to_string()))?;
         self.client
             .flush()
             .await
             .map_err(|err| BrokerError::Subscribe(err.to_string()))?;
-        Ok(RoomEvents {
+        Ok(Events {
             subscriber,
             node: self.node.clone(),
+            kind: std::marker::PhantomData,
         })
     }
 }
 
-/// Signals that another node changed the deployments.
+/// What the nodes tell each other about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Topic {
+    /// A room's events ([`RoomEvent`]), to the nodes with members in it.
+    Room(RoomId),
+    /// That the deployments changed (converge on the database).
+    Deployments,
+    /// Alerts raised, for the admins connected anywhere.
+    Alerts,
+}
+
+/// Events of one topic from the other nodes.
 #[derive(Debug)]
-pub struct DeployEvents {
+pub struct Events<T> {
     subscriber: async_nats::Subscriber,
     node: Arc<str>,
+    kind: std::marker::PhantomData<fn() -> T>,
 }
 
-impl DeployEvents {
-    /// Completes at the next change made on another node; `None` when the
-    /// subscription ended.
-    pub async fn recv(&mut self) -> Option<()> {
-        while let Some(message) = self.subscriber.next().await {
-            if *message.payload != *self.node.as_bytes() {
-                return Some(());
-            }
-        }
-        None
-    }
-}
-
-/// A room's events from the other nodes.
-#[derive(Debug)]
-pub struct RoomEvents {
-    subscriber: async_nats::Subscriber,
-    node: Arc<str>,
-}
-
-impl RoomEvents {
+impl<T: DeserializeOwned> Events<T> {
     /// The next event from another node; `None` when the subscription
     /// ended.
-    pub async fn recv(&mut self) -> Option<RoomEvent> {
+    pub async fn recv(&mut self) -> Option<T> {
         while let Some(message) = self.subscriber.next().await {
-            match serde_json::from_slice::<Envelope>(&message.payload) {
+            match serde_json::from_slice::<Envelope<T>>(&message.payload) {
                 Ok(envelope) if *envelope.node == *self.node => {}
                 Ok(envelope) => return Some(envelope.event),
-                Err(err) => tracing::warn!(error = %err, "undecodable room event skipped"),
+                Err(err) => tracing::warn!(error = %err, "undecodable event skipped"),
             }
         }
         None

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use super::saved::{self, Deployment};
 use super::{DeployError, Deployer};
-use crate::cluster::broker::Broker;
+use crate::cluster::broker::{Broker, Topic};
 use crate::cluster::nodes::Nodes;
 use crate::plugins::PluginSettings;
 use crate::store::now_ms;
@@ -84,7 +84,7 @@ impl Deployer {
         };
         let deployer = self.clone();
         tokio::spawn(async move {
-            let mut events = match link.broker.subscribe_deploys().await {
+            let mut events = match link.broker.subscribe::<()>(&Topic::Deployments).await {
                 Ok(events) => Some(events),
                 Err(err) => {
                     tracing::warn!(error = %err, "deployment signals not followed; converging periodically only");
@@ -118,7 +118,7 @@ impl Deployer {
         if let Err(err) = self.converge().await {
             tracing::warn!(error = %err, "could not record this node's plugins");
         }
-        link.broker.publish_deploy().await;
+        link.broker.publish(&Topic::Deployments, &()).await;
     }
 
     /// Brings this node's plugins and chains to the saved deployments and

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::Mutex as AsyncMutex;
 
 use super::rooms::Rooms;
-use crate::cluster::broker::{Broker, RoomEvent};
+use crate::cluster::broker::{Broker, RoomEvent, Topic};
 use crate::history::{HistoryError, HistoryStore, Message, RoomId, Seq};
 
 /// The most messages a gap is filled with; past it the room's subscribers
@@ -115,7 +115,7 @@ impl Relay {
             && cursor.subscription.is_none()
         {
             let events = broker
-                .subscribe_room(room)
+                .subscribe::<RoomEvent>(&Topic::Room(room.clone()))
                 .await
                 .map_err(|err| HistoryError::Failed(err.to_string()))?;
             let relay = self.clone();
@@ -156,7 +156,8 @@ impl Relay {
     /// members here.
     pub async fn committed(&self, message: &Message) {
         if let Some(broker) = &self.broker {
-            broker.publish(&RoomEvent::Message(message.clone())).await;
+            let event = RoomEvent::Message(message.clone());
+            broker.publish(&event.topic(), &event).await;
         }
         self.deliver(message).await;
     }
@@ -165,12 +166,11 @@ impl Relay {
     /// then to the members here.
     pub async fn frame(&self, room: &RoomId, frame: String) {
         if let Some(broker) = &self.broker {
-            broker
-                .publish(&RoomEvent::Frame {
-                    room: room.clone(),
-                    frame: frame.clone(),
-                })
-                .await;
+            let event = RoomEvent::Frame {
+                room: room.clone(),
+                frame: frame.clone(),
+            };
+            broker.publish(&event.topic(), &event).await;
         }
         self.rooms.broadcast_frame(room, &frame);
     }

@@ -285,6 +285,9 @@ pub async fn serve(
         ),
         None => None,
     };
+    if let Some(broker) = &broker {
+        alerts.join_cluster(broker.clone()).await?;
+    }
     let hub = Arc::new(Hub::new(
         config.hub.clone(),
         history,

@@ -4,6 +4,8 @@
 pub use hangar_client::protocol::{Alert, AlertKind, Severity};
 use tokio::sync::broadcast;
 
+use crate::cluster::broker::{Broker, BrokerError, Topic};
+
 use super::{Database, StoreError, now_ms};
 
 /// An alert to raise.
@@ -39,13 +41,38 @@ type AlertRow = (
 pub struct Alerts {
     db: Database,
     live: broadcast::Sender<Alert>,
+    /// In a cluster: alerts raised here go to the other nodes' admins too.
+    broker: std::sync::Arc<std::sync::OnceLock<Broker>>,
 }
 
 impl Alerts {
     /// Alerts stored in `db`.
     pub fn new(db: Database) -> Self {
         let (live, _) = broadcast::channel(256);
-        Self { db, live }
+        Self {
+            db,
+            live,
+            broker: std::sync::Arc::default(),
+        }
+    }
+
+    /// Shares live alerts with the other nodes of a cluster: those raised
+    /// here are published, those raised elsewhere reach the admins
+    /// connected here. An alert the broker loses is still stored (and
+    /// listed by `GET /api/admin/alerts` on every node).
+    ///
+    /// # Errors
+    /// The broker refused the subscription.
+    pub async fn join_cluster(&self, broker: Broker) -> Result<(), BrokerError> {
+        let mut events = broker.subscribe::<Alert>(&Topic::Alerts).await?;
+        let live = self.live.clone();
+        tokio::spawn(async move {
+            while let Some(alert) = events.recv().await {
+                let _ = live.send(alert);
+            }
+        });
+        let _ = self.broker.set(broker);
+        Ok(())
     }
 
     /// Stores an alert, then broadcasts it.
@@ -79,6 +106,9 @@ impl Alerts {
         };
         // Nobody listening is fine: the alert is stored.
         let _ = self.live.send(stored.clone());
+        if let Some(broker) = self.broker.get() {
+            broker.publish(&Topic::Alerts, &stored).await;
+        }
         Ok(stored)
     }
 
