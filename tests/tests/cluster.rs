@@ -529,3 +529,110 @@ async fn alerts_raised_on_one_node_reach_admins_on_every_node() {
     assert_eq!(alert["alert"]["room"], room.as_str(), "{alert}");
     assert_eq!(alert["alert"]["severity"], "warning", "{alert}");
 }
+
+/// A node is killed mid-traffic: the Rust clients on it move to another
+/// node (their tiers, then the node list), rejoin from their last seq and
+/// resend what was not acked. Over the whole run every message is stored
+/// once and every member receives every message once, in order.
+#[tokio::test]
+async fn clients_of_a_killed_node_fail_over_and_nothing_is_lost_or_doubled() {
+    use hangar_client::{Backoff, Client, ClientConfig, Event};
+
+    let Some(shared) = Shared::create(None).await else {
+        return;
+    };
+    let mut nodes = start(&shared, &["node-a", "node-b", "node-c"]);
+    let ws: Vec<String> = nodes.iter().map(|n| ws_url(&n.server)).collect();
+    let lbs = format!("{}/api/lbs", nodes[0].server.url);
+    let room_name = open_conversation(&nodes[2].server, "customer-1").await;
+    let room: hangar_client::protocol::RoomId = room_name.parse().unwrap();
+    let config = |first: usize, user: &str, role: &str| {
+        let mut order = ws.clone();
+        order.rotate_left(first);
+        let mut config = ClientConfig::new(order, token(user, role));
+        config.lbs_url = Some(lbs.clone());
+        config.same_url_attempts = 2;
+        config.connect_timeout = Duration::from_secs(2);
+        config.backoff = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_millis(400),
+        };
+        config
+    };
+    // The customer on node C (to be killed), the agent on node A.
+    let mut parties = Vec::new();
+    for (first, user, role) in [(2, "customer-1", "customer"), (0, "agent-a", "agent")] {
+        let (client, mut events) = Client::start(config(first, user, role)).unwrap();
+        client.join(room.clone());
+        loop {
+            match events.recv().await.unwrap() {
+                Event::Joined { .. } => break,
+                _ => continue,
+            }
+        }
+        parties.push((client, events));
+    }
+    const EACH: usize = 80;
+    let total = 2 * EACH as u64;
+    // Each party sends one message per 20 ms and records what it receives.
+    let mut tasks = Vec::new();
+    for (client, mut events) in parties {
+        let room = room.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut seqs: Vec<u64> = Vec::new();
+            let mut acked = std::collections::HashSet::new();
+            let mut moved_at = None;
+            let mut sent = 0;
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while (acked.len() < EACH || (seqs.len() as u64) < total) && Instant::now() < deadline {
+                tokio::select! {
+                    _ = tick.tick(), if sent < EACH => {
+                        client.send(room.clone(), format!("message {sent}"));
+                        sent += 1;
+                    }
+                    event = events.recv() => match event {
+                        Some(Event::Messages(messages)) => seqs.extend(messages.iter().map(|m| m.seq)),
+                        Some(Event::Acked { client_id, .. }) => { acked.insert(client_id.to_string()); }
+                        Some(Event::Connected { url }) => moved_at = Some((Instant::now(), url)),
+                        Some(Event::GaveUp { reason }) => panic!("gave up: {reason}"),
+                        Some(_) => {}
+                        None => break,
+                    }
+                }
+            }
+            (seqs, acked.len(), moved_at)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let killed_at = Instant::now();
+    nodes.pop(); // SIGKILL node C
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    let expected: Vec<u64> = (1..=total).collect();
+    for ((seqs, acked, _), who) in results.iter().zip(["customer (node C)", "agent (node A)"]) {
+        assert_eq!(*acked, EACH, "{who}: acks");
+        assert_eq!(seqs, &expected, "{who}: received");
+    }
+    let (moved, url) = results[0].2.clone().expect("the customer reconnected");
+    assert!(moved > killed_at && url != ws[2], "moved to {url}");
+    eprintln!(
+        "failover: the customer resumed on {url} {:.0} ms after the kill",
+        (moved - killed_at).as_secs_f64() * 1e3
+    );
+    // Stored once each.
+    let (status, page) = request(
+        reqwest::Method::GET,
+        &format!(
+            "{}/api/rooms/{room_name}/messages?after=0&limit=500",
+            nodes[0].server.url
+        ),
+        Some(&token("agent-a", "agent")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["messages"].as_array().unwrap().len() as u64, total);
+}
