@@ -12,6 +12,13 @@
 //! (comma-separated) change the shape; `HANGAR_BENCH_CHAIN=off` runs a
 //! server without plugins, to tell what the chain costs.
 //!
+//! With a NATS server too (`HANGAR_BENCH_NATS_URL` or
+//! `HANGAR_TEST_NATS_URL`), the same workload on a cluster of
+//! `HANGAR_BENCH_NODES` (3) demo nodes on this one machine, each
+//! conversation's customer on one node and its agent on the next, so every
+//! delivery to the other party crosses nodes; its server CPU is the sum
+//! over the nodes.
+//!
 //! Run: `cargo bench -p hangar-testkit --bench service`
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark binary: any failure aborts the run
@@ -103,20 +110,33 @@ async fn connect(ws: &str, token: String, room: &RoomId, me: String, clock: Arc<
     Party { client }
 }
 
-async fn set_up(server: &Server, rooms: usize, clock: &Arc<Clock>) -> Vec<Conversation> {
-    let ws = format!("{}/ws", server.url.replacen("http://", "ws://", 1));
-    let url = format!("{}/api/conversations", server.url);
+/// Opens the conversations, conversation `i` on node `i % n`, its
+/// customer connected there and its agent on the next node (with one
+/// node, both on it): in a cluster every delivery to the other party
+/// crosses nodes.
+async fn set_up(
+    servers: &[Server],
+    key: &str,
+    rooms: usize,
+    clock: &Arc<Clock>,
+) -> Vec<Conversation> {
+    let ws = |s: &Server| format!("{}/ws", s.url.replacen("http://", "ws://", 1));
     let mut conversations = Vec::with_capacity(rooms);
     for i in 0..rooms {
+        let (home, next) = (
+            &servers[i % servers.len()],
+            &servers[(i + 1) % servers.len()],
+        );
         let (customer, agent) = (format!("customer-{i}"), format!("agent-{i}"));
-        let customer_token = hangar_testkit::server::mint_token(KEY, &customer, "customer", 7200);
-        let agent_token = hangar_testkit::server::mint_token(KEY, &agent, "agent", 7200);
+        let customer_token = hangar_testkit::server::mint_token(key, &customer, "customer", 7200);
+        let agent_token = hangar_testkit::server::mint_token(key, &agent, "agent", 7200);
+        let url = format!("{}/api/conversations", home.url);
         let (status, opened) =
             request(reqwest::Method::POST, &url, Some(&customer_token), None).await;
         assert_eq!(status, 200, "{opened}");
         let room: RoomId = opened["room"].as_str().unwrap().parse().unwrap();
-        let customer = connect(&ws, customer_token, &room, customer, clock.clone()).await;
-        let agent = connect(&ws, agent_token, &room, agent, clock.clone()).await;
+        let customer = connect(&ws(home), customer_token, &room, customer, clock.clone()).await;
+        let agent = connect(&ws(next), agent_token, &room, agent, clock.clone()).await;
         conversations.push(Conversation {
             room,
             customer,
@@ -126,13 +146,19 @@ async fn set_up(server: &Server, rooms: usize, clock: &Arc<Clock>) -> Vec<Conver
     conversations
 }
 
+/// CPU seconds all `servers` used so far.
+fn cpu_of(servers: &[Server]) -> f64 {
+    servers.iter().filter_map(Server::cpu_seconds).sum()
+}
+
 struct Figures {
     acked_per_sec: f64,
     ack_p50_ms: f64,
     ack_p99_ms: f64,
     delivery_p99_ms: f64,
     lost: usize,
-    /// Cores the server used while sending (CPU seconds / wall seconds).
+    /// Cores the servers used while sending (CPU seconds / wall seconds;
+    /// the sum over the nodes of a cluster).
     server_cores: f64,
     /// Cores this load generator (4,000 client connections) used.
     load_cores: f64,
@@ -148,7 +174,7 @@ fn quantile(sorted: &[Duration], q: f64) -> f64 {
 /// Sends at `rate` messages per second for `secs`, spread over the rooms in
 /// turn, each send from the party that did not send last in that room.
 async fn run(
-    server: &Server,
+    servers: &[Server],
     conversations: &[Conversation],
     clock: &Clock,
     rate: u64,
@@ -156,7 +182,7 @@ async fn run(
 ) -> Figures {
     const TICK: Duration = Duration::from_millis(5);
     let total = rate * secs;
-    let cpu_before = server.cpu_seconds().unwrap_or(0.0);
+    let cpu_before = cpu_of(servers);
     let load_before = cpu_seconds_of("self").unwrap_or(0.0);
     let started = Instant::now();
     let mut sent = 0u64;
@@ -182,7 +208,7 @@ async fn run(
         }
     }
     let sending = started.elapsed();
-    let server_cores = (server.cpu_seconds().unwrap_or(0.0) - cpu_before) / sending.as_secs_f64();
+    let server_cores = (cpu_of(servers) - cpu_before) / sending.as_secs_f64();
     let load_cores = (cpu_seconds_of("self").unwrap_or(0.0) - load_before) / sending.as_secs_f64();
     // The tail: until every send is acked and delivered, or 10 s.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -238,6 +264,34 @@ fn start(dir: &std::path::Path, database_url: Option<&str>) -> Server {
     Server::start_demo_with_env(dir, &[], &env).expect("server")
 }
 
+/// Runs the workload at each rate on `servers` (tokens signed with `key`).
+async fn measure(
+    name: &str,
+    servers: &[Server],
+    key: &str,
+    rooms: usize,
+    rates: &[u64],
+    secs: u64,
+) -> Vec<(u64, Figures)> {
+    let clock = Arc::new(Clock::default());
+    let began = Instant::now();
+    let conversations = set_up(servers, key, rooms, &clock).await;
+    eprintln!(
+        "{name}: {rooms} conversations, {} connections ready in {:.1} s",
+        2 * rooms,
+        began.elapsed().as_secs_f64()
+    );
+    // Warm-up: plugin instances, pools, caches.
+    let _ = run(servers, &conversations, &clock, 500, 2).await;
+    let mut rows = Vec::new();
+    for &rate in rates {
+        let figures = run(servers, &conversations, &clock, rate, secs).await;
+        rows.push((rate, figures));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    rows
+}
+
 async fn backend(
     name: &str,
     database_url: Option<&str>,
@@ -246,26 +300,46 @@ async fn backend(
     secs: u64,
 ) -> Vec<(u64, Figures)> {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path(), database_url);
-    let clock = Arc::new(Clock::default());
-    let began = Instant::now();
-    let conversations = set_up(&server, rooms, &clock).await;
-    eprintln!(
-        "{name}: {rooms} conversations, {} connections ready in {:.1} s",
-        2 * rooms,
-        began.elapsed().as_secs_f64()
-    );
-    // Warm-up: plugin instances, pools, caches.
-    let _ = run(&server, &conversations, &clock, 500, 2).await;
-    let mut rows = Vec::new();
-    for &rate in rates {
-        let figures = run(&server, &conversations, &clock, rate, secs).await;
-        rows.push((rate, figures));
-        tokio::time::sleep(Duration::from_secs(1)).await;
+    let server = [start(dir.path(), database_url)];
+    measure(name, &server, KEY, rooms, rates, secs).await
+}
+
+/// The same workload on `nodes` demo nodes sharing PostgreSQL and NATS
+/// (and S3 when `HANGAR_TEST_S3_ENDPOINT` names a server).
+async fn cluster(
+    postgres: &str,
+    broker: String,
+    nodes: usize,
+    rooms: usize,
+    rates: &[u64],
+    secs: u64,
+) -> Vec<(u64, Figures)> {
+    let shared = hangar_testkit::cluster::Shared::create_on(postgres, broker).await;
+    let args = hangar_testkit::cluster::demo_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut dirs = Vec::new();
+    let mut servers = Vec::new();
+    // One after the other: the first publishes the demo's plugins, the
+    // others restore them.
+    for i in 0..nodes {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("hangar.toml"),
+            "[hub]\nsend_rate_per_sec = 1000\nsend_burst = 1000\n",
+        )
+        .unwrap();
+        servers.push(shared.start_node_with(&format!("node-{i}"), dir.path(), &args));
+        dirs.push(dir);
     }
-    drop(conversations);
-    drop(server);
-    rows
+    measure(
+        &format!("postgres x{nodes}"),
+        &servers,
+        hangar_testkit::cluster::SESSION_KEY,
+        rooms,
+        rates,
+        secs,
+    )
+    .await
 }
 
 fn main() {
@@ -299,6 +373,19 @@ fn main() {
             "PostgreSQL skipped: set HANGAR_BENCH_POSTGRES_URL (or HANGAR_TEST_POSTGRES_URL)"
         ),
     }
+    let broker = std::env::var("HANGAR_BENCH_NATS_URL")
+        .or_else(|_| std::env::var(hangar_testkit::cluster::NATS_URL_VAR))
+        .ok();
+    let nodes: usize = env_or("HANGAR_BENCH_NODES", 3);
+    match (&postgres, broker) {
+        (Some(server), Some(broker)) if nodes > 1 => {
+            let rows = runtime.block_on(cluster(server, broker, nodes, rooms, &rates, secs));
+            tables.push((if nodes == 3 { "postgres x3" } else { "cluster" }, rows));
+        }
+        _ => println!(
+            "cluster skipped: set HANGAR_BENCH_NATS_URL (or HANGAR_TEST_NATS_URL) and PostgreSQL"
+        ),
+    }
     println!(
         "customer service: {rooms} conversations, customer + agent connected in each ({} connections), {}; {secs} s per rate; server and load on the same 2 cores",
         2 * rooms,
@@ -309,7 +396,7 @@ fn main() {
         }
     );
     println!(
-        "{:<10} {:>8} {:>10} {:>10} {:>10} {:>10} {:>12} {:>7} {:>12} {:>12}",
+        "{:<12} {:>8} {:>10} {:>10} {:>10} {:>10} {:>12} {:>7} {:>12} {:>12}",
         "backend",
         "rate/s",
         "acked/s",
@@ -324,7 +411,7 @@ fn main() {
     for (name, rows) in &tables {
         for (rate, f) in rows {
             println!(
-                "{:<10} {:>8} {:>10.0} {:>9.2}x {:>8.1}ms {:>8.1}ms {:>10.1}ms {:>7} {:>6.2} cores {:>6.2} cores",
+                "{:<12} {:>8} {:>10.0} {:>9.2}x {:>8.1}ms {:>8.1}ms {:>10.1}ms {:>7} {:>6.2} cores {:>6.2} cores",
                 name,
                 rate,
                 f.acked_per_sec,

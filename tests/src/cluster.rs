@@ -146,16 +146,19 @@ impl Shared {
             eprintln!("skipped: {POSTGRES_URL_VAR} is unset; a cluster needs PostgreSQL");
             return None;
         };
-        let broker = match broker.or_else(|| std::env::var(NATS_URL_VAR).ok()) {
-            Some(broker) => broker,
-            None => {
-                eprintln!("skipped: {NATS_URL_VAR} is unset; a cluster needs NATS");
-                return None;
-            }
+        let Some(broker) = broker.or_else(|| std::env::var(NATS_URL_VAR).ok()) else {
+            eprintln!("skipped: {NATS_URL_VAR} is unset; a cluster needs NATS");
+            return None;
         };
-        let database = PostgresDatabase::create(&server).await;
+        Some(Self::create_on(&server, broker).await)
+    }
+
+    /// As [`Shared::create`] on the PostgreSQL server `server` and the
+    /// broker `broker`.
+    pub async fn create_on(server: &str, broker: String) -> Self {
+        let database = PostgresDatabase::create(server).await;
         let bucket = S3Bucket::create().await;
-        Some(Self {
+        Self {
             prefix: format!(
                 "hangar-test-{}-{}",
                 std::process::id(),
@@ -167,7 +170,7 @@ impl Shared {
             bucket,
             blobs: tempfile::tempdir().expect("a directory"),
             broker,
-        })
+        }
     }
 
     /// Starts node `name` in `dir` (data in `dir/data`, `dir/hangar.toml`
@@ -176,6 +179,15 @@ impl Shared {
     /// # Panics
     /// When it does not start.
     pub fn start_node(&self, name: &str, dir: &Path) -> Server {
+        self.start_node_with(name, dir, &[])
+    }
+
+    /// As [`Shared::start_node`] with more `hangar serve` arguments (e.g.
+    /// `--demo`, see [`demo_args`]).
+    ///
+    /// # Panics
+    /// When it does not start.
+    pub fn start_node_with(&self, name: &str, dir: &Path, args: &[&str]) -> Server {
         let port = free_port();
         let public = format!("http://127.0.0.1:{port}");
         let listen = format!("127.0.0.1:{port}");
@@ -203,7 +215,20 @@ impl Shared {
             )),
         }
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        Server::start(&["--data-dir", "data", "--cache-dir", &cache], &env, dir)
-            .unwrap_or_else(|err| panic!("node {name}: {err}"))
+        let mut all = vec!["--data-dir", "data", "--cache-dir", &cache];
+        all.extend_from_slice(args);
+        Server::start(&all, &env, dir).unwrap_or_else(|err| panic!("node {name}: {err}"))
     }
+}
+
+/// Arguments that make a node a demo node with the built example plugins:
+/// the first demo node of a cluster publishes and activates them, the
+/// others restore them from the shared registry.
+pub fn demo_args() -> Vec<String> {
+    crate::guests::artifacts_dir();
+    vec![
+        "--demo".into(),
+        "--plugins-dir".into(),
+        crate::repo_root().join("plugins").display().to_string(),
+    ]
 }
