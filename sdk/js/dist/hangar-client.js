@@ -937,9 +937,7 @@ var UploadTask = class extends EventTarget {
       const done = await uploader.request("POST", `/api/uploads/${this.upload.id}/complete`);
       return this.finish(done.file, false);
     } catch (err) {
-      if (this.aborted) {
-        this.setState("aborted");
-      } else {
+      if (!this.aborted) {
         this.setState("failed");
         this.emit("error", { error: err });
       }
@@ -1065,6 +1063,7 @@ var UploadTask = class extends EventTarget {
     if (this.uploader.options.store) await this.uploader.options.store.delete(fingerprint(this.file));
     await this.done.catch(() => {
     });
+    this.setState("aborted");
   }
 };
 

@@ -193,9 +193,9 @@ export class UploadTask extends EventTarget {
       const done = await uploader.request('POST', `/api/uploads/${this.upload.id}/complete`);
       return this.finish(done.file, false);
     } catch (err) {
-      if (this.aborted) {
-        this.setState('aborted');
-      } else {
+      // An aborted upload turns 'aborted' in abort(), once the server was
+      // told: whoever watches the state sees the server's view.
+      if (!this.aborted) {
         this.setState('failed');
         this.emit('error', { error: err });
       }
@@ -309,5 +309,6 @@ export class UploadTask extends EventTarget {
     if (id) await this.uploader.request('DELETE', `/api/uploads/${id}`).catch(() => {});
     if (this.uploader.options.store) await this.uploader.options.store.delete(fingerprint(this.file));
     await this.done.catch(() => {});
+    this.setState('aborted');
   }
 }
