@@ -636,3 +636,65 @@ async fn clients_of_a_killed_node_fail_over_and_nothing_is_lost_or_doubled() {
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["messages"].as_array().unwrap().len() as u64, total);
 }
+
+/// An upload's chunks go to all three nodes; the node finishing its merge
+/// is killed while it merges; `complete` on another node finishes it (at
+/// once, or after the dead node's merge lease ran out) and the file is
+/// byte for byte the one sent, downloadable from any node.
+#[tokio::test]
+async fn an_upload_spread_over_nodes_completes_after_its_merging_node_dies() {
+    use hangar_testkit::uploads::{UploadApi, pattern, sha256_hex};
+
+    let Some(shared) = Shared::create(None).await else {
+        return;
+    };
+    let mut nodes = start(&shared, &["node-a", "node-b", "node-c"]);
+    let token = token("customer-1", "customer");
+    let apis: Vec<UploadApi> = nodes
+        .iter()
+        .map(|n| UploadApi::new(&n.server.url, &token))
+        .collect();
+    let data = pattern(48 << 20, 17);
+    let (status, upload) = apis[0].open("spread.bin", &data, false).await;
+    assert!(status == 200 || status == 201, "{upload}");
+    let id = upload["id"].as_str().unwrap().to_owned();
+    let count = upload["chunk_count"].as_u64().unwrap();
+    assert!(count >= 3, "{upload}");
+    for index in 0..count {
+        let api = &apis[usize::try_from(index).unwrap() % 3];
+        let (status, body) = api.put_chunk(&upload, &data, index).await;
+        assert_eq!(status, 201, "chunk {index}: {body}");
+    }
+
+    // Node C starts the merge and dies in it.
+    let completing = {
+        let url = format!("{}/api/uploads/{id}/complete", nodes[2].server.url);
+        let token = token.clone();
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .send()
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    nodes.pop();
+    let _ = completing.await;
+
+    let started = Instant::now();
+    let (status, done) = apis[0].complete(&id).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["file"]["sha256"], sha256_hex(&data), "{done}");
+    eprintln!(
+        "completed on node A {:.1} s after node C died mid-merge",
+        started.elapsed().as_secs_f64()
+    );
+    let file = done["file"]["id"].as_str().unwrap();
+    let download = apis[1].download(file, &[]).await;
+    assert_eq!(download.status, 200);
+    assert!(download.body == data, "the file differs from what was sent");
+    // Completing again anywhere answers the same file.
+    let (status, again) = apis[1].complete(&id).await;
+    assert_eq!((status, &again["file"]["id"]), (200, &done["file"]["id"]));
+}

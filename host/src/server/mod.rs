@@ -267,17 +267,23 @@ pub async fn serve(
     )
     .await?;
     let tokens = TokenKeys::new(session_key.expose_secret().as_bytes())?;
-    let uploads = Arc::new(UploadStore::new(
-        config.uploads.clone(),
-        Arc::new(SqlIndex::new(db.clone())),
-        open_blobs(upload_area, config.uploads_fsync)?,
-        runtime.clone(),
-        alerts.clone(),
-        session_key.expose_secret().as_bytes(),
-    ));
+    let node_id = crate::cluster::node_id(&config.data_dir, config.node_id.as_deref())?;
+    let uploads = Arc::new(
+        UploadStore::new(
+            config.uploads.clone(),
+            Arc::new(SqlIndex::new(db.clone())),
+            open_blobs(upload_area, config.uploads_fsync)?,
+            runtime.clone(),
+            alerts.clone(),
+            session_key.expose_secret().as_bytes(),
+        )
+        .with_merge_leases(crate::upload::lease::MergeLeases::new(
+            db.clone(),
+            node_id.clone(),
+        )),
+    );
     let sweeper = crate::upload::sweep::spawn(uploads.clone());
     let history: Arc<dyn HistoryStore> = Arc::new(SqlHistory::new(db.clone()));
-    let node_id = crate::cluster::node_id(&config.data_dir, config.node_id.as_deref())?;
     let broker = match &config.cluster {
         Some(cluster) => Some(
             crate::cluster::broker::Broker::connect(&cluster.broker, &cluster.prefix, &node_id)

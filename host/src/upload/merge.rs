@@ -250,6 +250,17 @@ impl Merge {
         self.bump();
     }
 
+    /// Notes chunks stored meanwhile by other processes (the merge only
+    /// knows those received at its start and through this process).
+    pub fn note_received(&self, received: &[u32]) {
+        let mut inbox = self.inbox();
+        for &i in received {
+            if let Some(flag) = inbox.received.get_mut(i as usize) {
+                *flag = true;
+            }
+        }
+    }
+
     /// Marks chunk `index` as arriving until the guard is dropped, so a
     /// later chunk waits for it rather than being hashed twice.
     pub fn arriving(&self, index: u32) -> Arriving<'_> {

@@ -18,6 +18,7 @@ pub mod blobs;
 pub mod download;
 pub mod http;
 pub mod index;
+pub mod lease;
 pub mod merge;
 pub mod sizing;
 pub mod sweep;

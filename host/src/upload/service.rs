@@ -280,6 +280,8 @@ pub struct UploadStore {
     open_locks: [tokio::sync::Mutex<()>; 16],
     /// The decoy object proofs of unknown content read (written once).
     decoy: tokio::sync::OnceCell<()>,
+    /// Who finishes a merge when several processes share the index.
+    leases: Option<super::lease::MergeLeases>,
 }
 
 fn lower_hex(value: &str, field: &'static str, len: usize) -> Result<String, UploadError> {
@@ -352,7 +354,17 @@ impl UploadStore {
             object_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             open_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             decoy: tokio::sync::OnceCell::new(),
+            leases: None,
         }
+    }
+
+    /// This store with merges finished under `leases`: `complete` may then
+    /// be called on any of the processes sharing the index, and one at a
+    /// time finishes each upload's merge.
+    #[must_use]
+    pub fn with_merge_leases(mut self, leases: super::lease::MergeLeases) -> Self {
+        self.leases = Some(leases);
+        self
     }
 
     /// The configuration.

@@ -41,6 +41,7 @@ pub async fn sweep_once(store: &UploadStore) -> Result<usize, UploadError> {
             store.blobs().delete_all(&Blobs::chunks_of(&folder)).await?;
         }
     }
+    store.drop_stale_merges(&open).await;
     let emptied = store.empty_trash().await?;
     if removed > 0 || emptied > 0 {
         tracing::info!(

@@ -12,6 +12,10 @@ use crate::upload::blobs::Blobs;
 use crate::upload::index::{Content, Registration, UploadRecord, UploadState};
 use crate::upload::merge::Merge;
 
+/// How long a `complete` waits while another process finishes the same
+/// upload's merge: longer than a lease, so a dead holder is taken over.
+const LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(25);
+
 impl UploadStore {
     pub(super) async fn merge_of(&self, upload: &UploadRecord) -> Result<Arc<Merge>, UploadError> {
         if let Some(merge) = self.merges().get(&upload.id) {
@@ -45,13 +49,7 @@ impl UploadStore {
     pub async fn complete(&self, session: &Session, id: &str) -> Result<Completed, UploadError> {
         let upload = self.owned(session, id).await?;
         if upload.state == UploadState::Complete {
-            let file_id = upload.file_id.clone().unwrap_or_default();
-            let file = self
-                .index
-                .file(&file_id)
-                .await?
-                .ok_or(UploadError::UnknownFile(file_id))?;
-            return Ok(Completed { file });
+            return self.completed(&upload).await;
         }
         let received = self.index.received(id).await?;
         if received.len() < upload.layout.chunk_count as usize {
@@ -62,7 +60,41 @@ impl UploadStore {
         }
         let _completing = CompletingGuard::take(&self.completing, id)
             .ok_or_else(|| UploadError::Completing(id.to_owned()))?;
+        let _lease = match &self.leases {
+            Some(leases) => {
+                let deadline = tokio::time::Instant::now() + LEASE_WAIT;
+                loop {
+                    if let Some(lease) = leases.try_take(id).await? {
+                        break Some(lease);
+                    }
+                    // Another process merges: it finishes, or it dies and
+                    // its lease runs out.
+                    match self.index.upload(id).await? {
+                        Some(done) if done.state == UploadState::Complete => {
+                            return self.completed(&done).await;
+                        }
+                        Some(_) => {}
+                        None => return Err(UploadError::UnknownUpload(id.to_owned())),
+                    }
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(UploadError::Completing(id.to_owned()));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+            }
+            None => None,
+        };
+        // Finished elsewhere while this process waited for its turn.
+        match self.index.upload(id).await? {
+            Some(done) if done.state == UploadState::Complete => {
+                return self.completed(&done).await;
+            }
+            Some(_) => {}
+            None => return Err(UploadError::UnknownUpload(id.to_owned())),
+        }
         let merge = self.merge_of(&upload).await?;
+        // Chunks other processes stored are read back from the store.
+        merge.note_received(&received);
         let merged = merge.finish().await;
         self.merges().remove(id);
         let merged = merged?;
@@ -149,6 +181,36 @@ impl UploadStore {
         self.drop_chunks(id);
         tracing::info!(upload = %id, file = %file.id, sha256 = %file.sha256, "upload complete");
         Ok(Completed { file })
+    }
+
+    /// The file of a complete upload.
+    async fn completed(&self, upload: &UploadRecord) -> Result<Completed, UploadError> {
+        let file_id = upload.file_id.clone().unwrap_or_default();
+        let file = self
+            .index
+            .file(&file_id)
+            .await?
+            .ok_or(UploadError::UnknownFile(file_id))?;
+        Ok(Completed { file })
+    }
+
+    /// Drops this process's merges of uploads that are no longer open
+    /// (completed, aborted or expired through another process): their
+    /// early chunks leave the memory budget and their unfinished merged
+    /// objects are abandoned.
+    pub(in crate::upload) async fn drop_stale_merges(&self, open: &HashSet<String>) {
+        let stale: Vec<Arc<Merge>> = {
+            let mut merges = self.merges();
+            let ids: Vec<String> = merges
+                .keys()
+                .filter(|id| !open.contains(*id))
+                .cloned()
+                .collect();
+            ids.iter().filter_map(|id| merges.remove(id)).collect()
+        };
+        for merge in stale {
+            merge.discard().await;
+        }
     }
 
     /// Removes an upload with its chunks and merged object.
