@@ -698,3 +698,90 @@ async fn an_upload_spread_over_nodes_completes_after_its_merging_node_dies() {
     let (status, again) = apis[1].complete(&id).await;
     assert_eq!((status, &again["file"]["id"]), (200, &done["file"]["id"]));
 }
+
+async fn plugin_state(node: &Server, name: &str) -> (String, u64) {
+    let (status, list) = admin(node, reqwest::Method::GET, "/api/admin/plugins", None).await;
+    assert_eq!(status, 200, "{list}");
+    let plugin = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not on {}: {list}", node.url));
+    (
+        plugin["state"].as_str().unwrap().to_owned(),
+        plugin["failures"].as_u64().unwrap(),
+    )
+}
+
+/// Quarantine is decided per node: a plugin that keeps failing on one
+/// node is quarantined there only, the other nodes keep calling it, and an
+/// admin lifts it on the node that quarantined it.
+#[tokio::test]
+async fn quarantine_is_decided_per_node() {
+    let Some(shared) = Shared::create(None).await else {
+        return;
+    };
+    let nodes = start(&shared, &["node-a", "node-b"]);
+    let (a, b) = (&nodes[0].server, &nodes[1].server);
+    let (status, body) = hangar_testkit::server::publish(
+        &a.url,
+        "misbehave",
+        "0.1.0",
+        wasm("guest-misbehave"),
+        Some(PUBLISH_TOKEN),
+    )
+    .await;
+    assert!(status == 201 || status == 200, "{body}");
+    let (status, done) = admin(
+        a,
+        reqwest::Method::POST,
+        "/api/admin/plugins/misbehave/activate",
+        Some(json!({"version": "0.1.0"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    let (status, body) = admin(
+        a,
+        reqwest::Method::PUT,
+        "/api/admin/chains/chat-messages",
+        Some(json!(["misbehave"])),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+
+    let room_a = open_conversation(a, "customer-a").await;
+    let mut on_a = member(a, "customer-a", "customer", &room_a).await;
+    for i in 0..5 {
+        // Fail-open: each message is still stored.
+        let ack = on_a.say(&room_a, &format!("trap-{i}"), "trap").await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+    }
+    assert_eq!(plugin_state(a, "misbehave").await.0, "quarantined");
+    // Node B keeps calling it (once its chain follows node A's order).
+    let room_b = open_conversation(b, "customer-b").await;
+    let mut on_b = member(b, "customer-b", "customer", &room_b).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for i in 0.. {
+        let ack = on_b.say(&room_b, &format!("trap-{i}"), "trap").await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+        let (state, failures) = plugin_state(b, "misbehave").await;
+        if failures > 0 {
+            assert_eq!(state, "active");
+            break;
+        }
+        assert!(Instant::now() < deadline, "node-b never called the plugin");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(plugin_state(a, "misbehave").await.0, "quarantined");
+    // The admin lifts it where it was decided.
+    let (status, _) = admin(
+        a,
+        reqwest::Method::POST,
+        "/api/admin/plugins/misbehave/enable",
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(plugin_state(a, "misbehave").await.0, "active");
+}
