@@ -276,10 +276,13 @@ async fn measure(
     let clock = Arc::new(Clock::default());
     let began = Instant::now();
     let conversations = set_up(servers, key, rooms, &clock).await;
-    eprintln!(
-        "{name}: {rooms} conversations, {} connections ready in {:.1} s",
+    let rss_mib = servers.iter().filter_map(Server::peak_rss_kib).sum::<u64>() as f64 / 1024.0;
+    println!(
+        "{name}: {rooms} conversations, {} connections ready in {:.1} s; server peak RSS {rss_mib:.0} MiB ({} node{})",
         2 * rooms,
-        began.elapsed().as_secs_f64()
+        began.elapsed().as_secs_f64(),
+        servers.len(),
+        if servers.len() == 1 { "" } else { "s, summed" }
     );
     // Warm-up: plugin instances, pools, caches.
     let _ = run(servers, &conversations, &clock, 500, 2).await;

@@ -17,6 +17,8 @@ test('customer and agent chat across a server restart', async (t) => {
 
   await customer.goto(`${server.url}/chat?user=alice&role=customer`);
   await customer.waitForSelector('#connection.connected');
+  // The page says which node it is on.
+  assert.equal(await customer.locator('#node').textContent(), `on 127.0.0.1:${port}`);
   await say(customer, 'Hello, my order has not arrived');
   await bubbles(customer, 'Hello, my order has not arrived').locator('xpath=..').and(customer.locator('.message:not(.pending)')).waitFor();
 

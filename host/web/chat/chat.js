@@ -53,10 +53,13 @@ function row(message) {
 
 const keyOf = (message) => message.id || `pending-${message.client_id}`;
 
-function showState(state) {
+// The state, and the node the page is connected to (a cluster lists
+// several; after a failover this shows the one that took over).
+function showState(state, url) {
   const node = $('#connection');
   node.textContent = state;
   node.className = `state ${state}`;
+  $('#node').textContent = state === 'connected' && url ? `on ${new URL(url).host}` : '';
 }
 
 function notice(text) {
@@ -129,7 +132,7 @@ function connectHub() {
   });
   page.client = client;
   const { store } = page;
-  client.addEventListener('state', (e) => showState(e.state));
+  client.addEventListener('state', (e) => showState(e.state, client.url));
   const markRead = () => {
     const cache = page.room && client.room(page.room);
     const last = cache && cache.messages.length ? cache.messages[cache.messages.length - 1].seq : null;
