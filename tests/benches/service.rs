@@ -3,8 +3,8 @@
 //! connected; sends spread evenly over the conversations at a fixed total
 //! rate, alternately from the customer and the agent, through the demo's
 //! moderation chain. At each rate: acked messages per second, send→ack p50
-//! and p99, send→delivery (to the other party) p99; then the highest rate
-//! each backend sustains with p99 ack ≤ 100 ms.
+//! and p99, send→delivery (to the other party) p50 and p99; then the
+//! highest rate each backend sustains with p99 ack ≤ 100 ms.
 //!
 //! SQLite always runs; PostgreSQL when `HANGAR_BENCH_POSTGRES_URL` (or
 //! `HANGAR_TEST_POSTGRES_URL`) names a database the bench may make a schema
@@ -17,7 +17,8 @@
 //! `HANGAR_BENCH_NODES` (3) demo nodes on this one machine, each
 //! conversation's customer on one node and its agent on the next, so every
 //! delivery to the other party crosses nodes; its server CPU is the sum
-//! over the nodes.
+//! over the nodes. At the end one node is killed and the time its clients
+//! take to rejoin on another node is printed (p50, p99, max).
 //!
 //! Run: `cargo bench -p hangar-testkit --bench service`
 
@@ -49,6 +50,10 @@ struct Clock {
     sent: Mutex<HashMap<String, Instant>>,
     acks: Mutex<Vec<Duration>>,
     deliveries: Mutex<Vec<Duration>>,
+    /// When a node was killed, and how long each of its clients took to
+    /// rejoin on another node.
+    killed_at: Mutex<Option<Instant>>,
+    failovers: Mutex<Vec<Duration>>,
 }
 
 impl Clock {
@@ -76,9 +81,25 @@ struct Conversation {
     agent: Party,
 }
 
-async fn connect(ws: &str, token: String, room: &RoomId, me: String, clock: Arc<Clock>) -> Party {
-    let (client, mut events) =
-        Client::start(ClientConfig::new(vec![ws.to_owned()], token)).expect("client");
+/// Connects as `token` to the first of `nodes` (the others, and the node
+/// list at `lbs`, are where it fails over to) and joins `room`.
+async fn connect(
+    nodes: Vec<String>,
+    lbs: Option<String>,
+    token: String,
+    room: &RoomId,
+    me: String,
+    clock: Arc<Clock>,
+) -> Party {
+    let mut config = ClientConfig::new(nodes, token);
+    config.lbs_url = lbs;
+    config.same_url_attempts = 2;
+    config.connect_timeout = Duration::from_secs(2);
+    config.backoff = hangar_client::Backoff {
+        initial: Duration::from_millis(100),
+        max: Duration::from_secs(1),
+    };
+    let (client, mut events) = Client::start(config).expect("client");
     client.join(room.clone());
     loop {
         match events.recv().await {
@@ -93,6 +114,11 @@ async fn connect(ws: &str, token: String, room: &RoomId, me: String, clock: Arc<
                 Event::Acked { client_id, .. } => {
                     if let Some(took) = clock.since_sent(&client_id.to_string()) {
                         clock.acks.lock().unwrap().push(took);
+                    }
+                }
+                Event::Joined { .. } => {
+                    if let Some(killed) = *clock.killed_at.lock().unwrap() {
+                        clock.failovers.lock().unwrap().push(killed.elapsed());
                     }
                 }
                 Event::Messages(messages) => {
@@ -120,13 +146,21 @@ async fn set_up(
     rooms: usize,
     clock: &Arc<Clock>,
 ) -> Vec<Conversation> {
-    let ws = |s: &Server| format!("{}/ws", s.url.replacen("http://", "ws://", 1));
+    let ws: Vec<String> = servers
+        .iter()
+        .map(|s| format!("{}/ws", s.url.replacen("http://", "ws://", 1)))
+        .collect();
+    // Each client's own node first, then the others in turn.
+    let from = |first: usize| -> Vec<String> {
+        let mut order = ws.clone();
+        order.rotate_left(first);
+        order
+    };
+    let lbs = (servers.len() > 1).then(|| format!("{}/api/lbs", servers[0].url));
     let mut conversations = Vec::with_capacity(rooms);
     for i in 0..rooms {
-        let (home, next) = (
-            &servers[i % servers.len()],
-            &servers[(i + 1) % servers.len()],
-        );
+        let (home_at, next_at) = (i % servers.len(), (i + 1) % servers.len());
+        let home = &servers[home_at];
         let (customer, agent) = (format!("customer-{i}"), format!("agent-{i}"));
         let customer_token = hangar_testkit::server::mint_token(key, &customer, "customer", 7200);
         let agent_token = hangar_testkit::server::mint_token(key, &agent, "agent", 7200);
@@ -135,8 +169,24 @@ async fn set_up(
             request(reqwest::Method::POST, &url, Some(&customer_token), None).await;
         assert_eq!(status, 200, "{opened}");
         let room: RoomId = opened["room"].as_str().unwrap().parse().unwrap();
-        let customer = connect(&ws(home), customer_token, &room, customer, clock.clone()).await;
-        let agent = connect(&ws(next), agent_token, &room, agent, clock.clone()).await;
+        let customer = connect(
+            from(home_at),
+            lbs.clone(),
+            customer_token,
+            &room,
+            customer,
+            clock.clone(),
+        )
+        .await;
+        let agent = connect(
+            from(next_at),
+            lbs.clone(),
+            agent_token,
+            &room,
+            agent,
+            clock.clone(),
+        )
+        .await;
         conversations.push(Conversation {
             room,
             customer,
@@ -155,6 +205,7 @@ struct Figures {
     acked_per_sec: f64,
     ack_p50_ms: f64,
     ack_p99_ms: f64,
+    delivery_p50_ms: f64,
     delivery_p99_ms: f64,
     lost: usize,
     /// Cores the servers used while sending (CPU seconds / wall seconds;
@@ -231,6 +282,7 @@ async fn run(
         acked_per_sec: acks.len() as f64 / window,
         ack_p50_ms: quantile(&acks, 0.5),
         ack_p99_ms: quantile(&acks, 0.99),
+        delivery_p50_ms: quantile(&deliveries, 0.5),
         delivery_p99_ms: quantile(&deliveries, 0.99),
         lost: usize::try_from(total)
             .unwrap_or(usize::MAX)
@@ -267,12 +319,12 @@ fn start(dir: &std::path::Path, database_url: Option<&str>) -> Server {
 /// Runs the workload at each rate on `servers` (tokens signed with `key`).
 async fn measure(
     name: &str,
-    servers: &[Server],
+    servers: &mut Vec<Server>,
     key: &str,
     rooms: usize,
     rates: &[u64],
     secs: u64,
-) -> Vec<(u64, Figures)> {
+) -> (Vec<(u64, Figures)>, Option<Failover>) {
     let clock = Arc::new(Clock::default());
     let began = Instant::now();
     let conversations = set_up(servers, key, rooms, &clock).await;
@@ -292,7 +344,41 @@ async fn measure(
         rows.push((rate, figures));
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    rows
+    // In a cluster: kill the last node (SIGKILL) and time how long each of
+    // its clients takes to rejoin on another node.
+    let failover = if servers.len() > 1 {
+        let n = servers.len();
+        let expected = (0..rooms).filter(|i| i % n == n - 1).count()
+            + (0..rooms).filter(|i| (i + 1) % n == n - 1).count();
+        *clock.killed_at.lock().unwrap() = Some(Instant::now());
+        drop(servers.pop());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while clock.failovers.lock().unwrap().len() < expected && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut times = std::mem::take(&mut *clock.failovers.lock().unwrap());
+        times.sort_unstable();
+        Some(Failover {
+            clients: expected,
+            rejoined: times.len(),
+            p50_ms: quantile(&times, 0.5),
+            p99_ms: quantile(&times, 0.99),
+            max_ms: times.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
+        })
+    } else {
+        None
+    };
+    drop(conversations);
+    (rows, failover)
+}
+
+/// How the clients of a killed node moved to the others.
+struct Failover {
+    clients: usize,
+    rejoined: usize,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
 }
 
 async fn backend(
@@ -303,8 +389,8 @@ async fn backend(
     secs: u64,
 ) -> Vec<(u64, Figures)> {
     let dir = tempfile::tempdir().unwrap();
-    let server = [start(dir.path(), database_url)];
-    measure(name, &server, KEY, rooms, rates, secs).await
+    let mut server = vec![start(dir.path(), database_url)];
+    measure(name, &mut server, KEY, rooms, rates, secs).await.0
 }
 
 /// The same workload on `nodes` demo nodes sharing PostgreSQL and NATS
@@ -316,7 +402,7 @@ async fn cluster(
     rooms: usize,
     rates: &[u64],
     secs: u64,
-) -> Vec<(u64, Figures)> {
+) -> (Vec<(u64, Figures)>, Option<Failover>) {
     let shared = hangar_testkit::cluster::Shared::create_on(postgres, broker).await;
     let args = hangar_testkit::cluster::demo_args();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -336,7 +422,7 @@ async fn cluster(
     }
     measure(
         &format!("postgres x{nodes}"),
-        &servers,
+        &mut servers,
         hangar_testkit::cluster::SESSION_KEY,
         rooms,
         rates,
@@ -380,10 +466,13 @@ fn main() {
         .or_else(|_| std::env::var(hangar_testkit::cluster::NATS_URL_VAR))
         .ok();
     let nodes: usize = env_or("HANGAR_BENCH_NODES", 3);
+    let mut failover = None;
     match (&postgres, broker) {
         (Some(server), Some(broker)) if nodes > 1 => {
-            let rows = runtime.block_on(cluster(server, broker, nodes, rooms, &rates, secs));
+            let (rows, moved) =
+                runtime.block_on(cluster(server, broker, nodes, rooms, &rates, secs));
             tables.push((if nodes == 3 { "postgres x3" } else { "cluster" }, rows));
+            failover = moved;
         }
         _ => println!(
             "cluster skipped: set HANGAR_BENCH_NATS_URL (or HANGAR_TEST_NATS_URL) and PostgreSQL"
@@ -399,13 +488,14 @@ fn main() {
         }
     );
     println!(
-        "{:<12} {:>8} {:>10} {:>10} {:>10} {:>10} {:>12} {:>7} {:>12} {:>12}",
+        "{:<12} {:>8} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>7} {:>12} {:>12}",
         "backend",
         "rate/s",
         "acked/s",
         "x rate",
         "ack p50",
         "ack p99",
+        "deliv. p50",
         "deliv. p99",
         "unacked",
         "server CPU",
@@ -414,13 +504,14 @@ fn main() {
     for (name, rows) in &tables {
         for (rate, f) in rows {
             println!(
-                "{:<12} {:>8} {:>10.0} {:>9.2}x {:>8.1}ms {:>8.1}ms {:>10.1}ms {:>7} {:>6.2} cores {:>6.2} cores",
+                "{:<12} {:>8} {:>10.0} {:>9.2}x {:>8.1}ms {:>8.1}ms {:>10.1}ms {:>10.1}ms {:>7} {:>6.2} cores {:>6.2} cores",
                 name,
                 rate,
                 f.acked_per_sec,
                 f.acked_per_sec / *rate as f64,
                 f.ack_p50_ms,
                 f.ack_p99_ms,
+                f.delivery_p50_ms,
                 f.delivery_p99_ms,
                 f.lost,
                 f.server_cores,
@@ -441,6 +532,12 @@ fn main() {
             ),
             None => println!("{name}: no rate tried kept p99 ack <= {ACK_BUDGET_MS} ms"),
         }
+    }
+    if let Some(f) = failover {
+        println!(
+            "failover: one of {nodes} nodes killed (SIGKILL); {} of its {} clients rejoined on another node: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms after the kill",
+            f.rejoined, f.clients, f.p50_ms, f.p99_ms, f.max_ms
+        );
     }
 }
 
