@@ -15,11 +15,20 @@ var ReconnectPlan = class {
    * @param {string} options.url the URL the client was connected to
    * @param {string[]} [options.nodes] cached node URLs, best first
    * @param {number} [options.sameUrlAttempts]
+   * @param {number} [options.clusterSameUrlAttempts] the cap on same-URL tries when `nodes` names another node
    * @param {{initialMs: number, maxMs: number}} [options.backoff]
    * @param {() => number} [options.random]
    */
-  constructor({ url, nodes = [], sameUrlAttempts = 5, backoff = DEFAULT_BACKOFF, random = Math.random }) {
+  constructor({
+    url,
+    nodes = [],
+    sameUrlAttempts = 5,
+    clusterSameUrlAttempts = 2,
+    backoff = DEFAULT_BACKOFF,
+    random = Math.random
+  }) {
     this.url = url;
+    if (nodes.some((node) => node !== url)) sameUrlAttempts = Math.min(sameUrlAttempts, clusterSameUrlAttempts);
     this.sameUrlAttempts = sameUrlAttempts;
     this.backoff = backoff;
     this.random = random;
@@ -106,6 +115,7 @@ var HubClient = class extends EventTarget {
    * @param {typeof WebSocket} [options.WebSocket] constructor (default: the global one)
    * @param {(url: string) => Promise<any>} [options.fetchJson] GET returning parsed JSON (default: fetch)
    * @param {number} [options.sameUrlAttempts]
+   * @param {number} [options.clusterSameUrlAttempts] same-URL tries when the node list names other nodes (default 2)
    * @param {{initialMs: number, maxMs: number}} [options.backoff]
    * @param {number} [options.pongTimeoutMs] silence after a ping that counts as a dead link
    * @param {{load(): Promise<object[]>, save(pending: object[]): Promise<void>}} [options.outbox] persistence of unacknowledged sends
@@ -212,6 +222,7 @@ var HubClient = class extends EventTarget {
         url: this.url,
         nodes: this.nodes,
         sameUrlAttempts: this.options.sameUrlAttempts,
+        clusterSameUrlAttempts: this.options.clusterSameUrlAttempts,
         backoff: this.options.backoff
       });
     }

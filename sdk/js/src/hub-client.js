@@ -24,6 +24,7 @@ export class HubClient extends EventTarget {
    * @param {typeof WebSocket} [options.WebSocket] constructor (default: the global one)
    * @param {(url: string) => Promise<any>} [options.fetchJson] GET returning parsed JSON (default: fetch)
    * @param {number} [options.sameUrlAttempts]
+   * @param {number} [options.clusterSameUrlAttempts] same-URL tries when the node list names other nodes (default 2)
    * @param {{initialMs: number, maxMs: number}} [options.backoff]
    * @param {number} [options.pongTimeoutMs] silence after a ping that counts as a dead link
    * @param {{load(): Promise<object[]>, save(pending: object[]): Promise<void>}} [options.outbox] persistence of unacknowledged sends
@@ -132,7 +133,11 @@ export class HubClient extends EventTarget {
     this.setState('reconnecting');
     if (!this.plan) {
       this.plan = new ReconnectPlan({
-        url: this.url, nodes: this.nodes, sameUrlAttempts: this.options.sameUrlAttempts, backoff: this.options.backoff,
+        url: this.url,
+        nodes: this.nodes,
+        sameUrlAttempts: this.options.sameUrlAttempts,
+        clusterSameUrlAttempts: this.options.clusterSameUrlAttempts,
+        backoff: this.options.backoff,
       });
     }
     const step = this.plan.next();

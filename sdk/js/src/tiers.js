@@ -1,5 +1,7 @@
 // Reconnect tiers. After a connection is lost the client tries, in order:
-//   1. the same URL, `sameUrlAttempts` times, with full-jitter backoff;
+//   1. the same URL, `sameUrlAttempts` times, with full-jitter backoff (at
+//      most `clusterSameUrlAttempts` when the node list names another node:
+//      a live node serves at once, a dead one's restart takes longer);
 //   2. each other node of the cached node list (from the LBS endpoint);
 //   3. a fresh node list, then each of its nodes;
 //   4. gives up: the application decides (a "gave-up" event).
@@ -19,11 +21,15 @@ export class ReconnectPlan {
    * @param {string} options.url the URL the client was connected to
    * @param {string[]} [options.nodes] cached node URLs, best first
    * @param {number} [options.sameUrlAttempts]
+   * @param {number} [options.clusterSameUrlAttempts] the cap on same-URL tries when `nodes` names another node
    * @param {{initialMs: number, maxMs: number}} [options.backoff]
    * @param {() => number} [options.random]
    */
-  constructor({ url, nodes = [], sameUrlAttempts = 5, backoff = DEFAULT_BACKOFF, random = Math.random }) {
+  constructor({
+    url, nodes = [], sameUrlAttempts = 5, clusterSameUrlAttempts = 2, backoff = DEFAULT_BACKOFF, random = Math.random,
+  }) {
     this.url = url;
+    if (nodes.some((node) => node !== url)) sameUrlAttempts = Math.min(sameUrlAttempts, clusterSameUrlAttempts);
     this.sameUrlAttempts = sameUrlAttempts;
     this.backoff = backoff;
     this.random = random;
