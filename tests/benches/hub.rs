@@ -7,6 +7,11 @@
 //! Then one connection sending as fast as it can: waiting for each ack
 //! (the baseline) against pipelining its sends, in the same run.
 //!
+//! With PostgreSQL and NATS (`HANGAR_BENCH_POSTGRES_URL`,
+//! `HANGAR_BENCH_NATS_URL`), the fan-out also runs on one node against three
+//! nodes of one cluster on this machine (subscribers spread over the nodes,
+//! publishers on the first), batching on.
+//!
 //! Run: `cargo bench -p hangar-testkit --bench hub` (`HANGAR_BENCH=load`,
 //! `idle` or `pipeline` runs one part only).
 
@@ -37,7 +42,7 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-fn start_server(dir: &std::path::Path, window_ms: u64) -> Server {
+fn hub_settings(dir: &std::path::Path, window_ms: u64) {
     std::fs::write(
         dir.join("hangar.toml"),
         format!(
@@ -45,12 +50,15 @@ fn start_server(dir: &std::path::Path, window_ms: u64) -> Server {
         ),
     )
     .unwrap();
-    Server::start(
-        &["--data-dir", "data"],
-        &[("HANGAR_SESSION_KEY", KEY), ("RUST_LOG", "warn")],
-        dir,
-    )
-    .expect("server")
+}
+
+fn start_server(dir: &std::path::Path, window_ms: u64, database_url: Option<&str>) -> Server {
+    hub_settings(dir, window_ms);
+    let mut env = vec![("HANGAR_SESSION_KEY", KEY), ("RUST_LOG", "warn")];
+    if let Some(url) = database_url {
+        env.push(("HANGAR_DATABASE_URL", url));
+    }
+    Server::start(&["--data-dir", "data"], &env, dir).expect("server")
 }
 
 struct Figures {
@@ -60,23 +68,32 @@ struct Figures {
 }
 
 /// Publishes `rate` messages per second for `secs` into a room with
-/// `SUBSCRIBERS` subscribers.
+/// `SUBSCRIBERS` subscribers, on one server.
 async fn load(window_ms: u64, rate: u64, secs: u64) -> Figures {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_server(dir.path(), window_ms);
-    let customer = token("bench-customer", "customer");
+    let server = vec![start_server(dir.path(), window_ms, None)];
+    load_on(&server, KEY, rate, secs).await
+}
+
+/// As [`load`] on `servers` (tokens signed with `key`): the publishers on
+/// the first, the subscribers spread over all of them in turn.
+async fn load_on(servers: &[Server], key: &str, rate: u64, secs: u64) -> Figures {
+    let server = &servers[0];
+    let customer = hangar_testkit::server::mint_token(key, "bench-customer", "customer", 3600);
     let url = format!("{}/api/conversations", server.url);
     let (_, conversation) = request(reqwest::Method::POST, &url, Some(&customer), None).await;
     let room: RoomId = conversation["room"].as_str().unwrap().parse().unwrap();
-    let ws = format!("{}/ws", server.url.replacen("http://", "ws://", 1));
-    let agent = token("bench-agent", "agent");
+    let ws_of = |s: &Server| format!("{}/ws", s.url.replacen("http://", "ws://", 1));
+    let ws = ws_of(server);
+    let agent = hangar_testkit::server::mint_token(key, "bench-agent", "agent", 3600);
     let base = Instant::now();
     let deliveries = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     let mut clients = Vec::new();
-    for _ in 0..SUBSCRIBERS {
+    for i in 0..SUBSCRIBERS {
+        let node = ws_of(&servers[i % servers.len()]);
         let (client, mut events) =
-            Client::start(ClientConfig::new(vec![ws.clone()], agent.clone())).unwrap();
+            Client::start(ClientConfig::new(vec![node], agent.clone())).unwrap();
         client.join(room.clone());
         loop {
             if let Some(Event::Joined { .. }) = events.recv().await {
@@ -144,7 +161,6 @@ async fn load(window_ms: u64, rate: u64, secs: u64) -> Figures {
             .unwrap_or(0) as f64
             / 1e6
     };
-    drop(server);
     Figures {
         deliveries_per_sec: latencies.len() as f64 / elapsed,
         p50_ms: pick(0.5),
@@ -173,7 +189,7 @@ async fn idle_generator(url: String, token: String, n: usize) {
 
 async fn idle_memory() -> (u64, u64, usize) {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_server(dir.path(), 20);
+    let server = start_server(dir.path(), 20, None);
     let ws = format!("{}/ws", server.url.replacen("http://", "ws://", 1));
     let agent = token("idle", "agent");
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -239,17 +255,53 @@ fn load_table(runtime: &tokio::runtime::Runtime) {
         "{:<34} {:>14} {:>9} {:>9}",
         "run", "deliveries/s", "p50 ms", "p99 ms"
     );
+    let row = |name: String, f: Figures| {
+        println!(
+            "{:<34} {:>14.0} {:>9.1} {:>9.1}",
+            name, f.deliveries_per_sec, f.p50_ms, f.p99_ms
+        );
+    };
     for (rate, secs) in [(100u64, 5u64), (400, 4)] {
         for (name, window) in [("batching on (20 ms)", 20u64), ("batching off", 0)] {
-            let f = runtime.block_on(load(window, rate, secs));
-            println!(
-                "{:<34} {:>14.0} {:>9.1} {:>9.1}",
+            row(
                 format!("{name}, {rate} msg/s"),
-                f.deliveries_per_sec,
-                f.p50_ms,
-                f.p99_ms
+                runtime.block_on(load(window, rate, secs)),
             );
         }
+    }
+    // One node against three of one cluster, both on PostgreSQL, batching on.
+    let postgres = std::env::var("HANGAR_BENCH_POSTGRES_URL")
+        .or_else(|_| std::env::var(hangar_testkit::backend::POSTGRES_URL_VAR))
+        .ok();
+    let broker = std::env::var("HANGAR_BENCH_NATS_URL")
+        .or_else(|_| std::env::var(hangar_testkit::cluster::NATS_URL_VAR))
+        .ok();
+    let (Some(postgres), Some(broker)) = (postgres, broker) else {
+        println!("1 node vs 3 skipped: set HANGAR_BENCH_POSTGRES_URL and HANGAR_BENCH_NATS_URL");
+        return;
+    };
+    for rate in [100u64, 400] {
+        let one = runtime.block_on(async {
+            let schema = hangar_testkit::backend::PostgresDatabase::create(&postgres).await;
+            let dir = tempfile::tempdir().unwrap();
+            let server = vec![start_server(dir.path(), 20, Some(&schema.url))];
+            load_on(&server, KEY, rate, 4).await
+        });
+        row(format!("1 node (PostgreSQL), {rate} msg/s"), one);
+        let three = runtime.block_on(async {
+            let shared =
+                hangar_testkit::cluster::Shared::create_on(&postgres, broker.clone()).await;
+            let mut dirs = Vec::new();
+            let mut servers = Vec::new();
+            for i in 0..3 {
+                let dir = tempfile::tempdir().unwrap();
+                hub_settings(dir.path(), 20);
+                servers.push(shared.start_node(&format!("node-{i}"), dir.path()));
+                dirs.push(dir);
+            }
+            load_on(&servers, hangar_testkit::cluster::SESSION_KEY, rate, 4).await
+        });
+        row(format!("3 nodes (cluster), {rate} msg/s"), three);
     }
 }
 
@@ -283,7 +335,7 @@ async fn one_sender(url: &str, token: &str, room: &str, count: usize, window: us
 
 async fn pipeline_table() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_server(dir.path(), 20);
+    let server = start_server(dir.path(), 20, None);
     let customer = token("pipeline-customer", "customer");
     let url = format!("{}/api/conversations", server.url);
     let (_, conversation) = request(reqwest::Method::POST, &url, Some(&customer), None).await;
