@@ -74,7 +74,7 @@ pub struct Broker {
 impl Broker {
     /// Connects to `url` as `node`, with subjects under `prefix`. The
     /// client reconnects by itself after a loss, without limit;
-    /// [`Broker::reconnected`] tells when.
+    /// [`Broker::missed`] tells when events may have been lost.
     ///
     /// # Errors
     /// The first connection failed.
@@ -95,6 +95,12 @@ impl Broker {
                         async_nats::Event::Disconnected => {
                             tracing::warn!("broker disconnected; reconnecting");
                         }
+                        // This node read too slowly and the client dropped
+                        // events: as after a reconnection, catch up.
+                        async_nats::Event::SlowConsumer(subscription) => {
+                            tracing::warn!(subscription, "broker events dropped; catching up");
+                            signal.notify_one();
+                        }
                         other => tracing::warn!(event = %other, "broker"),
                     }
                 }
@@ -113,8 +119,9 @@ impl Broker {
         })
     }
 
-    /// Completes at the next (re)connection.
-    pub async fn reconnected(&self) {
+    /// Completes when events may have been lost: at each (re)connection,
+    /// and when the client dropped events this node read too slowly.
+    pub async fn missed(&self) {
         self.reconnected.notified().await;
     }
 

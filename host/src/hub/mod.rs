@@ -163,13 +163,14 @@ impl Hub {
         let rooms = Arc::new(Rooms::default());
         let relay = relay::Relay::new(rooms.clone(), history.clone(), broker.clone());
         if let Some(broker) = &broker {
-            // Events published while the broker was unreachable never
-            // arrive: each watched room catches up from the database.
+            // Events published while the broker was unreachable, or
+            // dropped because this node read too slowly, never arrive:
+            // each watched room catches up from the database.
             let broker = broker.clone();
             let relay = Arc::downgrade(&relay);
             tokio::spawn(async move {
                 loop {
-                    broker.reconnected().await;
+                    broker.missed().await;
                     let Some(relay) = relay.upgrade() else { return };
                     relay.catch_up().await;
                 }
