@@ -4,13 +4,12 @@
 //! of the test's own. The broker is `HANGAR_TEST_NATS_URL`, or a private
 //! `nats-server` the test starts (and may stop and restart).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::backend::{POSTGRES_URL_VAR, PostgresDatabase, S3Bucket};
-use crate::server::Server;
+use crate::server::{Server, free_port};
 
 /// The variable naming the NATS server cluster tests may use.
 pub const NATS_URL_VAR: &str = "HANGAR_TEST_NATS_URL";
@@ -23,18 +22,6 @@ pub const ADMIN_TOKEN: &str = "cluster-admin-token-0123456789abcdef";
 
 /// The publish token of the test cluster's registry (publisher `ci`).
 pub const PUBLISH_TOKEN: &str = "cluster-publish-token-0123456789abcdef";
-
-/// A free loopback port (free when this returns; taken by whoever binds
-/// it next).
-///
-/// # Panics
-/// When no port can be bound.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 /// A `nats-server` of the test's own, on a fixed port so that it can be
 /// restarted where the nodes expect it; killed when dropped.

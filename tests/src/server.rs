@@ -132,6 +132,18 @@ pub fn mint_token(key: &str, user: &str, role: &str, ttl_secs: u64) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
+/// A free loopback port (free when this returns; taken by whoever binds
+/// it next).
+///
+/// # Panics
+/// When no port can be bound.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
 /// A running `hangar serve`; killed when dropped.
 pub struct Server {
     child: Child,

@@ -7,18 +7,10 @@ use std::time::Duration;
 
 use hangar_client::protocol::RoomId;
 use hangar_client::{Backoff, Client, ClientConfig, Event};
-use hangar_testkit::server::{Server, request};
+use hangar_testkit::server::{Server, free_port, request};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedReceiver;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn start(dir: &std::path::Path, port: u16) -> Server {
     Server::start_demo(dir, &["--listen", &format!("127.0.0.1:{port}")]).unwrap()

@@ -268,6 +268,36 @@ async fn admin(
     .await
 }
 
+/// Publishes `guest` as `name` `version` to the cluster's registry
+/// through `node`, activates it there, and returns the activation answer.
+async fn install(node: &Server, name: &str, version: &str, guest: &str) -> Value {
+    let (status, body) =
+        hangar_testkit::server::publish(&node.url, name, version, wasm(guest), Some(PUBLISH_TOKEN))
+            .await;
+    assert!(status == 201 || status == 200, "{body}");
+    let (status, done) = admin(
+        node,
+        reqwest::Method::POST,
+        &format!("/api/admin/plugins/{name}/activate"),
+        Some(json!({"version": version})),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    done
+}
+
+/// Sets the chat chain through `node`.
+async fn chat_chain(node: &Server, names: &[&str]) {
+    let (status, body) = admin(
+        node,
+        reqwest::Method::PUT,
+        "/api/admin/chains/chat-messages",
+        Some(json!(names)),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+}
+
 /// The text stored at `seq` of `room`, read through `node`.
 async fn stored_text(node: &Server, token: &str, room: &str, seq: u64) -> String {
     let (status, page) = request(
@@ -298,25 +328,16 @@ async fn administration_on_one_node_applies_to_every_node() {
     };
     let nodes = start(&shared, &["node-a", "node-b", "node-c"]);
     let (a, b, c) = (&nodes[0].server, &nodes[1].server, &nodes[2].server);
-    for (version, guest) in [("1.0.0", "guest-swap-v1"), ("2.0.0", "guest-swap-v2")] {
-        let (status, body) = hangar_testkit::server::publish(
-            &a.url,
-            "tagger",
-            version,
-            wasm(guest),
-            Some(PUBLISH_TOKEN),
-        )
-        .await;
-        assert!(status == 201 || status == 200, "{body}");
-    }
-    let (status, done) = admin(
-        a,
-        reqwest::Method::POST,
-        "/api/admin/plugins/tagger/activate",
-        Some(json!({"version": "1.0.0"})),
+    let (status, body) = hangar_testkit::server::publish(
+        &a.url,
+        "tagger",
+        "2.0.0",
+        wasm("guest-swap-v2"),
+        Some(PUBLISH_TOKEN),
     )
     .await;
-    assert_eq!(status, 200, "{done}");
+    assert!(status == 201 || status == 200, "{body}");
+    let done = install(a, "tagger", "1.0.0", "guest-swap-v1").await;
     let applied = |done: &Value| -> Vec<(String, bool)> {
         let mut nodes: Vec<(String, bool)> = done["nodes"]
             .as_array()
@@ -339,14 +360,7 @@ async fn administration_on_one_node_applies_to_every_node() {
     ];
     assert_eq!(applied(&done), everywhere, "{done}");
     // A chain order set on node B is followed on node C.
-    let (status, body) = admin(
-        b,
-        reqwest::Method::PUT,
-        "/api/admin/chains/chat-messages",
-        Some(json!(["tagger"])),
-    )
-    .await;
-    assert_eq!(status, 204, "{body}");
+    chat_chain(b, &["tagger"]).await;
 
     let customer = token("customer-1", "customer");
     let room = open_conversation(c, "customer-1").await;
@@ -477,23 +491,7 @@ async fn alerts_raised_on_one_node_reach_admins_on_every_node() {
     };
     let nodes = start(&shared, &["node-a", "node-b"]);
     let (a, b) = (&nodes[0].server, &nodes[1].server);
-    let (status, body) = hangar_testkit::server::publish(
-        &a.url,
-        "keyword-moderation",
-        "0.1.0",
-        wasm("keyword-moderation"),
-        Some(PUBLISH_TOKEN),
-    )
-    .await;
-    assert!(status == 201 || status == 200, "{body}");
-    let (status, done) = admin(
-        a,
-        reqwest::Method::POST,
-        "/api/admin/plugins/keyword-moderation/activate",
-        Some(json!({"version": "0.1.0"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{done}");
+    install(a, "keyword-moderation", "0.1.0", "keyword-moderation").await;
     let config: Value = serde_json::from_str(
         &std::fs::read_to_string(
             hangar_testkit::repo_root().join("plugins/keyword-moderation/demo-config.json"),
@@ -509,14 +507,7 @@ async fn alerts_raised_on_one_node_reach_admins_on_every_node() {
     )
     .await;
     assert_eq!(status, 204, "{body}");
-    let (status, body) = admin(
-        a,
-        reqwest::Method::PUT,
-        "/api/admin/chains/chat-messages",
-        Some(json!(["keyword-moderation"])),
-    )
-    .await;
-    assert_eq!(status, 204, "{body}");
+    chat_chain(a, &["keyword-moderation"]).await;
 
     let mut admin_on_b = WsClient::connect(&b.url, &token("ops", "admin"), None)
         .await
@@ -724,31 +715,8 @@ async fn quarantine_is_decided_per_node() {
     };
     let nodes = start(&shared, &["node-a", "node-b"]);
     let (a, b) = (&nodes[0].server, &nodes[1].server);
-    let (status, body) = hangar_testkit::server::publish(
-        &a.url,
-        "misbehave",
-        "0.1.0",
-        wasm("guest-misbehave"),
-        Some(PUBLISH_TOKEN),
-    )
-    .await;
-    assert!(status == 201 || status == 200, "{body}");
-    let (status, done) = admin(
-        a,
-        reqwest::Method::POST,
-        "/api/admin/plugins/misbehave/activate",
-        Some(json!({"version": "0.1.0"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{done}");
-    let (status, body) = admin(
-        a,
-        reqwest::Method::PUT,
-        "/api/admin/chains/chat-messages",
-        Some(json!(["misbehave"])),
-    )
-    .await;
-    assert_eq!(status, 204, "{body}");
+    install(a, "misbehave", "0.1.0", "guest-misbehave").await;
+    chat_chain(a, &["misbehave"]).await;
 
     let room_a = open_conversation(a, "customer-a").await;
     let mut on_a = member(a, "customer-a", "customer", &room_a).await;

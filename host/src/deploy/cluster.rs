@@ -131,10 +131,7 @@ impl Deployer {
         let mut changed = Vec::new();
         let mut policies = HashMap::new();
         for saved in saved::load_all(&self.db).await? {
-            let settings = PluginSettings {
-                enabled: saved.enabled,
-                ..saved.overrides.apply(&self.defaults)
-            };
+            let settings = self.settings_of(&saved);
             policies.insert(saved.name.clone(), settings.failure_policy);
             let error = match self.converge_one(&saved, settings).await {
                 Ok(true) => {
@@ -149,23 +146,7 @@ impl Deployer {
             };
             self.record(&saved.name, error).await?;
         }
-        for (hook, order) in saved::load_chains(&self.db).await? {
-            let current = match hook {
-                crate::plugins::Hook::ChatMessages => self.runtime.chat_chain().order(),
-                crate::plugins::Hook::Uploads => self.runtime.upload_chain().order(),
-            };
-            if current != order {
-                let policy = |name: &PluginName| {
-                    policies
-                        .get(name)
-                        .copied()
-                        .unwrap_or(self.defaults.failure_policy)
-                };
-                if let Err(err) = self.runtime.restore_chain(hook, &order, policy) {
-                    tracing::warn!(hook = hook.as_str(), error = %err, "could not apply the saved chain order");
-                }
-            }
-        }
+        self.restore_chains(&policies, true).await?;
         Ok(changed)
     }
 

@@ -411,10 +411,7 @@ impl Deployer {
         let mut restored = Vec::new();
         let mut policies = std::collections::HashMap::new();
         for saved in saved::load_all(&self.db).await? {
-            let settings = PluginSettings {
-                enabled: saved.enabled,
-                ..saved.overrides.apply(&self.defaults)
-            };
+            let settings = self.settings_of(&saved);
             policies.insert(saved.name.clone(), settings.failure_policy);
             match self.restore_one(&saved, settings.clone()).await {
                 Ok(()) => restored.push(saved.name),
@@ -424,7 +421,34 @@ impl Deployer {
                 }
             }
         }
+        self.restore_chains(&policies, false).await?;
+        Ok(restored)
+    }
+
+    /// The settings a saved deployment runs with: the server's defaults,
+    /// its overrides, and whether it is enabled.
+    fn settings_of(&self, saved: &Deployment) -> PluginSettings {
+        PluginSettings {
+            enabled: saved.enabled,
+            ..saved.overrides.apply(&self.defaults)
+        }
+    }
+
+    /// Sets every saved chain order (with `changed_only`, only those that
+    /// differ from the running one). A named plugin that is not installed
+    /// is answered by its failure policy in `policies`, else the default.
+    ///
+    /// # Errors
+    /// The database failed.
+    async fn restore_chains(
+        &self,
+        policies: &std::collections::HashMap<PluginName, FailurePolicy>,
+        changed_only: bool,
+    ) -> Result<(), DeployError> {
         for (hook, order) in saved::load_chains(&self.db).await? {
+            if changed_only && self.runtime.chain_order(hook) == order {
+                continue;
+            }
             let policy = |name: &PluginName| {
                 policies
                     .get(name)
@@ -435,7 +459,7 @@ impl Deployer {
                 tracing::error!(hook = hook.as_str(), error = %err, "could not restore chain order");
             }
         }
-        Ok(restored)
+        Ok(())
     }
 
     async fn restore_one(

@@ -385,6 +385,11 @@ impl Runtime {
         self.chain(hook).set(plugins)
     }
 
+    /// The running order of a chain.
+    pub fn chain_order(&self, hook: Hook) -> Vec<PluginName> {
+        self.chain(hook).order()
+    }
+
     fn chain(&self, hook: Hook) -> &Chain {
         match hook {
             Hook::ChatMessages => &self.chat,
