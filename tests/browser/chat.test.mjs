@@ -15,8 +15,21 @@ test('customer and agent chat across a server restart', async (t) => {
   const shots = screenshots();
   const { customer, agent, errors, bubbles, say } = await customerAndAgent(t);
 
+  // Until a conversation is open there is nowhere to send to: the composer
+  // is disabled, so nothing typed that early is dropped. The page's
+  // conversation request is held to see that state.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await customer.route('**/api/conversations', async (route) => {
+    if (route.request().method() === 'POST') await held;
+    await route.continue();
+  });
   await customer.goto(`${server.url}/chat?user=alice&role=customer`);
   await customer.waitForSelector('#connection.connected');
+  for (const control of ['#text', '#send', '#attach']) {
+    assert.ok(await customer.locator(control).isDisabled(), `${control} is disabled before the room is open`);
+  }
+  release();
   // The page says which node it is on.
   assert.equal(await customer.locator('#node').textContent(), `on 127.0.0.1:${port}`);
   await say(customer, 'Hello, my order has not arrived');

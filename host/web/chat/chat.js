@@ -82,6 +82,9 @@ function showRoom(messages) {
 /** Opens `room`: the cached copy at once, then the server's changes. */
 async function openRoom(room, title) {
   page.room = room;
+  // Until a room is open there is nowhere to send to: the composer stays
+  // disabled rather than dropping what is typed.
+  for (const control of ['#text', '#send', '#attach']) $(control).disabled = false;
   $('#room-title').textContent = title;
   notice('');
   page.loadingOlder = false;
