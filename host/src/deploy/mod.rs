@@ -12,6 +12,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use hangar_registry::signature::Signed;
 use hangar_registry::{Digest, PluginName};
 use semver::Version;
 use serde::Serialize;
@@ -260,6 +261,7 @@ impl Deployer {
                 enabled: settings.enabled,
                 config: config.to_string(),
                 overrides: Overrides::of(&settings, &self.defaults),
+                signed: info.signed.clone(),
             },
         )
         .await?;
@@ -286,6 +288,9 @@ impl Deployer {
         let plugin = self.plugin(name)?;
         let active = plugin.active();
         let settings = plugin.settings();
+        let signed = self
+            .signature_of(name, &active.version, active.digest)
+            .await?;
         saved::save(
             &self.db,
             &Deployment {
@@ -296,9 +301,34 @@ impl Deployer {
                 enabled: settings.enabled,
                 config: plugin.config().to_string(),
                 overrides: Overrides::of(&settings, &self.defaults),
+                signed,
             },
         )
         .await
+    }
+
+    /// The signature of `version` (with `digest`) of `name`: the saved
+    /// deployment's when it is that version, else the registry's (after a
+    /// rollback). A registry that cannot be asked leaves it unrecorded:
+    /// hosts that require signatures then ask it when they load.
+    async fn signature_of(
+        &self,
+        name: &PluginName,
+        version: &Version,
+        digest: Digest,
+    ) -> Result<Option<Signed>, DeployError> {
+        let saved = saved::load_all(&self.db).await?;
+        if let Some(d) = saved.iter().find(|d| &d.name == name && d.digest == digest) {
+            return Ok(d.signed.clone());
+        }
+        match self.fetcher.version(name, version).await {
+            Ok(info) if info.digest == digest => Ok(info.signed),
+            Ok(_) => Ok(None),
+            Err(err) => {
+                tracing::warn!(plugin = %name, %version, error = %err, "signature not recorded: registry not reachable");
+                Ok(None)
+            }
+        }
     }
 
     /// Swaps back to the version active before the last activation.
@@ -470,6 +500,18 @@ impl Deployer {
         let version = Version::from_str(&saved.version).map_err(|_| {
             DeployError::BadConfig(format!("saved version {:?} is not semver", saved.version))
         })?;
+        // This host's own policy, whoever saved the deployment (another
+        // node of a cluster may trust less). A deployment saved before
+        // signatures were recorded is checked against the registry's.
+        let signed = match &saved.signed {
+            None if self.trust.require_signatures => {
+                let info = self.fetcher.version(&saved.name, &version).await?;
+                info.signed.filter(|_| info.digest == saved.digest)
+            }
+            signed => signed.clone(),
+        };
+        self.trust
+            .check_signed(&saved.name, &version, &saved.digest, signed.as_ref())?;
         let size = usize::try_from(saved.size).unwrap_or(usize::MAX);
         let (loaded, cached) = self.load(&saved.name, &version, saved.digest, size).await?;
         self.runtime

@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 
+use hangar_registry::signature::Signed;
 use hangar_registry::{Digest, PluginName};
 
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,8 @@ pub struct Deployment {
     pub config: String,
     /// Settings set for this plugin over the server's defaults.
     pub overrides: Overrides,
+    /// The publisher's signature of this version, when it was signed.
+    pub signed: Option<Signed>,
 }
 
 /// Settings of one plugin that differ from the server's defaults; what is
@@ -60,10 +63,11 @@ impl Overrides {
 
 pub(super) async fn save(db: &Database, d: &Deployment) -> Result<(), DeployError> {
     sqlx::query(
-        "INSERT INTO deployments (name, version, digest, size, enabled, config, settings, updated_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO UPDATE SET version = excluded.version, \
+        "INSERT INTO deployments (name, version, digest, size, enabled, config, settings, updated_ms, signed) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name) DO UPDATE SET version = excluded.version, \
          digest = excluded.digest, size = excluded.size, enabled = excluded.enabled, \
-         config = excluded.config, settings = excluded.settings, updated_ms = excluded.updated_ms",
+         config = excluded.config, settings = excluded.settings, updated_ms = excluded.updated_ms, \
+         signed = excluded.signed",
     )
     .bind(d.name.as_str())
     .bind(&d.version)
@@ -73,21 +77,35 @@ pub(super) async fn save(db: &Database, d: &Deployment) -> Result<(), DeployErro
     .bind(&d.config)
     .bind(serde_json::to_string(&d.overrides).unwrap_or_else(|_| "{}".into()))
     .bind(now_ms())
+    .bind(
+        d.signed
+            .as_ref()
+            .and_then(|signed| serde_json::to_string(signed).ok()),
+    )
     .execute(db.pool())
     .await?;
     Ok(())
 }
 
 pub(super) async fn load_all(db: &Database) -> Result<Vec<Deployment>, DeployError> {
-    type Row = (String, String, String, i64, i64, String, String);
+    type Row = (
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        String,
+        String,
+        Option<String>,
+    );
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT name, version, digest, size, enabled, config, settings FROM deployments ORDER BY name",
+        "SELECT name, version, digest, size, enabled, config, settings, signed FROM deployments ORDER BY name",
     )
     .fetch_all(db.pool())
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(name, version, digest, size, enabled, config, settings)| {
+        .filter_map(|(name, version, digest, size, enabled, config, settings, signed)| {
             let parsed = PluginName::from_str(&name)
                 .ok()
                 .zip(Digest::from_str(&digest).ok());
@@ -107,6 +125,9 @@ pub(super) async fn load_all(db: &Database) -> Result<Vec<Deployment>, DeployErr
                 enabled: enabled != 0,
                 config,
                 overrides,
+                // Unreadable counts as unsigned: a host requiring
+                // signatures then refuses it rather than trusting it.
+                signed: signed.and_then(|text| serde_json::from_str(&text).ok()),
             }})
         })
         .collect())

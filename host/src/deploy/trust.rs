@@ -3,8 +3,10 @@
 //! before anything is fetched or compiled; the blob is then verified
 //! against the signed digest, so the bytes that run are the bytes signed.
 
-use hangar_registry::signature::{PublisherKey, SignatureError};
+use hangar_registry::signature::{PublisherKey, SignatureError, Signed};
 use hangar_registry::store::VersionInfo;
+use hangar_registry::{Digest, PluginName};
+use semver::Version;
 
 /// Which signatures a host requires.
 #[derive(Debug, Clone, Default)]
@@ -47,8 +49,28 @@ impl TrustPolicy {
     /// # Errors
     /// [`Untrusted`] saying why not.
     pub fn check(&self, info: &VersionInfo) -> Result<(), Untrusted> {
-        let what = || format!("{} {}", info.name, info.version);
-        let Some(signed) = &info.signed else {
+        self.check_signed(
+            &info.name,
+            &info.version,
+            &info.digest,
+            info.signed.as_ref(),
+        )
+    }
+
+    /// As [`check`](Self::check) for version `version` of `name` with
+    /// `digest`, signed with `signed` (a saved deployment's record).
+    ///
+    /// # Errors
+    /// [`Untrusted`] saying why not.
+    pub fn check_signed(
+        &self,
+        name: &PluginName,
+        version: &Version,
+        digest: &Digest,
+        signed: Option<&Signed>,
+    ) -> Result<(), Untrusted> {
+        let what = || format!("{name} {version}");
+        let Some(signed) = signed else {
             return if self.require_signatures {
                 Err(Untrusted::Unsigned(what()))
             } else {
@@ -56,7 +78,7 @@ impl TrustPolicy {
             };
         };
         signed
-            .verify(&info.name, &info.version, &info.digest)
+            .verify(name, version, digest)
             .map_err(|reason| Untrusted::BadSignature {
                 what: what(),
                 reason,
