@@ -4,6 +4,7 @@
 //! bundled ES module of `sdk/js`, and its hashing worker, for any page).
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -68,29 +69,67 @@ pub fn routes() -> Router<AppState> {
     ASSETS
         .iter()
         .fold(Router::new(), |router, &(path, content_type, body)| {
-            router.route(path, get(move || asset(content_type, body)))
+            router.route(
+                path,
+                get(move |State(state): State<AppState>| {
+                    asset(
+                        content_type,
+                        body,
+                        page_csp(&state.hub.config.allowed_origins),
+                    )
+                }),
+            )
         })
 }
 
 /// The policy of the served pages: scripts, styles and workers from this
 /// server only, no inline script; style attributes allowed (the designer
 /// previews material HTML, whose style values the sanitiser checks); never
-/// framed.
-pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     style-src-attr 'unsafe-inline'; img-src 'self' blob:; connect-src 'self'; \
-     worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
-     frame-ancestors 'none'";
+/// framed. Pages connect to this server and to the allowed origins (the
+/// other nodes of a cluster, where a page's socket fails over to), over
+/// HTTP and WebSocket; `*` allows sockets from any page, not connections
+/// to anywhere.
+pub fn page_csp(allowed_origins: &[String]) -> String {
+    let mut connect = String::from("'self'");
+    for origin in allowed_origins.iter().filter(|o| *o != "*") {
+        let socket = origin
+            .strip_prefix("https://")
+            .map(|rest| format!("wss://{rest}"))
+            .or_else(|| {
+                origin
+                    .strip_prefix("http://")
+                    .map(|rest| format!("ws://{rest}"))
+            });
+        for source in std::iter::once(origin.clone()).chain(socket) {
+            // A configured value goes into a header: nothing that could end
+            // the directive or the header.
+            if source
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b';' && b != b',')
+            {
+                connect.push(' ');
+                connect.push_str(&source);
+            }
+        }
+    }
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; \
+         style-src-attr 'unsafe-inline'; img-src 'self' blob:; connect-src {connect}; \
+         worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
+}
 
 /// One asset: never sniffed, revalidated on each load, never framed.
-async fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+async fn asset(content_type: &'static str, body: &'static str, csp: String) -> impl IntoResponse {
     (
         [
-            (header::CONTENT_TYPE, content_type),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::CONTENT_SECURITY_POLICY, PAGE_CSP),
-            (header::X_FRAME_OPTIONS, "DENY"),
-            (header::REFERRER_POLICY, "same-origin"),
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "no-cache".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, csp),
+            (header::X_FRAME_OPTIONS, "DENY".to_owned()),
+            (header::REFERRER_POLICY, "same-origin".to_owned()),
         ],
         body,
     )
@@ -98,7 +137,28 @@ async fn asset(content_type: &'static str, body: &'static str) -> impl IntoRespo
 
 #[cfg(test)]
 mod tests {
-    use super::ASSETS;
+    use super::{ASSETS, page_csp};
+
+    #[test]
+    fn pages_connect_to_this_server_and_the_allowed_origins_only() {
+        let connect = |allowed: &[&str]| {
+            let allowed: Vec<String> = allowed.iter().map(|s| (*s).to_owned()).collect();
+            let csp = page_csp(&allowed);
+            csp.split(';')
+                .map(str::trim)
+                .find(|d| d.starts_with("connect-src"))
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(connect(&[]), "connect-src 'self'");
+        assert_eq!(connect(&["*"]), "connect-src 'self'");
+        assert_eq!(
+            connect(&["http://127.0.0.1:8082", "https://chat.example"]),
+            "connect-src 'self' http://127.0.0.1:8082 ws://127.0.0.1:8082 https://chat.example wss://chat.example"
+        );
+        // Nothing that would end the directive gets in.
+        assert_eq!(connect(&["http://a; script-src *"]), "connect-src 'self'");
+    }
 
     #[test]
     fn every_bundle_of_the_browser_sdk_is_served() {

@@ -398,16 +398,31 @@ impl Server {
     }
 
     /// Sends SIGTERM (a graceful stop) and waits up to `wait` for the
-    /// process to exit; returns whether it did.
+    /// process to exit; returns whether it did. It blocks the thread: a
+    /// test whose clients must answer the server's close meanwhile sends
+    /// [`signal_term`](Self::signal_term) and awaits them first.
     ///
     /// # Panics
     /// When `kill` cannot be run.
     pub fn terminate(&mut self, wait: Duration) -> bool {
+        self.signal_term();
+        self.wait_exit(wait)
+    }
+
+    /// Sends SIGTERM (a graceful stop) without waiting.
+    ///
+    /// # Panics
+    /// When `kill` cannot be run.
+    pub fn signal_term(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
             .status()
             .expect("kill runs");
         assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits up to `wait` for the process to exit; returns whether it did.
+    pub fn wait_exit(&mut self, wait: Duration) -> bool {
         let deadline = std::time::Instant::now() + wait;
         while std::time::Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {

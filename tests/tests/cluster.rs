@@ -183,7 +183,7 @@ async fn the_node_list_follows_nodes_that_die_and_leave() {
     }
     // The least loaded first.
     let room = open_conversation(&nodes[0].server, "customer-1").await;
-    let mut on_b = member(&nodes[1].server, "customer-1", "customer", &room).await;
+    let on_b = member(&nodes[1].server, "customer-1", "customer", &room).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while lbs(&nodes[0].server).await.last() != Some(&all[1]) {
         assert!(
@@ -207,10 +207,15 @@ async fn the_node_list_follows_nodes_that_die_and_leave() {
         "dropped after {dropped_after:?}: before its TTL?"
     );
 
-    // Graceful: out of the list before its clients are told to go.
-    assert!(nodes[1].server.terminate(Duration::from_secs(10)));
-    assert_eq!(on_b.closed(Duration::from_secs(5)).await, 1001);
+    // Graceful: out of the list before its clients are told to go. A
+    // fresh client (the first one sat unread through the waits above)
+    // reads the close while the node stops.
+    drop(on_b);
+    let mut on_b = member(&nodes[1].server, "customer-1", "customer", &room).await;
+    nodes[1].server.signal_term();
+    assert_eq!(on_b.closed(Duration::from_secs(10)).await, 1001);
     assert_eq!(lbs(&nodes[0].server).await, vec![all[0].clone()]);
+    assert!(nodes[1].server.wait_exit(Duration::from_secs(10)));
 }
 
 /// The broker restarts mid-traffic: messages committed while it was down
@@ -266,6 +271,39 @@ async fn admin(
         body.as_ref(),
     )
     .await
+}
+
+/// Rolls `name` back through `node`; the answer.
+async fn rollback(node: &Server, name: &str) -> Value {
+    let (status, done) = admin(
+        node,
+        reqwest::Method::POST,
+        &format!("/api/admin/plugins/{name}/rollback"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    done
+}
+
+/// `name`'s entry in the cluster view (`GET /api/admin/cluster/plugins`)
+/// of `node`.
+async fn cluster_view_of(node: &Server, name: &str) -> Value {
+    let (status, view) = admin(
+        node,
+        reqwest::Method::GET,
+        "/api/admin/cluster/plugins",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    view["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {view}"))
+        .clone()
 }
 
 /// Publishes `guest` as `name` `version` to the cluster's registry
@@ -415,14 +453,7 @@ async fn administration_on_one_node_applies_to_every_node() {
         "v2:hello"
     );
 
-    let (status, done) = admin(
-        b,
-        reqwest::Method::POST,
-        "/api/admin/plugins/tagger/rollback",
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{done}");
+    let done = rollback(b, "tagger").await;
     assert_eq!(done["version"], "1.0.0", "{done}");
     assert_eq!(applied(&done), everywhere, "{done}");
     let ack = on_c.say(&room, "after-rollback", "hello").await;
@@ -470,16 +501,9 @@ async fn administration_on_one_node_applies_to_every_node() {
         assert!(task.await.unwrap() > 0, "a node carried no traffic");
     }
     // The cluster view agrees: the saved version everywhere, nobody lags.
-    let (status, view) = admin(c, reqwest::Method::GET, "/api/admin/cluster/plugins", None).await;
-    assert_eq!(status, 200, "{view}");
-    let tagger = view["plugins"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "tagger")
-        .unwrap();
-    assert_eq!(tagger["version"], "1.0.0", "{view}");
-    assert_eq!(tagger["lagging"], json!([]), "{view}");
+    let tagger = cluster_view_of(c, "tagger").await;
+    assert_eq!(tagger["version"], "1.0.0", "{tagger}");
+    assert_eq!(tagger["lagging"], json!([]), "{tagger}");
 }
 
 /// A message flagged on one node raises an alert that the admins connected
@@ -752,4 +776,129 @@ async fn quarantine_is_decided_per_node() {
     .await;
     assert_eq!(status, 204);
     assert_eq!(plugin_state(a, "misbehave").await.0, "active");
+}
+
+/// One node of a cluster whose policy refuses a version (it requires a
+/// trusted signature, the other does not) is flagged: the activation
+/// answers which node did not apply it and why, the cluster view lists it
+/// as lagging, and it keeps serving the version it had; a rollback brings
+/// every node back in line.
+#[tokio::test]
+async fn a_node_that_cannot_apply_a_version_is_flagged_and_keeps_its_own() {
+    let Some(shared) = Shared::create(None).await else {
+        return;
+    };
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("trusted.pem");
+    let keygen = std::process::Command::new(hangar_testkit::server::binary())
+        .args(["registry", "keygen"])
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert!(keygen.status.success(), "{keygen:?}");
+    let public_key = String::from_utf8_lossy(&keygen.stdout).trim().to_owned();
+    let (dir_a, dir_b) = (node_dir(), node_dir());
+    let a = shared.start_node("node-a", dir_a.path());
+    let b = shared.start_node_with(
+        "node-b",
+        dir_b.path(),
+        &["--require-signatures", "--trusted-publishers", &public_key],
+    );
+
+    // 1.0.0 signed by the trusted key: both nodes run it.
+    let file = keys.path().join("tagger.wasm");
+    std::fs::write(&file, wasm("guest-swap-v1")).unwrap();
+    let publish = std::process::Command::new(hangar_testkit::server::binary())
+        .arg("publish")
+        .arg(&file)
+        .args(["--name", "tagger", "--version", "1.0.0"])
+        .args([
+            "--registry",
+            a.url.as_str(),
+            "--token",
+            PUBLISH_TOKEN,
+            "--sign",
+        ])
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert!(publish.status.success(), "{publish:?}");
+    let (status, done) = admin(
+        &a,
+        reqwest::Method::POST,
+        "/api/admin/plugins/tagger/activate",
+        Some(json!({"version": "1.0.0"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    let current = |done: &Value, node: &str| {
+        done["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no nodes in {done}"))
+            .iter()
+            .find(|n| n["node"] == node)
+            .unwrap_or_else(|| panic!("no {node} in {done}"))
+            .clone()
+    };
+    assert_eq!(current(&done, "node-a")["current"], true, "{done}");
+    assert_eq!(current(&done, "node-b")["current"], true, "{done}");
+    chat_chain(&a, &["tagger"]).await;
+
+    // 2.0.0 unsigned: node A runs it, node B refuses it and says why.
+    let started = Instant::now();
+    let done = install(&a, "tagger", "2.0.0", "guest-swap-v2").await;
+    let on_b = current(&done, "node-b");
+    assert_eq!(current(&done, "node-a")["current"], true, "{done}");
+    assert_eq!(on_b["current"], false, "{done}");
+    assert_eq!(on_b["version"], "1.0.0", "{done}");
+    assert!(
+        on_b["error"].as_str().unwrap_or("").contains("not signed"),
+        "{done}"
+    );
+    // The answer came when node B reported, not at the apply timeout.
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "{:?}",
+        started.elapsed()
+    );
+    let tagger = cluster_view_of(&b, "tagger").await;
+    assert_eq!(tagger["version"], "2.0.0", "{tagger}");
+    assert_eq!(tagger["lagging"], json!(["node-b"]), "{tagger}");
+
+    // Node B keeps serving 1.0.0; node A serves 2.0.0.
+    for (node, user, expected) in [(&a, "customer-a", "v2:hi"), (&b, "customer-b", "v1:hi")] {
+        let room = open_conversation(node, user).await;
+        let mut client = member(node, user, "customer", &room).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ack = client
+                .say(
+                    &room,
+                    &format!("{user}-{}", started.elapsed().as_nanos()),
+                    "hi",
+                )
+                .await;
+            assert_eq!(ack["type"], "ack", "{ack}");
+            let text = stored_text(
+                node,
+                &token(user, "customer"),
+                &room,
+                ack["seq"].as_u64().unwrap(),
+            )
+            .await;
+            if text == expected {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{} stores {text:?}", node.url);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    // Rolled back to the signed version: every node runs it again.
+    let done = rollback(&a, "tagger").await;
+    assert_eq!(done["version"], "1.0.0", "{done}");
+    assert_eq!(current(&done, "node-a")["current"], true, "{done}");
+    assert_eq!(current(&done, "node-b")["current"], true, "{done}");
+    let tagger = cluster_view_of(&a, "tagger").await;
+    assert_eq!(tagger["lagging"], json!([]), "{tagger}");
 }

@@ -18,6 +18,12 @@ pub const REFRESH: Duration = Duration::from_secs(2);
 /// none, the list is read per request).
 pub const NODE_TTL: Duration = Duration::from_secs(10);
 
+/// How long a departed node's rows (its list entry, the versions it ran)
+/// are kept before any node deletes them: long enough for an admin to see
+/// which node went, short enough that node ids of past deployments do not
+/// pile up.
+pub const FORGET_AFTER: Duration = Duration::from_secs(3600);
+
 /// One live node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveNode {
@@ -96,6 +102,29 @@ impl Nodes {
         Ok(())
     }
 
+    /// Deletes what nodes not heard from for [`FORGET_AFTER`] left behind:
+    /// their list rows and the plugin versions they recorded (a live node
+    /// records its versions on every convergence, so only departed nodes'
+    /// records age). Returns the rows deleted.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn forget_departed(&self) -> Result<u64, StoreError> {
+        let before = now_ms() - i64::try_from(FORGET_AFTER.as_millis()).unwrap_or(i64::MAX);
+        let mut deleted = 0;
+        for sql in [
+            "DELETE FROM nodes WHERE refreshed_ms < $1",
+            "DELETE FROM node_plugins WHERE applied_ms < $1",
+        ] {
+            deleted += sqlx::query(sql)
+                .bind(before)
+                .execute(self.db.pool())
+                .await?
+                .rows_affected();
+        }
+        Ok(deleted)
+    }
+
     /// The live nodes, least loaded first.
     ///
     /// # Errors
@@ -116,5 +145,46 @@ impl Nodes {
                 connections: u64::try_from(connections).unwrap_or(0),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn count(db: &Database, table: &str) -> i64 {
+        let (n,): (i64,) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        n
+    }
+
+    #[tokio::test]
+    async fn departed_nodes_are_forgotten_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).await.unwrap();
+        let live = Nodes::new(db.clone(), "live".into(), "http://127.0.0.1:1".into());
+        live.refresh(3).await.unwrap();
+        let long_ago = now_ms() - i64::try_from(FORGET_AFTER.as_millis()).unwrap() - 1000;
+        sqlx::query("INSERT INTO nodes (id, url, connections, started_ms, refreshed_ms) VALUES ('gone', 'http://127.0.0.1:2', 0, $1, $1)")
+            .bind(long_ago)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        for (node, applied) in [("live", now_ms()), ("gone", long_ago)] {
+            sqlx::query("INSERT INTO node_plugins (node, plugin, version, digest, error, applied_ms) VALUES ($1, 'p', '1.0.0', 'd', NULL, $2)")
+                .bind(node)
+                .bind(applied)
+                .execute(db.pool())
+                .await
+                .unwrap();
+        }
+        assert_eq!(live.forget_departed().await.unwrap(), 2);
+        assert_eq!(count(&db, "nodes").await, 1);
+        assert_eq!(count(&db, "node_plugins").await, 1);
+        assert_eq!(live.live().await.unwrap().len(), 1);
+        assert_eq!(live.forget_departed().await.unwrap(), 0);
     }
 }

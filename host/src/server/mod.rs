@@ -415,10 +415,16 @@ pub async fn serve(
         let hub = hub.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(crate::cluster::nodes::REFRESH);
-            loop {
+            for round in 0u64.. {
                 tick.tick().await;
                 if let Err(err) = nodes.refresh(hub.rooms.connection_count()).await {
                     tracing::warn!(error = %err, "node list not refreshed");
+                }
+                // About once a minute: every node does it, any one suffices.
+                if round % 30 == 0
+                    && let Err(err) = nodes.forget_departed().await
+                {
+                    tracing::warn!(error = %err, "departed nodes not forgotten");
                 }
             }
         })

@@ -75,6 +75,43 @@ async function renderPlugins() {
   body.replaceChildren(...rows);
 }
 
+/** One node's state of one plugin: its version, flagged when it is not the saved one. */
+function nodeCell(node) {
+  if (node.current) return element('td', { 'data-node': node.node }, element('span', { class: 'pill live' }, node.version));
+  const state = node.error ? 'failed' : 'lagging';
+  const label = node.error ? `failed${node.version ? ` (runs ${node.version})` : ''}` : `lagging${node.version ? ` (runs ${node.version})` : ''}`;
+  return element('td', { 'data-node': node.node, title: node.error || 'has not applied the saved version yet' },
+    element('span', { class: `pill ${state}` }, label));
+}
+
+/** Each live node's version of each plugin; hidden on a node that is alone. */
+async function renderCluster() {
+  const { plugins: view } = await api('GET', '/api/admin/cluster/plugins');
+  const nodes = [...new Set(view.flatMap((p) => p.nodes.map((n) => n.node)))].sort();
+  $('#cluster-card').hidden = nodes.length === 0;
+  if (!nodes.length) return;
+  const lagging = view.filter((p) => p.lagging.length).length;
+  $('#cluster-summary').textContent = `${nodes.length} live nodes` + (lagging ? ` · ${lagging} plugin${lagging > 1 ? 's' : ''} not everywhere` : '');
+  $('#cluster-summary').className = `pill ${lagging ? 'lagging' : 'live'}`;
+  $('#cluster thead').replaceChildren(element('tr', {},
+    element('th', {}, 'Plugin'), element('th', {}, 'Saved version'), ...nodes.map((id) => element('th', {}, id))));
+  $('#cluster tbody').replaceChildren(...view.map((p) => {
+    const byNode = new Map(p.nodes.map((n) => [n.node, n]));
+    return element('tr', { 'data-plugin': p.name },
+      element('td', {}, element('strong', {}, p.name)),
+      element('td', { class: 'version' }, p.version),
+      ...nodes.map((id) => (byNode.has(id) ? nodeCell(byNode.get(id)) : element('td', { 'data-node': id }, '–'))));
+  }));
+}
+
+/** What an activation or rollback answered about the other nodes. */
+function nodesNote(nodes) {
+  if (!nodes || !nodes.length) return '';
+  const behind = nodes.filter((n) => !n.current);
+  if (!behind.length) return ` on all ${nodes.length} nodes`;
+  return `; not applied on ${behind.map((n) => n.node + (n.error ? ` (${n.error})` : ' (still applying)')).join(', ')}`;
+}
+
 async function act(name, action, version) {
   say('#plugin-message', `${action} ${name}${version ? ' ' + version : ''}…`);
   try {
@@ -82,7 +119,9 @@ async function act(name, action, version) {
     const result = await api('POST', path, action === 'activate' ? { version } : undefined);
     const detail = result && result.version ? ` — ${name} ${result.version} active` +
       (result.elapsed_ms != null ? ` (${result.cached ? 'cached' : 'fetched and compiled'}, ${result.elapsed_ms.toFixed(1)} ms)` : '') : '';
-    say('#plugin-message', `${action}: done${detail}`, 'ok');
+    const nodes = nodesNote(result && result.nodes);
+    const complete = !result || !result.nodes || result.nodes.every((n) => n.current);
+    say('#plugin-message', `${action}: done${detail}${nodes}`, complete ? 'ok' : 'error');
   } catch (err) {
     say('#plugin-message', `${action} ${name}: ${err.message}`, 'error');
   }
@@ -229,6 +268,7 @@ async function renderFiles() {
 
 async function refresh() {
   await renderPlugins();
+  await renderCluster();
   await renderMaterials();
   await renderFiles();
 }
@@ -246,7 +286,7 @@ async function start() {
   $('#login').hidden = true;
   $('#console').hidden = false;
   $('#status').textContent = 'signed in';
-  await Promise.all([renderChains(), renderAlerts(), renderFiles(), renderMaterials()]);
+  await Promise.all([renderCluster(), renderChains(), renderAlerts(), renderFiles(), renderMaterials()]);
   connectAlerts();
   setInterval(() => refresh().catch(() => {}), 5000);
 }
