@@ -38,6 +38,7 @@ pub mod history;
 pub mod hub;
 pub mod lbs;
 pub mod materials;
+pub mod metrics;
 pub mod pages;
 pub mod plugins;
 pub mod server;

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use hangar_client::protocol::RoomId;
 use hangar_client::{Client, ClientConfig, Event};
+use hangar_testkit::metrics::Scrape;
 use hangar_testkit::server::{Server, request};
 
 const SUBSCRIBERS: usize = 1000;
@@ -65,6 +66,8 @@ struct Figures {
     deliveries_per_sec: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// The first server's `/metrics` before and after the run.
+    scrapes: (Scrape, Scrape),
 }
 
 /// Publishes `rate` messages per second for `secs` into a room with
@@ -131,6 +134,7 @@ async fn load_on(servers: &[Server], key: &str, rate: u64, secs: u64) -> Figures
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = Scrape::of(&server.url).await;
     let total = rate * secs;
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let started = Instant::now();
@@ -147,6 +151,7 @@ async fn load_on(servers: &[Server], key: &str, rate: u64, secs: u64) -> Figures
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let after = Scrape::of(&server.url).await;
     drop(clients);
     drop(publishers);
     let mut latencies = Vec::new();
@@ -165,6 +170,47 @@ async fn load_on(servers: &[Server], key: &str, rate: u64, secs: u64) -> Figures
         deliveries_per_sec: latencies.len() as f64 / elapsed,
         p50_ms: pick(0.5),
         p99_ms: pick(0.99),
+        scrapes: (before, after),
+    }
+}
+
+/// What `/metrics` said of the run: each sample's change over it (or its
+/// value, for gauges), as an operator's dashboard would show it.
+fn print_scrape(name: &str, (before, after): &(Scrape, Scrape)) {
+    println!("/metrics of the server during \"{name}\" (after the run; change over it):");
+    let delta = |n: &str| after.value(n) - before.value(n);
+    for gauge in [
+        "hangar_hub_connections",
+        "hangar_hub_rooms",
+        "process_resident_memory_bytes",
+    ] {
+        println!("  {gauge:<48} {:>14.0}", after.value(gauge));
+    }
+    for counter in [
+        "hangar_hub_frames_received_total",
+        "hangar_hub_frames_sent_total",
+        "hangar_hub_messages_stored_total",
+        "hangar_hub_deliveries_total",
+        "hangar_hub_batch_messages_count",
+        "hangar_hub_send_answer_seconds_count",
+        "process_cpu_seconds_total",
+    ] {
+        println!("  {counter:<48} {:>+14.0}", delta(counter));
+    }
+    let calls = |s: &Scrape| s.sum("hangar_plugin_calls_total", &["outcome=\"ok\""]);
+    println!(
+        "  {:<48} {:>+14.0}",
+        "hangar_plugin_calls_total{outcome=\"ok\"}",
+        calls(after) - calls(before)
+    );
+    let batches = delta("hangar_hub_batch_messages_count");
+    if batches > 0.0 {
+        println!(
+            "  mean messages per batch frame: {:.1}; mean send->answer: {:.2} ms",
+            delta("hangar_hub_batch_messages_sum") / batches,
+            1e3 * delta("hangar_hub_send_answer_seconds_sum")
+                / delta("hangar_hub_send_answer_seconds_count").max(1.0)
+        );
     }
 }
 
@@ -255,19 +301,23 @@ fn load_table(runtime: &tokio::runtime::Runtime) {
         "{:<34} {:>14} {:>9} {:>9}",
         "run", "deliveries/s", "p50 ms", "p99 ms"
     );
-    let row = |name: String, f: Figures| {
+    let row = |name: String, f: &Figures| {
         println!(
             "{:<34} {:>14.0} {:>9.1} {:>9.1}",
             name, f.deliveries_per_sec, f.p50_ms, f.p99_ms
         );
     };
+    let mut first = None;
     for (rate, secs) in [(100u64, 5u64), (400, 4)] {
         for (name, window) in [("batching on (20 ms)", 20u64), ("batching off", 0)] {
-            row(
-                format!("{name}, {rate} msg/s"),
-                runtime.block_on(load(window, rate, secs)),
-            );
+            let name = format!("{name}, {rate} msg/s");
+            let figures = runtime.block_on(load(window, rate, secs));
+            row(name.clone(), &figures);
+            first.get_or_insert((name, figures.scrapes));
         }
+    }
+    if let Some((name, scrapes)) = &first {
+        print_scrape(name, scrapes);
     }
     // One node against three of one cluster, both on PostgreSQL, batching on.
     let postgres = std::env::var("HANGAR_BENCH_POSTGRES_URL")
@@ -287,7 +337,7 @@ fn load_table(runtime: &tokio::runtime::Runtime) {
             let server = vec![start_server(dir.path(), 20, Some(&schema.url))];
             load_on(&server, KEY, rate, 4).await
         });
-        row(format!("1 node (PostgreSQL), {rate} msg/s"), one);
+        row(format!("1 node (PostgreSQL), {rate} msg/s"), &one);
         let three = runtime.block_on(async {
             let shared =
                 hangar_testkit::cluster::Shared::create_on(&postgres, broker.clone()).await;
@@ -301,7 +351,7 @@ fn load_table(runtime: &tokio::runtime::Runtime) {
             }
             load_on(&servers, hangar_testkit::cluster::SESSION_KEY, rate, 4).await
         });
-        row(format!("3 nodes (cluster), {rate} msg/s"), three);
+        row(format!("3 nodes (cluster), {rate} msg/s"), &three);
     }
 }
 

@@ -18,6 +18,7 @@
 pub mod backend;
 pub mod cluster;
 pub mod guests;
+pub mod metrics;
 pub mod server;
 pub mod tls;
 pub mod uploads;

@@ -240,6 +240,7 @@ async fn members_get_what_was_sent_while_the_broker_was_down() {
         (1..=10).collect::<Vec<_>>()
     );
 
+    assert_eq!(broker_check(&nodes[1].server).await, (200, "ok".to_owned()));
     nats.kill();
     // Commits do not need the broker: every send is acked.
     let mut during: Vec<Value> = Vec::new();
@@ -251,11 +252,33 @@ async fn members_get_what_was_sent_while_the_broker_was_down() {
         );
     }
     assert!(during.iter().all(|a| a["type"] == "ack"), "{during:?}");
+    // The node says it is not ready while its broker is gone.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while broker_check(&nodes[1].server).await.0 != 503 {
+        assert!(Instant::now() < deadline, "ready without its broker");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     nats.restart();
 
     send_many(&mut sender, &room, "after", 10).await;
     let seqs = collect(&mut reader, 20, 0).await;
     assert_eq!(seqs, (11..=30).collect::<Vec<_>>());
+    assert_eq!(broker_check(&nodes[1].server).await, (200, "ok".to_owned()));
+}
+
+/// `GET /readyz` of `node`: its status and its broker check.
+async fn broker_check(node: &Server) -> (u16, String) {
+    let (status, ready) = request(
+        reqwest::Method::GET,
+        &format!("{}/readyz", node.url),
+        None,
+        None,
+    )
+    .await;
+    let broker = ready["checks"]["broker"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no broker check in {ready}"));
+    (status, broker.to_owned())
 }
 
 async fn admin(

@@ -113,10 +113,11 @@ async fn import_history(
     Ok(Json(json!({"room": room, "imported": stored})).into_response())
 }
 
-/// What the runtime has fetched and compiled since start.
+/// What the runtime has fetched and compiled since start (`downloads` is
+/// `hangar_registry_fetches_total`: blobs fetched, one per shared fetch).
 async fn runtime_counts(_: Admin, State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({
-        "downloads": state.deployer.fetcher().downloads(),
+        "downloads": crate::metrics::metrics().registry_fetches.get(),
         "cache": state.runtime.cache_counts(),
     }))
 }

@@ -119,6 +119,11 @@ impl Broker {
         })
     }
 
+    /// Whether the client is connected now (it reconnects by itself).
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
     /// Completes when events may have been lost: at each (re)connection,
     /// and when the client dropped events this node read too slowly.
     pub async fn missed(&self) {

@@ -77,7 +77,6 @@ pub struct Fetcher {
     attempts: u32,
     backoff: Backoff,
     inflight: Arc<Mutex<HashMap<Digest, Inflight>>>,
-    downloads: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -122,13 +121,7 @@ impl Fetcher {
                 max: Duration::from_secs(2),
             },
             inflight: Arc::new(Mutex::new(HashMap::new())),
-            downloads: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
-    }
-
-    /// Blobs downloaded so far (one per shared download).
-    pub fn downloads(&self) -> u64 {
-        self.downloads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Every package of the registry.
@@ -256,8 +249,7 @@ impl Fetcher {
     }
 
     async fn download(&self, digest: Digest) -> Result<Bytes, FetchError> {
-        self.downloads
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        crate::metrics::metrics().registry_fetches.inc();
         if let Source::Local(registry) = &self.source {
             return local_blob(registry, digest).await;
         }

@@ -29,6 +29,7 @@ use super::rooms::ConnectionId;
 use super::{AccessError, Hub, SendOutcome, Turn};
 use crate::auth::{Role, Session, unix_now};
 use crate::history::{Message, RoomId, Seq};
+use crate::metrics::metrics;
 
 /// How long a closing connection waits for the client's Close.
 const CLOSE_GRACE: Duration = Duration::from_secs(3);
@@ -204,7 +205,10 @@ impl Connection {
                     let Some(frame) = frame else { return End::Gone };
                     last_seen = Instant::now();
                     let end = match frame {
-                        Ok(WsMessage::Text(text)) => self.on_text(text.as_str()).await,
+                        Ok(WsMessage::Text(text)) => {
+                            metrics().hub_frames_received.inc();
+                            self.on_text(text.as_str()).await
+                        }
                         Ok(WsMessage::Binary(_)) => Some(End::Close(close::UNSUPPORTED_DATA, "binary frames are not supported")),
                         Ok(WsMessage::Close(_)) => Some(End::Gone),
                         Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => None,
@@ -216,6 +220,7 @@ impl Connection {
                 }
                 () = outbox.ready() => {
                     if outbox.is_slow() {
+                        metrics().hub_slow_consumer_closes.inc();
                         return End::Close(close::SLOW_CONSUMER, "slow consumer: reconnect and sync");
                     }
                     if self.flush().await.is_err() {
@@ -323,6 +328,7 @@ impl Connection {
             return self.send_frame(&error).await.err();
         }
         if !self.budget.take() {
+            metrics().hub_rate_limited_sends.inc();
             self.rate_limited_in_a_row += 1;
             if self.rate_limited_in_a_row > FLOOD_THRESHOLD {
                 return Some(End::Close(
@@ -350,6 +356,7 @@ impl Connection {
         // connection's reading, pings and deliveries, nor the sends after
         // it. A task is aborted if the connection ends first.
         let failed_id = client_id.clone();
+        let read_at = std::time::Instant::now();
         let send = AbortOnDropHandle::new(tokio::spawn(async move {
             let outcome = hub
                 .send(&session, &room, client_id.clone(), text, attachments, turn)
@@ -375,14 +382,18 @@ impl Connection {
         }));
         self.in_flight.push_back(
             async move {
-                send.await.unwrap_or_else(|err| {
+                let answer = send.await.unwrap_or_else(|err| {
                     tracing::error!(error = %err, "a send task failed");
                     ServerFrame::error(
                         ErrorCode::Internal,
                         "the send failed; retry with the same client_id",
                         Some(failed_id),
                     )
-                })
+                });
+                metrics()
+                    .hub_send_answer_seconds
+                    .observe(read_at.elapsed().as_secs_f64());
+                answer
             }
             .boxed(),
         );
@@ -610,6 +621,7 @@ impl Connection {
         if count == 0 {
             return Ok(());
         }
+        metrics().hub_batch_messages.observe(f64::from(count));
         body.push_str("]}");
         self.write(body).await
     }
@@ -630,6 +642,7 @@ impl Connection {
     }
 
     async fn write(&mut self, text: String) -> Result<(), End> {
+        metrics().hub_frames_sent.inc();
         self.sink
             .send(WsMessage::Text(text.into()))
             .await

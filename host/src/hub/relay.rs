@@ -85,6 +85,11 @@ impl Relay {
         })
     }
 
+    /// Whether the broker is connected; `None` when this node is alone.
+    pub fn broker_connected(&self) -> Option<bool> {
+        self.broker.as_ref().map(Broker::is_connected)
+    }
+
     fn cursor(&self, room: &RoomId) -> Option<Arc<AsyncMutex<Cursor>>> {
         let watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner);
         watched.get(room).map(|w| w.cursor.clone())
@@ -100,9 +105,12 @@ impl Relay {
     pub async fn watch(self: &Arc<Self>, room: &RoomId) -> Result<(), HistoryError> {
         let cursor = {
             let mut watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner);
-            let watch = watched.entry(room.clone()).or_insert_with(|| Watch {
-                members: 0,
-                cursor: Arc::new(AsyncMutex::new(Cursor::default())),
+            let watch = watched.entry(room.clone()).or_insert_with(|| {
+                crate::metrics::metrics().hub_rooms.inc();
+                Watch {
+                    members: 0,
+                    cursor: Arc::new(AsyncMutex::new(Cursor::default())),
+                }
             });
             watch.members += 1;
             watch.cursor.clone()
@@ -142,6 +150,7 @@ impl Relay {
             watch.members = watch.members.saturating_sub(1);
             if watch.members == 0 {
                 watched.remove(room);
+                crate::metrics::metrics().hub_rooms.dec();
             }
         }
     }
@@ -155,6 +164,7 @@ impl Relay {
     /// A message committed on this node: to the other nodes, then to the
     /// members here.
     pub async fn committed(&self, message: &Message) {
+        crate::metrics::metrics().hub_messages_stored.inc();
         if let Some(broker) = &self.broker {
             let event = RoomEvent::Message(message.clone());
             broker.publish(&event.topic(), &event).await;

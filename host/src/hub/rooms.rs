@@ -81,10 +81,14 @@ impl Rooms {
             seq: message.seq,
             json: serde_json::to_string(message).unwrap_or_default(),
         });
-        subscribers
+        let delivered = subscribers
             .values()
             .filter(|outbox| outbox.push(Outbound::Message(published.clone())))
-            .count()
+            .count();
+        crate::metrics::metrics()
+            .hub_deliveries
+            .inc_by(u64::try_from(delivered).unwrap_or(0));
+        delivered
     }
 
     /// Queues a frame to every subscriber of `room`.
@@ -97,11 +101,13 @@ impl Rooms {
 
     /// Counts a connection in or out (for LBS load figures).
     pub fn connection_opened(&self) {
+        crate::metrics::metrics().hub_connections.inc();
         self.connections.fetch_add(1, Ordering::Relaxed);
     }
 
     /// See [`Rooms::connection_opened`].
     pub fn connection_closed(&self) {
+        crate::metrics::metrics().hub_connections.dec();
         self.connections.fetch_sub(1, Ordering::Relaxed);
     }
 

@@ -132,8 +132,14 @@ impl CompiledCache {
         if let Some(component) = self.load(engine, digest) {
             return Ok(component);
         }
+        let started = std::time::Instant::now();
         let component = Component::new(engine, wasm)?;
         self.stats.compiled.fetch_add(1, Ordering::Relaxed);
+        let metrics = crate::metrics::metrics();
+        metrics.plugin_compiles.inc();
+        metrics
+            .plugin_compile_seconds
+            .observe(started.elapsed().as_secs_f64());
         match component.serialize() {
             Ok(payload) => {
                 if let Err(err) = self.store(digest, &payload) {
@@ -172,6 +178,7 @@ impl CompiledCache {
         match component {
             Ok(component) => {
                 self.stats.hits.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::metrics().plugin_cache_hits.inc();
                 Some(component)
             }
             Err(err) => {

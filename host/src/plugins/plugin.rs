@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
+use semver::Version;
 use serde::{Deserialize, Serialize};
 use wasmtime::Store;
 
@@ -103,8 +104,6 @@ pub enum Unanswered {
 /// Counters of one plugin.
 #[derive(Debug, Default)]
 struct Health {
-    /// Recent call times, µs, for percentiles.
-    recent: Mutex<std::collections::VecDeque<u32>>,
     calls: AtomicU64,
     failures: AtomicU64,
     consecutive_failures: AtomicU32,
@@ -128,15 +127,14 @@ pub struct PluginStatus {
     pub calls: u64,
     /// Calls that failed.
     pub failures: u64,
-    /// Median of the last 1,024 call times, µs: as the caller waits for a
-    /// call (its turn, the instance, the call).
+    /// Median call time of the active version on this node since it was
+    /// loaded, µs, as the caller waits for a call (its turn, the instance,
+    /// the call); estimated from the `hangar_plugin_call_seconds`
+    /// histogram's buckets.
     pub p50_us: Option<u32>,
-    /// 99th percentile of the last 1,024 call times, µs.
+    /// 99th percentile, likewise.
     pub p99_us: Option<u32>,
 }
-
-/// Call times kept for percentiles.
-const RECENT_CALLS: usize = 1024;
 
 /// A plugin slot.
 pub struct Plugin {
@@ -342,24 +340,19 @@ impl Plugin {
             state,
             calls: self.health.calls.load(Ordering::Relaxed),
             failures: self.health.failures.load(Ordering::Relaxed),
-            p50_us: self.percentile(0.50),
-            p99_us: self.percentile(0.99),
+            p50_us: self.percentile(&active.version, 0.50),
+            p99_us: self.percentile(&active.version, 0.99),
         }
     }
 
-    fn percentile(&self, q: f64) -> Option<u32> {
-        let mut times: Vec<u32> = self
-            .health
-            .recent
-            .lock()
-            .map(|r| r.iter().copied().collect())
-            .unwrap_or_default();
-        if times.is_empty() {
-            return None;
-        }
-        times.sort_unstable();
-        let rank = ((times.len() as f64 * q).ceil() as usize).clamp(1, times.len());
-        Some(times[rank - 1])
+    /// The `q` quantile of the call times of `version` on this node, from
+    /// the histogram `/metrics` exports.
+    fn percentile(&self, version: &Version, q: f64) -> Option<u32> {
+        crate::metrics::metrics().plugin_call_quantile_us(
+            self.name().as_str(),
+            &version.to_string(),
+            q,
+        )
     }
 
     /// What a call started now runs under, for `settings`.
@@ -408,23 +401,29 @@ impl Plugin {
             }
         };
         let version = self.active.load_full();
+        let version_label = version.version.to_string();
         let setup = self.call_setup(&settings);
         let shared = self.shared.clone();
         let joined = run_blocking(move || version.call(&shared.engine, &setup, f)).await;
-        let elapsed = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let elapsed = started.elapsed();
         self.health.calls.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut recent) = self.health.recent.lock() {
-            if recent.len() == RECENT_CALLS {
-                recent.pop_front();
-            }
-            recent.push_back(u32::try_from(elapsed / 1000).unwrap_or(u32::MAX));
-        }
         // A panic is a bug in a host function: the call failed.
         let result = joined.unwrap_or_else(|panic| {
             Err(CallFailure::Trap(format!(
                 "host panicked during the call: {panic}"
             )))
         });
+        let labels = [self.name().as_str(), version_label.as_str()];
+        let outcome = result.as_ref().map_or_else(CallFailure::kind, |_| "ok");
+        let metrics = crate::metrics::metrics();
+        metrics
+            .plugin_call_seconds
+            .with_label_values(&labels)
+            .observe(elapsed.as_secs_f64());
+        metrics
+            .plugin_calls
+            .with_label_values(&[labels[0], labels[1], outcome])
+            .inc();
         match result {
             Ok(value) => {
                 self.health.consecutive_failures.store(0, Ordering::Relaxed);
@@ -456,6 +455,10 @@ impl Plugin {
         if self.health.quarantined.swap(true, Ordering::Relaxed) {
             return;
         }
+        crate::metrics::metrics()
+            .plugin_quarantines
+            .with_label_values(&[self.name().as_str()])
+            .inc();
         let version = self.active.load();
         let reason = format!(
             "plugin {} {} quarantined after {consecutive} consecutive failures; last: {failure}",

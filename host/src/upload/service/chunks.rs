@@ -83,6 +83,11 @@ impl UploadStore {
             return Err(UploadError::UnknownUpload(id.to_owned()));
         }
         tracing::info!(upload = %id, index, stored = true, merged = verified.merged, "chunk received");
+        let metrics = crate::metrics::metrics();
+        metrics.upload_chunks.inc();
+        metrics
+            .upload_bytes
+            .inc_by(u64::try_from(payload.content_length()).unwrap_or(0));
         // In a task of its own: a client that leaves (a page reload) drops
         // this request, and the merge must not stop halfway through a step.
         // Awaited, so a fast sender is still slowed to the merge's pace.

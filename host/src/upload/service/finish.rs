@@ -95,7 +95,11 @@ impl UploadStore {
         let merge = self.merge_of(&upload).await?;
         // Chunks other processes stored are read back from the store.
         merge.note_received(&received);
+        let merging = std::time::Instant::now();
         let merged = merge.finish().await;
+        crate::metrics::metrics()
+            .upload_merge_seconds
+            .observe(merging.elapsed().as_secs_f64());
         self.merges().remove(id);
         let merged = merged?;
         if merged.md5 != upload.md5 {
@@ -180,6 +184,7 @@ impl UploadStore {
         }
         self.drop_chunks(id);
         tracing::info!(upload = %id, file = %file.id, sha256 = %file.sha256, "upload complete");
+        crate::metrics::metrics().upload_merges.inc();
         Ok(Completed { file })
     }
 

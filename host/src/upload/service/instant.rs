@@ -84,6 +84,7 @@ impl UploadStore {
         }
         self.drop_chunks(&upload.id);
         tracing::info!(upload = %upload.id, file = %file.id, "instant upload");
+        crate::metrics::metrics().upload_instant.inc();
         Ok(ProofOutcome::Instant(file))
     }
 

@@ -1,0 +1,189 @@
+//! What an operator watches: `GET /metrics` moving as chat and uploads
+//! flow, and the health endpoints (`/livez`, `/readyz`) saying what they
+//! promise while the server starts. The real binary over HTTP and
+//! WebSockets.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is a panic
+
+use std::time::{Duration, Instant};
+
+use hangar_testkit::metrics::Scrape;
+use hangar_testkit::server::{Server, demo_session, request};
+use hangar_testkit::uploads::{UploadApi, pattern};
+use hangar_testkit::ws::WsClient;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn metrics_move_as_chat_and_uploads_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_demo(dir.path(), &[]).unwrap();
+    let before = Scrape::of(&server.url).await;
+    // The process itself, and families present before any traffic.
+    assert!(before.value("process_resident_memory_bytes") > 0.0);
+    assert!(before.has("hangar_hub_connections"));
+
+    let token = demo_session(&server.url, "dana", "customer").await;
+    let (status, conversation) = request(
+        Method::POST,
+        &format!("{}/api/conversations", server.url),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{conversation}");
+    let room = conversation["room"].as_str().unwrap().to_owned();
+    let mut client = WsClient::connect(&server.url, &token, None).await.unwrap();
+    client.expect("welcome").await;
+    client.send(json!({"type": "join", "room": room})).await;
+    client.expect("joined").await;
+    for i in 0..5 {
+        let ack = client
+            .say(&room, &format!("m{i}"), &format!("hello {i}"))
+            .await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+    }
+    // A resend of the same client_id is answered, not stored again.
+    let again = client.say(&room, "m0", "hello 0").await;
+    assert_eq!(again["duplicate"], true, "{again}");
+
+    let uploads = UploadApi::new(&server.url, &token);
+    let data = pattern(3 * 1024 * 1024 + 17, 7);
+    let (status, upload) = uploads.open("notes.txt", &data, true).await;
+    assert_eq!(status, 201, "{upload}");
+    for index in 0..upload["chunk_count"].as_u64().unwrap() {
+        let (status, body) = uploads.put_chunk(&upload, &data, index).await;
+        assert_eq!((status, &body["stored"]), (201, &json!(true)), "{body}");
+    }
+    let (status, done) = uploads.complete(upload["id"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{done}");
+
+    let during = Scrape::of(&server.url).await;
+    let grew = |name: &str| during.value(name) - before.value(name);
+    assert_eq!(during.value("hangar_hub_connections"), 1.0);
+    assert_eq!(during.value("hangar_hub_rooms"), 1.0);
+    assert_eq!(grew("hangar_hub_messages_stored_total"), 5.0);
+    assert_eq!(grew("hangar_hub_send_answer_seconds_count"), 6.0);
+    assert!(grew("hangar_hub_frames_received_total") >= 7.0);
+    assert!(grew("hangar_hub_frames_sent_total") >= 6.0);
+    assert!(grew("hangar_hub_deliveries_total") >= 5.0);
+    // Every stored message went through the moderation chain.
+    let calls = |s: &Scrape| {
+        s.sum(
+            "hangar_plugin_calls_total",
+            &["plugin=\"keyword-moderation\"", "outcome=\"ok\""],
+        )
+    };
+    assert!(calls(&during) - calls(&before) >= 5.0);
+    let timed = |s: &Scrape| {
+        s.sum(
+            "hangar_plugin_call_seconds_count",
+            &["plugin=\"keyword-moderation\""],
+        )
+    };
+    assert_eq!(
+        timed(&during) - timed(&before),
+        calls(&during) - calls(&before)
+    );
+    assert!(grew("hangar_upload_chunks_total") >= 1.0);
+    assert_eq!(grew("hangar_upload_bytes_total"), data.len() as f64);
+    assert_eq!(grew("hangar_upload_merges_total"), 1.0);
+    assert_eq!(grew("hangar_upload_merge_seconds_count"), 1.0);
+    // The same content again, proven held: instant, nothing sent.
+    let other = UploadApi::new(
+        &server.url,
+        &demo_session(&server.url, "erin", "customer").await,
+    );
+    let (status, copy) = other.open("copy.txt", &data, true).await;
+    assert_eq!(status, 201, "{copy}");
+    let (offset, length) = (
+        copy["challenge"]["offset"].as_u64().unwrap() as usize,
+        copy["challenge"]["length"].as_u64().unwrap() as usize,
+    );
+    let proof = hangar_testkit::uploads::md5_hex(&data[offset..offset + length]);
+    let (status, instant) = other.prove(copy["id"].as_str().unwrap(), &proof).await;
+    assert_eq!(
+        (status, &instant["instant"]),
+        (200, &json!(true)),
+        "{instant}"
+    );
+    let after_instant = Scrape::of(&server.url).await;
+    let instant_uploads = after_instant.value("hangar_upload_instant_total")
+        - during.value("hangar_upload_instant_total");
+    assert_eq!(instant_uploads, 1.0, "{instant}");
+
+    // The admin API's percentiles come from the exported histogram.
+    let admin = std::fs::read_to_string(dir.path().join("data/admin.token")).unwrap();
+    let (status, plugins) = request(
+        Method::GET,
+        &format!("{}/api/admin/plugins", server.url),
+        Some(admin.trim()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{plugins}");
+    let moderation = plugins
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "keyword-moderation")
+        .unwrap();
+    let (p50, p99) = (
+        moderation["p50_us"].as_u64().unwrap(),
+        moderation["p99_us"].as_u64().unwrap(),
+    );
+    assert!(p50 > 0 && p50 <= p99, "{moderation}");
+
+    // The connection goes: the gauges follow.
+    drop(client);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = Scrape::of(&server.url).await;
+        if now.value("hangar_hub_connections") == 0.0 && now.value("hangar_hub_rooms") == 0.0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "gauges stay up after the close");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn get(url: &str, path: &str) -> (u16, Value) {
+    request(Method::GET, &format!("{url}{path}"), None, None).await
+}
+
+#[tokio::test]
+async fn readyz_waits_for_the_plugins_while_livez_answers_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // A fresh compiled cache: restoring the demo's plugins takes seconds.
+    let cache = tempfile::tempdir().unwrap();
+    let server = Server::start_demo_with(dir.path(), cache.path(), &[], "starting on ").unwrap();
+    let (status, live) = get(&server.url, "/livez").await;
+    assert_eq!(
+        (status, live["status"].as_str()),
+        (200, Some("live")),
+        "{live}"
+    );
+    let (status, ready) = get(&server.url, "/readyz").await;
+    assert_eq!(status, 503, "{ready}");
+    assert_eq!(ready["status"], "not-ready", "{ready}");
+    assert_eq!(ready["checks"]["database"], "ok", "{ready}");
+    assert_eq!(ready["checks"]["object_store"], "ok", "{ready}");
+    assert_ne!(ready["checks"]["plugins"], "ok", "{ready}");
+    // Alone: no broker to check.
+    assert!(ready["checks"].get("broker").is_none(), "{ready}");
+
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let ready = loop {
+        let (status, ready) = get(&server.url, "/readyz").await;
+        if status == 200 {
+            break ready;
+        }
+        assert!(Instant::now() < deadline, "never ready: {ready}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(ready["status"], "ready", "{ready}");
+    // Ready means the demo's plugins answer: the chain moderates.
+    let (status, plugins) = get(&server.url, "/api/plugins").await;
+    assert_eq!(status, 200, "{plugins}");
+    assert_eq!(plugins.as_array().unwrap().len(), 8, "{plugins}");
+}
