@@ -19,9 +19,22 @@ fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
 #[derive(Debug, Parser)]
 #[command(name = "hangar", version, about)]
 pub struct Cli {
+    /// Log lines as human-readable text or as one JSON object per line
+    /// (with each span's fields: a request's id, a connection's id).
+    #[arg(long, global = true, env = "HANGAR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written (to standard error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One line of text per event (coloured on a terminal).
+    Text,
+    /// One JSON object per event.
+    Json,
 }
 
 /// Subcommands.

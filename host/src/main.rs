@@ -9,7 +9,7 @@ use hangar_host::server;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    server::init_tracing();
+    server::init_tracing(cli.log_format);
     match cli.command {
         Command::Serve(args) => {
             let config = ServeConfig::resolve(args.as_ref()).context("invalid configuration")?;

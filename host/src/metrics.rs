@@ -338,6 +338,45 @@ mod tests {
         assert_eq!(quantile(&h, 1.0), Some(4.0));
     }
 
+    /// The dashboard in `docs/` queries only names this module exports.
+    #[test]
+    fn the_dashboard_names_exported_metrics_only() {
+        let m = metrics();
+        m.plugin_calls
+            .with_label_values(&["p", "1.0.0", "ok"])
+            .inc();
+        m.plugin_call_seconds
+            .with_label_values(&["p", "1.0.0"])
+            .observe(0.001);
+        m.plugin_quarantines.with_label_values(&["p"]).inc();
+        let families: Vec<String> = m
+            .registry
+            .gather()
+            .iter()
+            .map(|f| f.name().to_owned())
+            .collect();
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/grafana-dashboard.json");
+        let dashboard = std::fs::read_to_string(path).unwrap();
+        let mut named = 0;
+        for (at, _) in dashboard.match_indices("hangar_") {
+            let name: String = dashboard[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .unwrap_or(&name);
+            assert!(
+                families.iter().any(|f| f == family),
+                "{name} is not exported"
+            );
+            named += 1;
+        }
+        assert!(named >= 15, "{named}");
+    }
+
     #[test]
     fn the_text_format_names_every_family() {
         let m = metrics();

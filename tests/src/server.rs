@@ -502,3 +502,30 @@ pub async fn demo_session(base: &str, user: &str, role: &str) -> String {
     assert_eq!(status, 200, "{body}");
     body["token"].as_str().expect("a token").to_owned()
 }
+
+/// A demo customer `user` of the server at `base`: their session token,
+/// their conversation's room, and a socket joined to it.
+///
+/// # Panics
+/// When the server refuses any step.
+pub async fn demo_customer(base: &str, user: &str) -> (String, String, crate::ws::WsClient) {
+    let token = demo_session(base, user, "customer").await;
+    let (status, conversation) = request(
+        reqwest::Method::POST,
+        &format!("{base}/api/conversations"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{conversation}");
+    let room = conversation["room"].as_str().expect("a room").to_owned();
+    let mut client = crate::ws::WsClient::connect(base, &token, None)
+        .await
+        .expect("the socket opens");
+    client.expect("welcome").await;
+    client
+        .send(serde_json::json!({"type": "join", "room": room}))
+        .await;
+    client.expect("joined").await;
+    (token, room, client)
+}

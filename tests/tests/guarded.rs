@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use hangar_testkit::guests::wasm;
-use hangar_testkit::server::{Server, demo_session, request};
+use hangar_testkit::server::{Server, demo_customer, demo_session, request};
 use hangar_testkit::uploads::UploadApi;
 use hangar_testkit::ws::{Received, WsClient};
 use reqwest::Method;
@@ -22,25 +22,6 @@ const PUBLISH: &str = "publish-token-0123456789abcdef";
 
 async fn get(url: &str, path: &str, token: Option<&str>) -> (u16, Value) {
     request(Method::GET, &format!("{url}{path}"), token, None).await
-}
-
-/// A customer's token, room and joined socket.
-async fn customer(url: &str, user: &str) -> (String, String, WsClient) {
-    let token = demo_session(url, user, "customer").await;
-    let (status, conversation) = request(
-        Method::POST,
-        &format!("{url}/api/conversations"),
-        Some(&token),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{conversation}");
-    let room = conversation["room"].as_str().unwrap().to_owned();
-    let mut client = WsClient::connect(url, &token, None).await.unwrap();
-    client.expect("welcome").await;
-    client.send(json!({"type": "join", "room": room})).await;
-    client.expect("joined").await;
-    (token, room, client)
 }
 
 async fn send(client: &mut WsClient, room: &str, id: &str, text: &str) -> Value {
@@ -112,7 +93,7 @@ async fn a_starting_server_accepts_nothing_its_plugins_guard() {
         "the starting phase was not observed: {starting} {refused_sockets} {refused_uploads}"
     );
     // Ready: moderation applies from the first message.
-    let (_, room, mut client) = customer(&url, "alice").await;
+    let (_, room, mut client) = demo_customer(&url, "alice").await;
     let verdict = send(&mut client, &room, "c1", "visit scam-link.example now").await;
     assert_eq!(verdict["type"], "rejected", "{verdict}");
     let ack = send(&mut client, &room, "c2", "you are stupid").await;
@@ -170,7 +151,7 @@ async fn an_interrupted_first_start_is_completed_by_the_next() {
     );
     let (_, plugins) = get(&second.url, "/api/plugins", None).await;
     assert_eq!(plugins.as_array().unwrap().len(), 8, "{plugins}");
-    let (_, room, mut client) = customer(&second.url, "bob").await;
+    let (_, room, mut client) = demo_customer(&second.url, "bob").await;
     let verdict = send(&mut client, &room, "c1", "visit scam-link.example now").await;
     assert_eq!(verdict["type"], "rejected", "{verdict}");
 }
@@ -195,7 +176,7 @@ async fn a_plugin_that_cannot_be_restored_answers_by_its_failure_policy() {
     let (_, chains) = get(&url, "/api/admin/chains", Some(&admin_token(dir.path()))).await;
     assert_eq!(chains["chat-messages"][0], "keyword-moderation", "{chains}");
     // keyword-moderation fails closed: no message passes unchecked.
-    let (token, room, mut client) = customer(&url, "carol").await;
+    let (token, room, mut client) = demo_customer(&url, "carol").await;
     let verdict = send(&mut client, &room, "c1", "hello").await;
     assert_eq!(verdict["type"], "rejected", "{verdict}");
     assert!(

@@ -8,9 +8,8 @@
 use std::time::{Duration, Instant};
 
 use hangar_testkit::metrics::Scrape;
-use hangar_testkit::server::{Server, demo_session, request};
+use hangar_testkit::server::{Server, demo_customer, demo_session, request};
 use hangar_testkit::uploads::{UploadApi, pattern};
-use hangar_testkit::ws::WsClient;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -23,20 +22,7 @@ async fn metrics_move_as_chat_and_uploads_flow() {
     assert!(before.value("process_resident_memory_bytes") > 0.0);
     assert!(before.has("hangar_hub_connections"));
 
-    let token = demo_session(&server.url, "dana", "customer").await;
-    let (status, conversation) = request(
-        Method::POST,
-        &format!("{}/api/conversations", server.url),
-        Some(&token),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{conversation}");
-    let room = conversation["room"].as_str().unwrap().to_owned();
-    let mut client = WsClient::connect(&server.url, &token, None).await.unwrap();
-    client.expect("welcome").await;
-    client.send(json!({"type": "join", "room": room})).await;
-    client.expect("joined").await;
+    let (token, room, mut client) = demo_customer(&server.url, "dana").await;
     for i in 0..5 {
         let ack = client
             .say(&room, &format!("m{i}"), &format!("hello {i}"))
@@ -186,4 +172,124 @@ async fn readyz_waits_for_the_plugins_while_livez_answers_at_once() {
     let (status, plugins) = get(&server.url, "/api/plugins").await;
     assert_eq!(status, 200, "{plugins}");
     assert_eq!(plugins.as_array().unwrap().len(), 8, "{plugins}");
+}
+
+#[tokio::test]
+async fn a_request_id_is_in_the_answer_and_in_the_json_log_lines_of_its_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_demo(dir.path(), &["--log-format", "json"]).unwrap();
+    let admin = std::fs::read_to_string(dir.path().join("data/admin.token")).unwrap();
+    let client = reqwest::Client::new();
+    let answer = client
+        .post(format!(
+            "{}/api/admin/plugins/keyword-moderation/activate",
+            server.url
+        ))
+        .bearer_auth(admin.trim())
+        .header("x-request-id", "req-observability-1")
+        .json(&json!({"version": "0.1.0"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["x-request-id"], "req-observability-1");
+    // Without one, the server makes one up and returns it.
+    let answer = client
+        .get(format!("{}/api/plugins", server.url))
+        .send()
+        .await
+        .unwrap();
+    let made = answer.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(made.len(), 36, "{made}");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines = server.log();
+        let events: Vec<Value> = lines
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+            .collect();
+        let activated = events.iter().find(|e| {
+            e["fields"]["message"] == "activated" && e["span"]["id"] == "req-observability-1"
+        });
+        if let Some(event) = activated {
+            assert_eq!(event["fields"]["plugin"], "keyword-moderation", "{event}");
+            assert_eq!(event["span"]["name"], "request", "{event}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no activation line with the request id: {lines:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn plugin_failures_and_quarantines_are_counted_by_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_demo(dir.path(), &[]).unwrap();
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.path().join("data").join(name))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let (admin, publish) = (read("admin.token"), read("publish.token"));
+    let (status, body) = hangar_testkit::server::publish(
+        &server.url,
+        "misbehave",
+        "0.1.0",
+        hangar_testkit::guests::wasm("guest-misbehave"),
+        Some(&publish),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    for (method, path, body) in [
+        (
+            Method::POST,
+            "/api/admin/plugins/misbehave/activate",
+            json!({"version": "0.1.0"}),
+        ),
+        (
+            Method::PUT,
+            "/api/admin/chains/chat-messages",
+            json!(["misbehave"]),
+        ),
+    ] {
+        let (status, answer) = request(
+            method,
+            &format!("{}{path}", server.url),
+            Some(&admin),
+            Some(&body),
+        )
+        .await;
+        assert!(status == 200 || status == 204, "{path}: {answer}");
+    }
+    let before = Scrape::of(&server.url).await;
+    let (_, room, mut client) = demo_customer(&server.url, "fay").await;
+    client.say(&room, "fine", "hello").await;
+    for i in 0..5 {
+        // Fail-open by default: each is still stored.
+        let ack = client.say(&room, &format!("trap-{i}"), "trap").await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+    }
+    let after = Scrape::of(&server.url).await;
+    let of = |s: &Scrape, outcome: &str| {
+        s.sum(
+            "hangar_plugin_calls_total",
+            &[
+                "plugin=\"misbehave\"",
+                "version=\"0.1.0\"",
+                &format!("outcome=\"{outcome}\""),
+            ],
+        )
+    };
+    assert_eq!(of(&after, "ok") - of(&before, "ok"), 1.0);
+    assert_eq!(of(&after, "trap") - of(&before, "trap"), 5.0);
+    assert_eq!(
+        after.value("hangar_plugin_quarantines_total{plugin=\"misbehave\"}"),
+        1.0
+    );
 }

@@ -98,6 +98,19 @@ impl CallFailure {
             Self::WrongWorld { .. } => "exports another world",
         }
     }
+
+    /// The kind as a metric label (`hangar_plugin_calls_total`'s
+    /// `outcome`): one word per variant.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Timeout(_) => "timeout",
+            Self::HostBudget(_) => "host_budget",
+            Self::OutOfMemory(_) => "out_of_memory",
+            Self::Trap(_) => "trap",
+            Self::OverBudget(_) => "over_budget",
+            Self::WrongWorld { .. } => "wrong_world",
+        }
+    }
 }
 
 impl Exports {

@@ -414,7 +414,7 @@ impl Plugin {
             )))
         });
         let labels = [self.name().as_str(), version_label.as_str()];
-        let outcome = result.as_ref().map_or_else(CallFailure::kind, |_| "ok");
+        let outcome = result.as_ref().map_or_else(CallFailure::label, |_| "ok");
         let metrics = crate::metrics::metrics();
         metrics
             .plugin_call_seconds

@@ -674,15 +674,19 @@ pub async fn shutdown_signal() {
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`); in colour only
 /// on a terminal (and without `NO_COLOR`), so log files and pipes get plain
 /// text.
-pub fn init_tracing() {
+pub fn init_tracing(format: crate::cli::LogFormat) {
     use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let colour = std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(colour)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        crate::cli::LogFormat::Json => builder.json().with_current_span(true).init(),
+        crate::cli::LogFormat::Text => {
+            let colour = std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            builder.with_ansi(colour).init();
+        }
+    }
 }
