@@ -280,6 +280,10 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "HANGAR_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Serve `/metrics` on this address only (e.g. an internal interface)
+    /// instead of on the main listener [default: the main listener].
+    #[arg(long, env = "HANGAR_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Directory for the database and stored files [default: ./data].
     #[arg(long, env = "HANGAR_DATA_DIR")]
     pub data_dir: Option<PathBuf>,

@@ -54,6 +54,8 @@ pub enum ConfigError {
 pub struct FileConfig {
     /// Address to listen on.
     pub listen: Option<SocketAddr>,
+    /// Where `/metrics` is served instead of the main listener.
+    pub metrics_listen: Option<SocketAddr>,
     /// Data directory.
     pub data_dir: Option<PathBuf>,
     /// Database URL (`sqlite://...` or `postgres://...`).
@@ -173,6 +175,8 @@ pub struct PluginDefaults {
 pub struct ServeConfig {
     /// Address to listen on.
     pub listen: SocketAddr,
+    /// Where `/metrics` is served; `None`: on the main listener.
+    pub metrics_listen: Option<SocketAddr>,
     /// Database and stored files.
     pub data_dir: PathBuf,
     /// Where the host's and the embedded registry's metadata live:
@@ -488,6 +492,7 @@ impl ServeConfig {
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            metrics_listen: args.metrics_listen.or(file.metrics_listen),
             database_url,
             object_store_url,
             data_dir,

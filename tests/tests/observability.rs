@@ -229,7 +229,7 @@ async fn a_request_id_is_in_the_answer_and_in_the_json_log_lines_of_its_request(
 #[tokio::test]
 async fn plugin_failures_and_quarantines_are_counted_by_kind() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_demo(dir.path(), &[]).unwrap();
+    let server = Server::start_demo(dir.path(), &["--log-format", "json"]).unwrap();
     let read = |name: &str| {
         std::fs::read_to_string(dir.path().join("data").join(name))
             .unwrap()
@@ -292,4 +292,40 @@ async fn plugin_failures_and_quarantines_are_counted_by_kind() {
         after.value("hangar_plugin_quarantines_total{plugin=\"misbehave\"}"),
         1.0
     );
+    // Each failure is logged in the span of the connection that sent the
+    // message: who it was is in the line.
+    let failures: Vec<Value> = server
+        .log()
+        .iter()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| event["fields"]["message"] == "plugin call failed")
+        .collect();
+    assert_eq!(failures.len(), 5, "{failures:?}");
+    for event in &failures {
+        let spans = event["spans"].as_array().unwrap();
+        assert!(
+            spans
+                .iter()
+                .any(|s| s["name"] == "connection" && s["user"] == "fay"),
+            "{event}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn metrics_can_have_a_listener_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = hangar_testkit::server::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let server = Server::start_demo(dir.path(), &["--metrics-listen", &listen]).unwrap();
+    // Not on the main listener any more.
+    let (status, body) = get(&server.url, "/metrics").await;
+    assert_eq!(status, 404, "{body}");
+    let scrape = Scrape::of(&format!("http://{listen}")).await;
+    assert!(scrape.has("hangar_hub_connections"));
+    // Nothing else is served there.
+    let other = reqwest::get(format!("http://{listen}/api/plugins"))
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
 }

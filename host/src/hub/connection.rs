@@ -22,6 +22,7 @@ use futures_util::stream::{FuturesOrdered, SplitSink, SplitStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::task::AbortOnDropHandle;
+use tracing::Instrument as _;
 
 use super::outbox::{Outbound, Outbox, Published};
 use super::protocol::{ClientFrame, ErrorCode, JoinStatus, PROTOCOL_VERSION, ServerFrame, close};
@@ -97,10 +98,18 @@ struct Connection {
     last_turn: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
-/// Serves one upgraded socket until it closes.
+/// Serves one upgraded socket until it closes, in a `connection` span
+/// (its id, user and role) that every line it logs carries.
 pub async fn run(hub: Arc<Hub>, socket: WebSocket, session: Session) {
-    let (sink, stream) = socket.split();
     let id = hub.next_connection_id();
+    let span = tracing::info_span!("connection", id, user = %session.user, role = ?session.role);
+    serve_socket(hub, socket, session, id)
+        .instrument(span)
+        .await;
+}
+
+async fn serve_socket(hub: Arc<Hub>, socket: WebSocket, session: Session, id: ConnectionId) {
+    let (sink, stream) = socket.split();
     let phase = hub.windows.phase_of(id);
     let outbox = Outbox::new(hub.config.outbox_capacity, hub.windows.clone(), phase);
     let limits = hub.config.limits;
@@ -357,29 +366,33 @@ impl Connection {
         // it. A task is aborted if the connection ends first.
         let failed_id = client_id.clone();
         let read_at = std::time::Instant::now();
-        let send = AbortOnDropHandle::new(tokio::spawn(async move {
-            let outcome = hub
-                .send(&session, &room, client_id.clone(), text, attachments, turn)
-                .await;
-            match outcome {
-                SendOutcome::Stored(appended) => ServerFrame::Ack {
-                    client_id,
-                    room,
-                    id: appended.message.id,
-                    seq: appended.message.seq,
-                    duplicate: appended.duplicate,
-                },
-                SendOutcome::Rejected { reason, by } => ServerFrame::Rejected {
-                    client_id,
-                    room,
-                    reason,
-                    by,
-                },
-                SendOutcome::Refused(code, message) => {
-                    ServerFrame::error(code, message, Some(client_id))
+        // In the connection's span: its lines (a plugin call's) say whose.
+        let send = AbortOnDropHandle::new(tokio::spawn(
+            async move {
+                let outcome = hub
+                    .send(&session, &room, client_id.clone(), text, attachments, turn)
+                    .await;
+                match outcome {
+                    SendOutcome::Stored(appended) => ServerFrame::Ack {
+                        client_id,
+                        room,
+                        id: appended.message.id,
+                        seq: appended.message.seq,
+                        duplicate: appended.duplicate,
+                    },
+                    SendOutcome::Rejected { reason, by } => ServerFrame::Rejected {
+                        client_id,
+                        room,
+                        reason,
+                        by,
+                    },
+                    SendOutcome::Refused(code, message) => {
+                        ServerFrame::error(code, message, Some(client_id))
+                    }
                 }
             }
-        }));
+            .in_current_span(),
+        ));
         self.in_flight.push_back(
             async move {
                 let answer = send.await.unwrap_or_else(|err| {

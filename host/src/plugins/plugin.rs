@@ -13,6 +13,7 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use semver::Version;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
 use wasmtime::Store;
 
 use super::component::{CallFailure, CallSetup, Exports, Isolation, PluginVersion, World};
@@ -404,7 +405,12 @@ impl Plugin {
         let version_label = version.version.to_string();
         let setup = self.call_setup(&settings);
         let shared = self.shared.clone();
-        let joined = run_blocking(move || version.call(&shared.engine, &setup, f)).await;
+        // A child of whatever called it (a request, a connection).
+        let span =
+            tracing::info_span!("plugin_call", plugin = %self.name(), version = %version_label);
+        let joined = run_blocking(move || version.call(&shared.engine, &setup, f))
+            .instrument(span)
+            .await;
         let elapsed = started.elapsed();
         self.health.calls.fetch_add(1, Ordering::Relaxed);
         // A panic is a bug in a host function: the call failed.

@@ -71,6 +71,9 @@ pub struct AppState {
     pub limiter: rate::ClientLimiter,
     /// Rendered pages, per revision.
     pub page_cache: crate::pages::render::PageCache,
+    /// Whether the main listener serves `/metrics` (not when it has a
+    /// listener of its own).
+    pub metrics_here: bool,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -142,7 +145,7 @@ pub fn app(state: AppState, extra: Router) -> Router {
         .route("/healthz", get(healthz))
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
+        .route("/metrics", get(metrics_here))
         .merge(crate::admin::routes())
         .merge(crate::web::routes())
         .merge(crate::materials::http::routes())
@@ -269,6 +272,16 @@ async fn readyz(State(state): State<AppState>) -> Response {
         (StatusCode::SERVICE_UNAVAILABLE, "not-ready")
     };
     (status, Json(json!({"status": word, "checks": checks}))).into_response()
+}
+
+/// `/metrics` on the main listener, unless it has its own.
+async fn metrics_here(State(state): State<AppState>) -> Response {
+    if state.metrics_here {
+        metrics_text().await
+    } else {
+        ApiError::not_found("/metrics is served on the metrics listener (--metrics-listen)")
+            .into_response()
+    }
 }
 
 /// The process's metrics in the Prometheus text format.
@@ -398,6 +411,30 @@ pub async fn serve(
             source,
         })?;
     let addr = listener.local_addr()?;
+    // Metrics on an address of their own (an internal interface), served
+    // until this function returns.
+    let metrics_server = match config.metrics_listen {
+        Some(metrics_addr) => {
+            let metrics_listener =
+                TcpListener::bind(metrics_addr)
+                    .await
+                    .map_err(|source| ServeError::Bind {
+                        addr: metrics_addr,
+                        source,
+                    })?;
+            let bound = metrics_listener.local_addr()?;
+            println!("metrics on http://{bound}/metrics");
+            let router = Router::new().route("/metrics", get(metrics_text));
+            Some(tokio_util::task::AbortOnDropHandle::new(tokio::spawn(
+                async move {
+                    if let Err(err) = axum::serve(metrics_listener, router).await {
+                        tracing::error!(error = %err, "the metrics listener failed");
+                    }
+                },
+            )))
+        }
+        None => None,
+    };
     // A remote registry is asked over HTTP(S); the embedded one in-process.
     let fetcher = match &config.registry_url {
         Some(url) => {
@@ -453,6 +490,7 @@ pub async fn serve(
         admin_token: admin_token.clone(),
         ready: ready.clone(),
         page_cache: crate::pages::render::PageCache::new(config.materials.page_cache_bytes),
+        metrics_here: config.metrics_listen.is_none(),
         limiter: rate::ClientLimiter::new(
             config.http.anonymous_rate_per_sec,
             config.http.anonymous_burst,
@@ -546,6 +584,7 @@ pub async fn serve(
         }
     }
     let served = serving.await.map_err(std::io::Error::other)?;
+    drop(metrics_server);
     if let Some(refresher) = refresher {
         refresher.abort();
     }

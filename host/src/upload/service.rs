@@ -432,6 +432,7 @@ impl UploadStore {
     ///
     /// # Errors
     /// Bad name or hash, or a size above the limit.
+    #[tracing::instrument(name = "upload_open", skip_all, fields(user = %session.user, size = req.size))]
     pub async fn open(&self, session: &Session, req: OpenRequest) -> Result<Opened, UploadError> {
         check_name(&req.name)?;
         let md5 = lower_hex(&req.md5, "md5", 32)?;

@@ -20,6 +20,7 @@ impl UploadStore {
     ///
     /// # Errors
     /// Unknown upload, index out of range, wrong length, MD5 mismatch.
+    #[tracing::instrument(name = "upload_chunk", skip_all, fields(upload = %id, index))]
     pub async fn put_chunk<S, E>(
         &self,
         session: &Session,

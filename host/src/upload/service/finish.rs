@@ -46,6 +46,7 @@ impl UploadStore {
     /// # Errors
     /// Chunks missing, MD5 mismatch, rejection by a hook (the last two
     /// discard the upload), or a storage failure (complete again).
+    #[tracing::instrument(name = "upload_complete", skip_all, fields(upload = %id))]
     pub async fn complete(&self, session: &Session, id: &str) -> Result<Completed, UploadError> {
         let upload = self.owned(session, id).await?;
         if upload.state == UploadState::Complete {
@@ -281,6 +282,7 @@ impl UploadStore {
     ///
     /// # Errors
     /// Unknown upload, or it is complete.
+    #[tracing::instrument(name = "upload_abort", skip_all, fields(upload = %id))]
     pub async fn abort(&self, session: &Session, id: &str) -> Result<(), UploadError> {
         let upload = self.owned(session, id).await?;
         if upload.state == UploadState::Complete {

@@ -16,6 +16,7 @@ impl UploadStore {
     ///
     /// # Errors
     /// Unknown upload, no challenge, or the try was spent.
+    #[tracing::instrument(name = "upload_prove", skip_all, fields(upload = %id))]
     pub async fn prove(
         &self,
         session: &Session,
