@@ -648,3 +648,29 @@ async fn a_send_held_by_a_slow_plugin_holds_up_nothing_else_on_its_connection() 
         "history answered after {answered:?}, during a call that ended at {acked:?}"
     );
 }
+
+/// A server stopped with SIGTERM tells every client to go away (`1001`)
+/// before it exits, however many there are: its sockets finish their
+/// closing handshakes first.
+#[tokio::test]
+async fn a_stopping_server_says_going_away_to_every_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start_demo(dir.path(), &[]).unwrap();
+    let token = demo_session(&server.url, "gina", "customer").await;
+    let clients = join_all((0..200).map(|_| async {
+        let mut client = WsClient::connect(&server.url, &token, None).await.unwrap();
+        client.expect("welcome").await;
+        client
+    }))
+    .await;
+    server.signal_term();
+    let codes = join_all(
+        clients
+            .into_iter()
+            .map(|mut client| async move { client.closed(Duration::from_secs(15)).await }),
+    )
+    .await;
+    let going_away = codes.iter().filter(|code| **code == 1001).count();
+    assert_eq!(going_away, codes.len(), "close codes: {codes:?}");
+    assert!(server.wait_exit(Duration::from_secs(15)));
+}

@@ -33,7 +33,7 @@ use crate::history::{Message, RoomId, Seq};
 use crate::metrics::metrics;
 
 /// How long a closing connection waits for the client's Close.
-const CLOSE_GRACE: Duration = Duration::from_secs(3);
+pub const CLOSE_GRACE: Duration = Duration::from_secs(3);
 
 /// Rate-limited frames in a row after which a client counts as flooding.
 const FLOOD_THRESHOLD: u32 = 50;
@@ -131,7 +131,6 @@ async fn serve_socket(hub: Arc<Hub>, socket: WebSocket, session: Session, id: Co
     for room in connection.delivered.keys() {
         connection.hub.unsubscribe(room, connection.id);
     }
-    connection.hub.rooms.connection_closed();
     if let End::Close(code, reason) = end {
         tracing::debug!(
             connection = connection.id,
@@ -161,6 +160,9 @@ async fn serve_socket(hub: Arc<Hub>, socket: WebSocket, session: Session, id: Co
         let _ = tokio::time::timeout(CLOSE_GRACE, drain).await;
     }
     let _ = connection.sink.close().await;
+    // Counted until its close frame is out: a stopping server waits for
+    // this (see [`Hub::connections_closed`]).
+    connection.hub.rooms.connection_closed();
 }
 
 /// Closes a socket at once with an error frame and a close code (bad token,

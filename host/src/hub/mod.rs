@@ -232,6 +232,22 @@ impl Hub {
         let _ = self.shutdown.send(());
     }
 
+    /// Waits until every connection has sent its close frame and finished
+    /// its closing handshake, or `within` passed; returns whether all did.
+    /// Upgraded sockets outlive the HTTP server's graceful stop: without
+    /// this wait the process could exit before they say "going away", and
+    /// clients would see a dropped connection (1006) instead of 1001.
+    pub async fn connections_closed(&self, within: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.rooms.connection_count() > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        true
+    }
+
     /// Whether `room` is open, if `session` may read and write it.
     ///
     /// # Errors

@@ -584,6 +584,15 @@ pub async fn serve(
         }
     }
     let served = serving.await.map_err(std::io::Error::other)?;
+    // The sockets were told to go away when the stop began: let them finish
+    // their closing handshakes (bounded by their grace, plus a margin).
+    let grace = crate::hub::connection::CLOSE_GRACE + std::time::Duration::from_secs(1);
+    if !hub.connections_closed(grace).await {
+        tracing::warn!(
+            open = hub.rooms.connection_count(),
+            "connections still closing at exit"
+        );
+    }
     drop(metrics_server);
     if let Some(refresher) = refresher {
         refresher.abort();
