@@ -75,6 +75,15 @@ async fn metrics_move_as_chat_and_uploads_flow() {
     assert_eq!(grew("hangar_upload_bytes_total"), data.len() as f64);
     assert_eq!(grew("hangar_upload_merges_total"), 1.0);
     assert_eq!(grew("hangar_upload_merge_seconds_count"), 1.0);
+    // The store under it: every chunk a timed put, no failure.
+    let puts = |s: &Scrape| {
+        s.sum(
+            "hangar_object_store_seconds_count",
+            &["area=\"uploads\"", "op=\"put\""],
+        )
+    };
+    assert!(puts(&during) - puts(&before) >= upload["chunk_count"].as_f64().unwrap());
+    assert_eq!(during.sum("hangar_object_store_errors_total", &[]), 0.0);
     // The same content again, proven held: instant, nothing sent.
     let other = UploadApi::new(
         &server.url,

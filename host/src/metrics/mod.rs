@@ -9,6 +9,8 @@
 //! failure kinds and outcomes (fixed sets); never a room, a user or a
 //! file.
 
+pub mod objects;
+
 use std::sync::LazyLock;
 
 use prometheus::{
@@ -78,6 +80,12 @@ pub struct Metrics {
     pub upload_instant: IntCounter,
     /// Time to finish a merge at `complete`.
     pub upload_merge_seconds: Histogram,
+    /// Object store operations' time to their answer, by area and
+    /// operation.
+    pub object_store_seconds: HistogramVec,
+    /// Object store operations that failed (not "not found" or a refused
+    /// conditional write), by area and operation.
+    pub object_store_errors: IntCounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str) -> IntCounter {
@@ -248,6 +256,19 @@ impl Metrics {
                 "Time to finish a merge at complete.",
                 slow_buckets(),
             ),
+            object_store_seconds: histogram_vec(
+                &r,
+                "hangar_object_store_seconds",
+                "Object store operations' time to their answer.",
+                &["area", "op"],
+                latency_buckets(),
+            ),
+            object_store_errors: counter_vec(
+                &r,
+                "hangar_object_store_errors_total",
+                "Object store operations that failed.",
+                &["area", "op"],
+            ),
             registry: r,
         }
     }
@@ -349,6 +370,12 @@ mod tests {
             .with_label_values(&["p", "1.0.0"])
             .observe(0.001);
         m.plugin_quarantines.with_label_values(&["p"]).inc();
+        m.object_store_seconds
+            .with_label_values(&["uploads", "put"])
+            .observe(0.001);
+        m.object_store_errors
+            .with_label_values(&["uploads", "put"])
+            .inc_by(0);
         let families: Vec<String> = m
             .registry
             .gather()

@@ -1,0 +1,143 @@
+//! What operators probe and scrape: `/healthz` (the plugins' view),
+//! `/livez`, `/readyz` and `/metrics` (docs/metrics.md).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::{AppState, ready};
+use crate::error::ApiError;
+
+/// The probes, and `/metrics` unless it has a listener of its own.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_here))
+}
+
+/// `/metrics` alone, for `--metrics-listen`.
+pub(super) fn metrics_router() -> Router {
+    Router::new().route("/metrics", get(metrics_text))
+}
+
+/// `starting` (503) until the deployed plugins are restored; then `ok`,
+/// or `degraded` when a chain names a plugin that could not be loaded (its
+/// failure policy answers for it meanwhile).
+async fn healthz(State(state): State<AppState>) -> Response {
+    let plugins = state.runtime.count();
+    if !state.ready.is_ready() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [("retry-after", ready::RETRY_AFTER_SECS.to_string())],
+            Json(json!({"status": "starting", "plugins": plugins})),
+        )
+            .into_response();
+    }
+    let unavailable = state.runtime.unavailable();
+    if unavailable.is_empty() {
+        Json(json!({"status": "ok", "plugins": plugins})).into_response()
+    } else {
+        Json(json!({"status": "degraded", "plugins": plugins, "unavailable": unavailable}))
+            .into_response()
+    }
+}
+
+/// The process serves HTTP: nothing else is checked (a restart is the
+/// answer to a failed liveness probe, and a slow database is no reason).
+async fn livez() -> Json<serde_json::Value> {
+    Json(json!({"status": "live"}))
+}
+
+/// How long each readiness check may take.
+const READY_PROBE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `ready` (200) when this node can serve everything: the database and
+/// the object store answer, the broker is connected (in a cluster), and
+/// every deployed plugin is loaded; else `not-ready` (503). `checks` says
+/// each one's state.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let timed = |what: &'static str| move |_| format!("no answer within {READY_PROBE:?} ({what})");
+    let database = tokio::time::timeout(
+        READY_PROBE,
+        sqlx::query("SELECT 1").execute(state.db.pool()),
+    )
+    .await
+    .map_err(timed("database"))
+    .and_then(|done| done.map(|_| ()).map_err(|err| err.to_string()));
+    let object_store = tokio::time::timeout(
+        READY_PROBE,
+        state
+            .uploads
+            .blobs()
+            .exists(&object_store::path::Path::from("readyz-probe")),
+    )
+    .await
+    .map_err(timed("object store"))
+    .and_then(|done| done.map(|_| ()).map_err(|err| err.to_string()));
+    let plugins = if !state.ready.is_ready() {
+        Err("restoring the deployed plugins".to_owned())
+    } else {
+        let unavailable = state.runtime.unavailable();
+        if unavailable.is_empty() {
+            Ok(())
+        } else {
+            let names: Vec<String> = unavailable.iter().map(ToString::to_string).collect();
+            Err(format!("not loaded: {}", names.join(", ")))
+        }
+    };
+    let mut checks = serde_json::Map::new();
+    let mut ready = true;
+    let mut note = |name: &str, result: Result<(), String>| {
+        ready &= result.is_ok();
+        checks.insert(
+            name.to_owned(),
+            json!(result.err().unwrap_or_else(|| "ok".into())),
+        );
+    };
+    note("database", database);
+    note("object_store", object_store);
+    if let Some(connected) = state.hub.relay.broker_connected() {
+        note(
+            "broker",
+            if connected {
+                Ok(())
+            } else {
+                Err("disconnected; reconnecting".to_owned())
+            },
+        );
+    }
+    note("plugins", plugins);
+    let (status, word) = if ready {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not-ready")
+    };
+    (status, Json(json!({"status": word, "checks": checks}))).into_response()
+}
+
+/// `/metrics` on the main listener, unless it has its own.
+async fn metrics_here(State(state): State<AppState>) -> Response {
+    if state.metrics_here {
+        metrics_text().await
+    } else {
+        ApiError::not_found("/metrics is served on the metrics listener (--metrics-listen)")
+            .into_response()
+    }
+}
+
+/// The process's metrics in the Prometheus text format.
+async fn metrics_text() -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::metrics().render(),
+    )
+        .into_response()
+}
