@@ -20,9 +20,27 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/metrics", get(metrics_here))
 }
 
-/// `/metrics` alone, for `--metrics-listen`.
-pub(super) fn metrics_router() -> Router {
-    Router::new().route("/metrics", get(metrics_text))
+/// With `--metrics-listen`, `/metrics` alone on that address (an internal
+/// interface), served until the handle is dropped.
+pub(super) async fn serve_metrics(
+    addr: Option<std::net::SocketAddr>,
+) -> Result<Option<tokio_util::task::AbortOnDropHandle<()>>, super::ServeError> {
+    let Some(addr) = addr else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| super::ServeError::Bind { addr, source })?;
+    let bound = listener.local_addr()?;
+    println!("metrics on http://{bound}/metrics");
+    let router = Router::new().route("/metrics", get(metrics_text));
+    Ok(Some(tokio_util::task::AbortOnDropHandle::new(
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, router).await {
+                tracing::error!(error = %err, "the metrics listener failed");
+            }
+        }),
+    )))
 }
 
 /// `starting` (503) until the deployed plugins are restored; then `ok`,

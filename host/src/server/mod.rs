@@ -173,17 +173,36 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no route for {}", uri.path()))
 }
 
-/// Opens the data directory and database, starts the plugin runtime
-/// (loading the example plugins in demo mode), binds, and serves until
-/// `shutdown` completes. Prints `listening on http://ADDR` once `/healthz`
-/// answers.
+/// A server set up but not listening: its state and router (every route,
+/// the embedded registry's included), ready to be served or called
+/// in-process (`tower::ServiceExt::oneshot`). Its plugins are not restored
+/// yet: guarded routes answer `503 starting` until [`Built::restore`].
+pub struct Built {
+    /// The state every route shares.
+    pub state: AppState,
+    /// Every route.
+    pub router: Router,
+    registry: Registry,
+    publishers: Vec<Publisher>,
+    registry_url: String,
+    sweeper: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Built {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Built")
+            .field("registry_url", &self.registry_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the data directory, the database, the object stores and the
+/// registry, starts the plugin runtime and the hub, and builds the router:
+/// everything but the listener.
 ///
 /// # Errors
 /// [`ServeError`] saying what could not be set up.
-pub async fn serve(
-    config: ServeConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
+pub async fn build(config: &ServeConfig) -> Result<Built, ServeError> {
     // Every WebSocket is a file descriptor: use all the process may have.
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) => tracing::debug!(limit, "open-file limit"),
@@ -236,7 +255,7 @@ pub async fn serve(
         hangar_storage::Dialect::Postgres => Some(config.database_url.as_str()),
         hangar_storage::Dialect::Sqlite => None,
     };
-    let (upload_area, registry_area) = open_areas(&config).await?;
+    let (upload_area, registry_area) = open_areas(config).await?;
     let registry = Registry::open(
         &config.data_dir.join("registry"),
         registry_db,
@@ -281,37 +300,6 @@ pub async fn serve(
         uploads.clone(),
         broker.clone(),
     ));
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr()?;
-    // Metrics on an address of their own (an internal interface), served
-    // until this function returns.
-    let metrics_server = match config.metrics_listen {
-        Some(metrics_addr) => {
-            let metrics_listener =
-                TcpListener::bind(metrics_addr)
-                    .await
-                    .map_err(|source| ServeError::Bind {
-                        addr: metrics_addr,
-                        source,
-                    })?;
-            let bound = metrics_listener.local_addr()?;
-            println!("metrics on http://{bound}/metrics");
-            let router = health::metrics_router();
-            Some(tokio_util::task::AbortOnDropHandle::new(tokio::spawn(
-                async move {
-                    if let Err(err) = axum::serve(metrics_listener, router).await {
-                        tracing::error!(error = %err, "the metrics listener failed");
-                    }
-                },
-            )))
-        }
-        None => None,
-    };
     // A remote registry is asked over HTTP(S); the embedded one in-process.
     let fetcher = match &config.registry_url {
         Some(url) => {
@@ -374,9 +362,86 @@ pub async fn serve(
         ),
     };
     let router = app(
-        state,
+        state.clone(),
         RegistryApi::new(registry.clone(), publishers.clone()).router(),
     );
+    Ok(Built {
+        state,
+        router,
+        registry,
+        publishers,
+        registry_url,
+        sweeper,
+    })
+}
+
+impl Built {
+    /// Restores the deployed plugins (in demo mode, installs the example
+    /// plugins once), follows the cluster's changes, and opens the guarded
+    /// routes.
+    ///
+    /// # Errors
+    /// The saved deployments could not be read, or the demo could not be
+    /// installed.
+    pub async fn restore(&self, config: &ServeConfig) -> Result<(), ServeError> {
+        let deployer = &self.state.deployer;
+        deployer.restore().await?;
+        if config.demo {
+            // The demo's packages belong to the first publisher, so the
+            // token an operator configured can publish their next versions.
+            let owner = self.publishers.first().map_or("demo", |p| p.name.as_str());
+            crate::demo::install_once(
+                &self.registry,
+                deployer,
+                &self.state.db,
+                &config.plugins_dir,
+                owner,
+            )
+            .await?;
+        }
+        // From here on, admin changes made on other nodes apply here too.
+        deployer.follow_cluster();
+        self.state.ready.set_ready();
+        Ok(())
+    }
+}
+
+/// Builds the server ([`build`]), binds, and serves until `shutdown`
+/// completes; restores the plugins meanwhile. Prints `starting on
+/// http://ADDR` once it listens and `listening on http://ADDR` once it
+/// serves everything.
+///
+/// # Errors
+/// [`ServeError`] saying what could not be set up.
+pub async fn serve(
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let built = build(&config).await?;
+    let Built {
+        state,
+        router,
+        publishers,
+        registry_url,
+        ..
+    } = &built;
+    let (hub, nodes, runtime, materials) = (
+        state.hub.clone(),
+        state.nodes.clone(),
+        state.runtime.clone(),
+        state.materials.clone(),
+    );
+    let admin_token = state.admin_token.clone();
+    let router = router.clone();
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    // Served until this function returns.
+    let metrics_server = health::serve_metrics(config.metrics_listen).await?;
     let closing = hub.clone();
     let leaving = nodes.clone();
     let shutdown = async move {
@@ -403,16 +468,7 @@ pub async fn serve(
     tracing::info!(%addr, "restoring plugins before serving");
     // Scripts that poll readiness can find the address at once.
     println!("starting on http://{addr}");
-    deployer.restore().await?;
-    if config.demo {
-        // The demo's packages belong to the first publisher, so the token
-        // an operator configured can publish their next versions.
-        let owner = publishers.first().map_or("demo", |p| p.name.as_str());
-        crate::demo::install_once(&registry, &deployer, &db, &config.plugins_dir, owner).await?;
-    }
-    // From here on, admin changes made on other nodes apply here too.
-    deployer.follow_cluster();
-    ready.set_ready();
+    built.restore(&config).await?;
     // Listed only once ready: clients sent here are served.
     let refresher = nodes.map(|nodes| {
         let hub = hub.clone();
@@ -453,7 +509,7 @@ pub async fn serve(
                 token.expose_secret()
             );
         }
-        for publisher in &publishers {
+        for publisher in publishers {
             println!(
                 "  publish token (HANGAR_PUBLISH_TOKEN): {} (publisher {})",
                 publisher.token, publisher.name
@@ -474,7 +530,7 @@ pub async fn serve(
     if let Some(refresher) = refresher {
         refresher.abort();
     }
-    sweeper.abort();
+    built.sweeper.abort();
     runtime.close();
     Ok(served?)
 }

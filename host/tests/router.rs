@@ -1,0 +1,364 @@
+//! The application's router called in-process (`tower::ServiceExt::oneshot`,
+//! no socket): how each module maps bad requests, missing things and the
+//! server's start to a status and an error code. Fast; the process-level
+//! tests (`tests/tests`) keep crashes, restarts and clusters.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is a panic
+
+use axum::body::Body;
+use axum::http::Request;
+use clap::Parser as _;
+use hangar_host::cli::{Cli, Command};
+use hangar_host::config::ServeConfig;
+use hangar_host::server::{Built, build};
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+const ADMIN: &str = "router-admin-token-0123456789";
+const PUBLISH: &str = "router-publish-token-0123456789";
+
+/// A demo server in `dir`, built but not listening.
+async fn demo(dir: &std::path::Path) -> (Built, ServeConfig) {
+    let argv = [
+        "hangar".to_owned(),
+        "serve".to_owned(),
+        "--demo".to_owned(),
+        "--data-dir".to_owned(),
+        dir.join("data").display().to_string(),
+        "--cache-dir".to_owned(),
+        hangar_testkit::shared_cache_dir().display().to_string(),
+        "--plugins-dir".to_owned(),
+        hangar_testkit::repo_root()
+            .join("plugins")
+            .display()
+            .to_string(),
+        "--admin-token".to_owned(),
+        ADMIN.to_owned(),
+        "--publish-tokens".to_owned(),
+        format!("ci={PUBLISH}"),
+    ];
+    let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command else {
+        unreachable!("a serve command")
+    };
+    let config = ServeConfig::resolve(&args).unwrap();
+    (build(&config).await.unwrap(), config)
+}
+
+/// A demo customer's session token.
+async fn customer_token(built: &Built) -> String {
+    let (status, _, session) = call(
+        built,
+        "POST",
+        "/api/session",
+        None,
+        Some(r#"{"user":"ann","role":"customer"}"#),
+    )
+    .await;
+    assert_eq!(status, 200, "{session}");
+    session["token"].as_str().unwrap().to_owned()
+}
+
+/// One call: the status and the error code (`-` when the answer has none).
+async fn call(
+    built: &Built,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let request = request
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned())))
+        .unwrap();
+    let response = built.router.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let code = value["error"]["code"].as_str().unwrap_or("-").to_owned();
+    (status, code, value)
+}
+
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    u16,
+    &'a str,
+);
+
+async fn check(built: &Built, cases: &[Case<'_>]) {
+    let mut wrong = Vec::new();
+    for &(method, path, token, body, status, code) in cases {
+        let (got_status, got_code, value) = call(built, method, path, token, body).await;
+        if (got_status, got_code.as_str()) != (status, code) {
+            wrong.push(format!(
+                "{method} {path}: {got_status} {got_code}, want {status} {code} ({value})"
+            ));
+        }
+        // Every refusal is the one JSON error shape, with a message (the
+        // probes answer their own shape: docs/metrics.md).
+        if got_status >= 400 && !matches!(path, "/healthz" | "/readyz") {
+            assert!(
+                value["error"]["message"].is_string(),
+                "{method} {path}: {value}"
+            );
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn guarded_routes_answer_starting_until_the_plugins_are_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (built, config) = demo(dir.path()).await;
+    let token = &customer_token(&built).await;
+    check(
+        &built,
+        &[
+            ("GET", "/healthz", None, None, 503, "-"),
+            ("GET", "/readyz", None, None, 503, "-"),
+            ("GET", "/livez", None, None, 200, "-"),
+            (
+                "POST",
+                "/api/uploads/u_1/complete",
+                Some(token),
+                None,
+                503,
+                "starting",
+            ),
+            ("GET", "/api/materials/text", None, None, 503, "starting"),
+            ("GET", "/p/p_1", None, None, 503, "starting"),
+            ("GET", "/api/lbs", None, None, 200, "-"),
+        ],
+    )
+    .await;
+    built.restore(&config).await.unwrap();
+    check(
+        &built,
+        &[
+            ("GET", "/healthz", None, None, 200, "-"),
+            ("GET", "/readyz", None, None, 200, "-"),
+            (
+                "POST",
+                "/api/uploads/u_1/complete",
+                Some(token),
+                None,
+                404,
+                "unknown-upload",
+            ),
+            (
+                "GET",
+                "/api/materials/nope",
+                None,
+                None,
+                404,
+                "unknown-material",
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn every_module_maps_bad_input_and_missing_things_to_a_status_and_a_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let (built, config) = demo(dir.path()).await;
+    built.restore(&config).await.unwrap();
+    let token = customer_token(&built).await;
+    let customer = Some(token.as_str());
+    let admin = Some(ADMIN);
+    let activate = Some(r#"{"version":"1.0.0"}"#);
+    check(
+        &built,
+        &[
+            // The router.
+            ("GET", "/no/such/route", None, None, 404, "not-found"),
+            // Admin API.
+            ("GET", "/api/admin/plugins", None, None, 401, "unauthorized"),
+            (
+                "GET",
+                "/api/admin/plugins",
+                Some("wrong-token-0123456789"),
+                None,
+                403,
+                "forbidden",
+            ),
+            (
+                "POST",
+                "/api/admin/plugins/nope/activate",
+                admin,
+                activate,
+                404,
+                "not-in-registry",
+            ),
+            (
+                "POST",
+                "/api/admin/plugins/nope/activate",
+                admin,
+                Some("{not json"),
+                400,
+                "bad-request",
+            ),
+            (
+                "POST",
+                "/api/admin/plugins/Bad_Name!/activate",
+                admin,
+                activate,
+                400,
+                "bad-request",
+            ),
+            (
+                "POST",
+                "/api/admin/plugins/nope/rollback",
+                admin,
+                None,
+                404,
+                "unknown-plugin",
+            ),
+            // Sessions and chat.
+            (
+                "POST",
+                "/api/session",
+                None,
+                Some(r#"{"user":"","role":"customer"}"#),
+                400,
+                "bad-request",
+            ),
+            (
+                "POST",
+                "/api/session",
+                None,
+                Some(r#"{"user":"ann","role":"pilot"}"#),
+                400,
+                "bad-request",
+            ),
+            (
+                "POST",
+                "/api/conversations",
+                None,
+                None,
+                401,
+                "unauthorized",
+            ),
+            (
+                "POST",
+                "/api/conversations",
+                Some("not-a-token"),
+                None,
+                401,
+                "unauthorized",
+            ),
+            (
+                "GET",
+                "/api/conversations?cursor=abc",
+                customer,
+                None,
+                400,
+                "bad-request",
+            ),
+            (
+                "GET",
+                "/api/rooms/r_nope/messages",
+                customer,
+                None,
+                404,
+                "not-found",
+            ),
+            // Uploads and files.
+            (
+                "POST",
+                "/api/uploads",
+                customer,
+                Some(r#"{"name":"a.txt","size":10}"#),
+                400,
+                "bad-request",
+            ),
+            (
+                "GET",
+                "/api/uploads/u_nope",
+                customer,
+                None,
+                404,
+                "unknown-upload",
+            ),
+            (
+                "PUT",
+                "/api/uploads/u_nope/chunks/0",
+                customer,
+                None,
+                404,
+                "unknown-upload",
+            ),
+            (
+                "POST",
+                "/api/uploads/u_nope/complete",
+                customer,
+                None,
+                404,
+                "unknown-upload",
+            ),
+            (
+                "GET",
+                "/api/files/f_nope",
+                customer,
+                None,
+                404,
+                "unknown-file",
+            ),
+            ("GET", "/files/f_nope", None, None, 401, "unauthorized"),
+            // Materials and pages.
+            (
+                "GET",
+                "/api/materials/nope",
+                None,
+                None,
+                404,
+                "unknown-material",
+            ),
+            ("GET", "/api/pages/p_nope", None, None, 401, "unauthorized"),
+            // The embedded registry.
+            (
+                "GET",
+                "/registry/v1/packages/nope",
+                None,
+                None,
+                404,
+                "not-found",
+            ),
+            (
+                "PUT",
+                "/registry/v1/packages/nope/1.0.0",
+                None,
+                Some("x"),
+                401,
+                "unauthorized",
+            ),
+            (
+                "PUT",
+                "/registry/v1/packages/nope/1.0.0",
+                Some(PUBLISH),
+                Some("not wasm"),
+                422,
+                "not-a-plugin",
+            ),
+            (
+                "GET",
+                "/registry/v1/blobs/sha256:00",
+                None,
+                None,
+                400,
+                "bad-digest",
+            ),
+        ],
+    )
+    .await;
+}
