@@ -514,6 +514,15 @@ fn resolve_uploads(args: &ServeArgs, file: &UploadsFile) -> Result<UploadConfig,
         if v < MIN_CHUNK_BYTES {
             return Err(invalid("uploads max_chunk_bytes", "must be at least 5 MiB"));
         }
+        // Chunk sizes are multiples of 64 KiB so that a file's MD5 and its
+        // chunks' MD5s are computed in one pass; a cap off that grid would
+        // cut some chunks off it and quietly double the hashing.
+        if v % hangar_client::chunking::CHUNK_ALIGN != 0 {
+            return Err(invalid(
+                "uploads max_chunk_bytes",
+                "must be a multiple of 65536 (64 KiB)",
+            ));
+        }
         uploads.limits.max_chunk_bytes = v;
     }
     if let Some(v) = args.max_upload_bytes.or(file.max_file_bytes) {
@@ -657,6 +666,24 @@ mod tests {
         let err = ServeConfig::resolve(&args(&["hangar", "serve", "--plugin-memory-mib", "0"]))
             .unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { .. }), "{err}");
+        // A chunk cap off the 64 KiB grid is refused, naming the rule; one
+        // on it is taken.
+        for (cap, refused) in [(6 * 1024 * 1024 + 1000, true), (6 * 1024 * 1024, false)] {
+            std::fs::write(&path, format!("[uploads]\nmax_chunk_bytes = {cap}\n")).unwrap();
+            let result = ServeConfig::resolve(&args(&[
+                "hangar",
+                "serve",
+                "--config",
+                path.to_str().unwrap(),
+            ]));
+            match result {
+                Err(err) if refused => {
+                    assert!(err.to_string().contains("multiple of 65536"), "{err}");
+                }
+                Ok(config) if !refused => assert_eq!(config.uploads.limits.max_chunk_bytes, cap),
+                other => panic!("max_chunk_bytes = {cap}: {other:?}"),
+            }
+        }
     }
 }
 
