@@ -49,6 +49,12 @@ async fn metrics_move_as_chat_and_uploads_flow() {
     assert_eq!(during.value("hangar_hub_connections"), 1.0);
     assert_eq!(during.value("hangar_hub_rooms"), 1.0);
     assert_eq!(grew("hangar_hub_messages_stored_total"), 5.0);
+    // Five appends in one or more group commits (the resend is answered
+    // from the stored message before it reaches the writer), none failed.
+    let commits = grew("hangar_hub_group_commit_seconds_count");
+    assert!((1.0..=5.0).contains(&commits), "{commits}");
+    assert_eq!(grew("hangar_hub_group_commit_messages_sum"), 5.0);
+    assert_eq!(grew("hangar_hub_group_commit_failures_total"), 0.0);
     assert_eq!(grew("hangar_hub_send_answer_seconds_count"), 6.0);
     assert!(grew("hangar_hub_frames_received_total") >= 7.0);
     assert!(grew("hangar_hub_frames_sent_total") >= 6.0);

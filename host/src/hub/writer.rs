@@ -178,7 +178,17 @@ async fn run(history: Arc<dyn HistoryStore>, relay: Arc<Relay>, mut rx: mpsc::Re
                         Err(_) => break,
                     }
                 }
-                match history.append_many(messages).await {
+                let metrics = crate::metrics::metrics();
+                #[allow(clippy::cast_precision_loss)] // at most MAX_GROUP
+                metrics
+                    .hub_group_commit_messages
+                    .observe(messages.len() as f64);
+                let committing = std::time::Instant::now();
+                let committed = history.append_many(messages).await;
+                metrics
+                    .hub_group_commit_seconds
+                    .observe(committing.elapsed().as_secs_f64());
+                match committed {
                     Ok(results) => {
                         for (result, reply) in results.into_iter().zip(replies) {
                             if let Ok(appended) = &result
@@ -191,6 +201,7 @@ async fn run(history: Arc<dyn HistoryStore>, relay: Arc<Relay>, mut rx: mpsc::Re
                     }
                     Err(err) => {
                         tracing::error!(error = %err, "group commit failed; nothing of it was stored");
+                        metrics.hub_group_commit_failures.inc();
                         let reason = err.to_string();
                         for reply in replies {
                             let _ = reply.send(Err(HistoryError::Failed(reason.clone())));

@@ -50,6 +50,12 @@ pub struct Metrics {
     /// From a `send` frame read to its answer (ack, duplicate, rejection)
     /// queued.
     pub hub_send_answer_seconds: Histogram,
+    /// Messages per group commit (one database transaction).
+    pub hub_group_commit_messages: Histogram,
+    /// Time of one group commit in the database.
+    pub hub_group_commit_seconds: Histogram,
+    /// Group commits that failed (none of their messages was stored).
+    pub hub_group_commit_failures: IntCounter,
     /// Connections closed because they read too slowly (`4002`).
     pub hub_slow_consumer_closes: IntCounter,
     /// Sends refused by the per-connection rate limit.
@@ -187,6 +193,23 @@ impl Metrics {
                 "hangar_hub_send_answer_seconds",
                 "From a send frame read to its answer queued.",
                 latency_buckets(),
+            ),
+            hub_group_commit_messages: histogram(
+                &r,
+                "hangar_hub_group_commit_messages",
+                "Messages per group commit.",
+                (0..10).map(|i| f64::from(1u32 << i)).collect(),
+            ),
+            hub_group_commit_seconds: histogram(
+                &r,
+                "hangar_hub_group_commit_seconds",
+                "Time of one group commit in the database.",
+                latency_buckets(),
+            ),
+            hub_group_commit_failures: counter(
+                &r,
+                "hangar_hub_group_commit_failures_total",
+                "Group commits that failed.",
             ),
             hub_slow_consumer_closes: counter(
                 &r,
