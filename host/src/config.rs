@@ -338,8 +338,14 @@ impl ServeConfig {
             limits.host_budget = Duration::from_millis(ms);
         }
         if let Some(mib) = args.plugin_memory_mib.or(file.plugins.memory_mib) {
-            if !(1..=1024).contains(&mib) {
-                return Err(invalid("plugin memory_mib", "must be 1 to 1024"));
+            // The engine's pool reserves this much per instance: a plugin
+            // can never be given more than its slots hold.
+            let pool_mib = crate::plugins::engine::EngineSettings::default().max_memory_bytes >> 20;
+            if !(1..=pool_mib).contains(&mib) {
+                return Err(invalid(
+                    "plugin memory_mib",
+                    &format!("must be 1 to {pool_mib} (the engine pool's memory per instance)"),
+                ));
             }
             limits.memory_bytes = mib << 20;
         }
@@ -666,6 +672,10 @@ mod tests {
         let err = ServeConfig::resolve(&args(&["hangar", "serve", "--plugin-memory-mib", "0"]))
             .unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { .. }), "{err}");
+        // Above what the engine pool reserves per instance: refused, saying so.
+        let err = ServeConfig::resolve(&args(&["hangar", "serve", "--plugin-memory-mib", "1025"]))
+            .unwrap_err();
+        assert!(err.to_string().contains("engine pool"), "{err}");
         // A chunk cap off the 64 KiB grid is refused, naming the rule; one
         // on it is taken.
         for (cap, refused) in [(6 * 1024 * 1024 + 1000, true), (6 * 1024 * 1024, false)] {
