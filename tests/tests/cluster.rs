@@ -922,3 +922,82 @@ async fn a_node_that_cannot_apply_a_version_is_flagged_and_keeps_its_own() {
     let tagger = cluster_view_of(&a, "tagger").await;
     assert_eq!(tagger["lagging"], json!([]), "{tagger}");
 }
+
+/// A node that missed more of a room than it may hold in memory (over
+/// 5,000 messages committed elsewhere while its broker was gone) does not
+/// deliver them live: its members there are closed as slow consumers
+/// (`4002`), rejoin from their last seq, are told the gap is too far for
+/// the socket, and page it over HTTP; nothing is lost, nothing repeated.
+#[tokio::test]
+async fn a_gap_too_large_to_hold_sends_members_to_sync() {
+    let Some(mut nats) = PrivateNats::start() else {
+        return;
+    };
+    let Some(shared) = Shared::create(Some(nats.url())).await else {
+        return;
+    };
+    let dirs: Vec<tempfile::TempDir> = (0..2)
+        .map(|_| {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(
+                dir.path().join("hangar.toml"),
+                "[hub]\nsend_rate_per_sec = 100000\nsend_burst = 100000\n",
+            )
+            .unwrap();
+            dir
+        })
+        .collect();
+    let a = shared.start_node("node-a", dirs[0].path());
+    let b = shared.start_node("node-b", dirs[1].path());
+    let room = open_conversation(&a, "customer-1").await;
+    let mut sender = member(&a, "customer-1", "customer", &room).await;
+    let mut reader = member(&b, "agent-b", "agent", &room).await;
+    send_many(&mut sender, &room, "before", 10).await;
+    collect(&mut sender, 10, 10).await;
+    assert_eq!(
+        collect(&mut reader, 10, 0).await,
+        (1..=10).collect::<Vec<_>>()
+    );
+
+    nats.kill();
+    const GAP: usize = 5_100;
+    for round in 0..GAP / 100 {
+        send_many(&mut sender, &room, &format!("gap{round}"), 100).await;
+        collect(&mut sender, 100, 100).await;
+    }
+    nats.restart();
+    // Node B reads the gap from the database on reconnecting, and stops at
+    // its bound: its member is sent to sync.
+    assert_eq!(reader.closed(Duration::from_secs(60)).await, 4002);
+
+    let mut again = WsClient::connect(&b.url, &token("agent-b", "agent"), None)
+        .await
+        .unwrap();
+    again.expect("welcome").await;
+    again
+        .send(json!({"type": "join", "room": room, "last_seq": 10}))
+        .await;
+    let joined = again.expect("joined").await;
+    assert_eq!(joined["status"], "too-far", "{joined}");
+    let mut seqs = Vec::new();
+    loop {
+        let after = seqs.last().copied().unwrap_or(10);
+        let (status, page) = request(
+            reqwest::Method::GET,
+            &format!(
+                "{}/api/rooms/{room}/messages?after={after}&limit=500",
+                b.url
+            ),
+            Some(&token("agent-b", "agent")),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        let messages = page["messages"].as_array().unwrap();
+        if messages.is_empty() {
+            break;
+        }
+        seqs.extend(messages.iter().map(|m| m["seq"].as_u64().unwrap()));
+    }
+    assert_eq!(seqs, (11..=10 + GAP as u64).collect::<Vec<_>>());
+}

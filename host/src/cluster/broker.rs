@@ -62,6 +62,9 @@ struct Envelope<T> {
     event: T,
 }
 
+/// The longest a publish may wait for room in the client's queue.
+const PUBLISH_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// A connection to the cluster's broker.
 #[derive(Debug, Clone)]
 pub struct Broker {
@@ -153,12 +156,20 @@ impl Broker {
                 return;
             }
         };
-        if let Err(err) = self
-            .client
-            .publish(self.subject(topic), payload.into())
-            .await
-        {
-            tracing::warn!(error = %err, "event not published");
+        // Never wait for the broker: a node's commits (the writer publishes
+        // each one) must go on while it is gone. While disconnected the
+        // client would queue events and then block; an event dropped here
+        // is read back from the database by the readers' gap fill or their
+        // catch-up after reconnecting.
+        if !self.is_connected() {
+            tracing::debug!("broker disconnected: event dropped");
+            return;
+        }
+        let publish = self.client.publish(self.subject(topic), payload.into());
+        match tokio::time::timeout(PUBLISH_WAIT, publish).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(error = %err, "event not published"),
+            Err(_) => tracing::warn!("broker too slow: event dropped"),
         }
     }
 
