@@ -56,6 +56,19 @@ pub enum Command {
     /// Copy a stopped installation's embedded state (SQLite and the data
     /// directory's blobs) to PostgreSQL and, optionally, an object store.
     MigrateData(MigrateArgs),
+    /// The configuration `hangar serve` would run with (same flags,
+    /// variables and file).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `hangar config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate: exit 0 with a summary, or 1 naming the refused value.
+    Check(Box<ServeArgs>),
+    /// Print the effective configuration (secrets shown as set or not).
+    Show(Box<ServeArgs>),
 }
 
 /// `hangar migrate-data`.

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use hangar_host::cli::{Cli, Command, RegistryCommand};
+use hangar_host::cli::{Cli, Command, ConfigCommand, RegistryCommand};
 use hangar_host::config::ServeConfig;
 use hangar_host::server;
 
@@ -26,6 +26,14 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", hangar_host::commands::registry::keygen(&args.out)?);
         }
         Command::MigrateData(args) => hangar_host::commands::migrate::run(&args).await?,
+        Command::Config(ConfigCommand::Check(args)) => println!(
+            "{}",
+            hangar_host::commands::config::check(&args).context("invalid configuration")?
+        ),
+        Command::Config(ConfigCommand::Show(args)) => print!(
+            "{}",
+            hangar_host::commands::config::show(&args).context("invalid configuration")?
+        ),
     }
     Ok(())
 }

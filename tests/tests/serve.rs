@@ -299,3 +299,87 @@ async fn bad_configuration_stops_the_server_with_the_reason() {
         );
     }
 }
+
+/// `hangar config check` and `show` resolve what `serve` would, from the
+/// same flags, variables and file: a refused value exits 1 naming it; the
+/// effective values print with secrets hidden.
+#[test]
+fn config_check_and_show_resolve_what_serve_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let output = std::process::Command::new(hangar_testkit::server::binary())
+            .args(args)
+            .envs(env.iter().copied())
+            .env_remove("RUST_BACKTRACE")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    std::fs::write(
+        dir.path().join("hangar.toml"),
+        "listen = \"127.0.0.1:9191\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["config", "check"], &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("configuration is valid: listens on 127.0.0.1:9191"),
+        "{out}"
+    );
+    // A flag beats the file, as for serve.
+    let (_, out, _) = run(&["config", "check", "--listen", "127.0.0.1:9292"], &[]);
+    assert!(out.contains("127.0.0.1:9292"), "{out}");
+
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[uploads]\nmax_chunk_bytes = 6292457\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["config", "check", "--config", "bad.toml"], &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        err.contains("max_chunk_bytes") && err.contains("multiple of 65536"),
+        "{err}"
+    );
+
+    let (code, out, err) = run(
+        &[
+            "config",
+            "show",
+            "--database-url",
+            "postgres://hangar:db-password-9876@db.internal/hangar",
+        ],
+        &[
+            ("HANGAR_ADMIN_TOKEN", "admin-token-that-stays-hidden"),
+            (
+                "HANGAR_SESSION_KEY",
+                "session-key-that-stays-hidden-0123456789",
+            ),
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("listen = 127.0.0.1:9191"), "{out}");
+    assert!(
+        out.contains("database_url = postgres://hangar:***@db.internal/hangar"),
+        "{out}"
+    );
+    assert!(
+        out.contains("admin_token = (set)") && out.contains("session_key = (set)"),
+        "{out}"
+    );
+    for secret in [
+        "db-password-9876",
+        "admin-token-that-stays-hidden",
+        "session-key-that-stays-hidden",
+    ] {
+        assert!(
+            !out.contains(secret) && !err.contains(secret),
+            "{secret} printed"
+        );
+    }
+}

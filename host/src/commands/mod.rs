@@ -2,6 +2,7 @@
 //! (`upload`, `publish`, `plugins`), a registry on its own, and moving an
 //! installation's data (`migrate-data`).
 
+pub mod config;
 pub mod migrate;
 pub mod plugins;
 pub mod publish;
