@@ -105,12 +105,9 @@ impl Relay {
     pub async fn watch(self: &Arc<Self>, room: &RoomId) -> Result<(), HistoryError> {
         let cursor = {
             let mut watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner);
-            let watch = watched.entry(room.clone()).or_insert_with(|| {
-                crate::metrics::metrics().hub_rooms.inc();
-                Watch {
-                    members: 0,
-                    cursor: Arc::new(AsyncMutex::new(Cursor::default())),
-                }
+            let watch = watched.entry(room.clone()).or_insert_with(|| Watch {
+                members: 0,
+                cursor: Arc::new(AsyncMutex::new(Cursor::default())),
             });
             watch.members += 1;
             watch.cursor.clone()
@@ -150,9 +147,16 @@ impl Relay {
             watch.members = watch.members.saturating_sub(1);
             if watch.members == 0 {
                 watched.remove(room);
-                crate::metrics::metrics().hub_rooms.dec();
             }
         }
+    }
+
+    /// How many rooms have members here.
+    pub fn watched_count(&self) -> usize {
+        self.watched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// Rooms with members here.

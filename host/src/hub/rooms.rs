@@ -101,13 +101,11 @@ impl Rooms {
 
     /// Counts a connection in or out (for LBS load figures).
     pub fn connection_opened(&self) {
-        crate::metrics::metrics().hub_connections.inc();
         self.connections.fetch_add(1, Ordering::Relaxed);
     }
 
     /// See [`Rooms::connection_opened`].
     pub fn connection_closed(&self) {
-        crate::metrics::metrics().hub_connections.dec();
         self.connections.fetch_sub(1, Ordering::Relaxed);
     }
 

@@ -304,17 +304,48 @@ impl Metrics {
         }
         String::from_utf8(out).unwrap_or_default()
     }
+}
 
-    /// The `q` quantile (0..=1) of `plugin` `version`'s call times, in
-    /// µs, estimated from the histogram's buckets as Prometheus'
-    /// `histogram_quantile` does (linear within the bucket); `None` before
-    /// its first call.
-    pub fn plugin_call_quantile_us(&self, plugin: &str, version: &str, q: f64) -> Option<u32> {
-        let histogram = self
-            .plugin_call_seconds
-            .get_metric_with_label_values(&[plugin, version])
-            .ok()?;
-        quantile(&histogram, q).map(|seconds| {
+/// One plugin version's call metrics, resolved once when the version is
+/// loaded: a call records into them without looking its labels up.
+#[derive(Debug)]
+pub struct PluginCallMetrics {
+    plugin: String,
+    version: String,
+    seconds: Histogram,
+    ok: IntCounter,
+}
+
+impl PluginCallMetrics {
+    /// The metrics of version `version` of `plugin`.
+    pub fn new(plugin: &str, version: &str) -> Self {
+        let m = metrics();
+        Self {
+            seconds: m.plugin_call_seconds.with_label_values(&[plugin, version]),
+            ok: m.plugin_calls.with_label_values(&[plugin, version, "ok"]),
+            plugin: plugin.to_owned(),
+            version: version.to_owned(),
+        }
+    }
+
+    /// A call that took `elapsed` and ended `ok` or with the failure kind
+    /// `failure` (`CallFailure::label`).
+    pub fn record(&self, elapsed: std::time::Duration, failure: Option<&str>) {
+        self.seconds.observe(elapsed.as_secs_f64());
+        match failure {
+            None => self.ok.inc(),
+            Some(kind) => metrics()
+                .plugin_calls
+                .with_label_values(&[self.plugin.as_str(), self.version.as_str(), kind])
+                .inc(),
+        }
+    }
+
+    /// The `q` quantile (0..=1) of the call times, in µs, estimated from
+    /// the histogram's buckets as Prometheus' `histogram_quantile` does
+    /// (linear within the bucket); `None` before the first call.
+    pub fn quantile_us(&self, q: f64) -> Option<u32> {
+        quantile(&self.seconds, q).map(|seconds| {
             // Whole microseconds, as the admin API has always answered.
             let us = (seconds * 1e6).round();
             if us >= f64::from(u32::MAX) {

@@ -198,6 +198,8 @@ pub struct PluginVersion {
     pub size: usize,
     /// The world it exports.
     pub world: World,
+    /// Its call metrics (`hangar_plugin_call*` with its labels).
+    pub calls: crate::metrics::PluginCallMetrics,
     pre: Pre,
     warm: Mutex<Vec<Warm>>,
 }
@@ -266,6 +268,7 @@ impl PluginVersion {
             }
         };
         Ok(Self {
+            calls: crate::metrics::PluginCallMetrics::new(name.as_str(), &version.to_string()),
             name,
             version,
             digest,

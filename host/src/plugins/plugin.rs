@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
-use semver::Version;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument as _;
 use wasmtime::Store;
@@ -341,19 +340,9 @@ impl Plugin {
             state,
             calls: self.health.calls.load(Ordering::Relaxed),
             failures: self.health.failures.load(Ordering::Relaxed),
-            p50_us: self.percentile(&active.version, 0.50),
-            p99_us: self.percentile(&active.version, 0.99),
+            p50_us: active.calls.quantile_us(0.50),
+            p99_us: active.calls.quantile_us(0.99),
         }
-    }
-
-    /// The `q` quantile of the call times of `version` on this node, from
-    /// the histogram `/metrics` exports.
-    fn percentile(&self, version: &Version, q: f64) -> Option<u32> {
-        crate::metrics::metrics().plugin_call_quantile_us(
-            self.name().as_str(),
-            &version.to_string(),
-            q,
-        )
     }
 
     /// What a call started now runs under, for `settings`.
@@ -402,13 +391,13 @@ impl Plugin {
             }
         };
         let version = self.active.load_full();
-        let version_label = version.version.to_string();
         let setup = self.call_setup(&settings);
         let shared = self.shared.clone();
         // A child of whatever called it (a request, a connection).
         let span =
-            tracing::info_span!("plugin_call", plugin = %self.name(), version = %version_label);
-        let joined = run_blocking(move || version.call(&shared.engine, &setup, f))
+            tracing::info_span!("plugin_call", plugin = %self.name(), version = %version.version);
+        let called = version.clone();
+        let joined = run_blocking(move || called.call(&shared.engine, &setup, f))
             .instrument(span)
             .await;
         let elapsed = started.elapsed();
@@ -419,17 +408,9 @@ impl Plugin {
                 "host panicked during the call: {panic}"
             )))
         });
-        let labels = [self.name().as_str(), version_label.as_str()];
-        let outcome = result.as_ref().map_or_else(CallFailure::label, |_| "ok");
-        let metrics = crate::metrics::metrics();
-        metrics
-            .plugin_call_seconds
-            .with_label_values(&labels)
-            .observe(elapsed.as_secs_f64());
-        metrics
-            .plugin_calls
-            .with_label_values(&[labels[0], labels[1], outcome])
-            .inc();
+        version
+            .calls
+            .record(elapsed, result.as_ref().err().map(CallFailure::label));
         match result {
             Ok(value) => {
                 self.health.consecutive_failures.store(0, Ordering::Relaxed);

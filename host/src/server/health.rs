@@ -24,6 +24,7 @@ pub(super) fn routes() -> Router<AppState> {
 /// interface), served until the handle is dropped.
 pub(super) async fn serve_metrics(
     addr: Option<std::net::SocketAddr>,
+    state: AppState,
 ) -> Result<Option<tokio_util::task::AbortOnDropHandle<()>>, super::ServeError> {
     let Some(addr) = addr else {
         return Ok(None);
@@ -33,7 +34,9 @@ pub(super) async fn serve_metrics(
         .map_err(|source| super::ServeError::Bind { addr, source })?;
     let bound = listener.local_addr()?;
     println!("metrics on http://{bound}/metrics");
-    let router = Router::new().route("/metrics", get(metrics_text));
+    let router = Router::new()
+        .route("/metrics", get(metrics_text))
+        .with_state(state);
     Ok(Some(tokio_util::task::AbortOnDropHandle::new(
         tokio::spawn(async move {
             if let Err(err) = axum::serve(listener, router).await {
@@ -74,29 +77,30 @@ async fn livez() -> Json<serde_json::Value> {
 /// How long each readiness check may take.
 const READY_PROBE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// Whether `check` answers within [`READY_PROBE`]; why not otherwise.
+async fn probe<T, E: std::fmt::Display>(
+    check: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<(), String> {
+    match tokio::time::timeout(READY_PROBE, check).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(_) => Err(format!("no answer within {READY_PROBE:?}")),
+    }
+}
+
 /// `ready` (200) when this node can serve everything: the database and
 /// the object store answer, the broker is connected (in a cluster), and
 /// every deployed plugin is loaded; else `not-ready` (503). `checks` says
 /// each one's state.
 async fn readyz(State(state): State<AppState>) -> Response {
-    let timed = |what: &'static str| move |_| format!("no answer within {READY_PROBE:?} ({what})");
-    let database = tokio::time::timeout(
-        READY_PROBE,
-        sqlx::query("SELECT 1").execute(state.db.pool()),
-    )
-    .await
-    .map_err(timed("database"))
-    .and_then(|done| done.map(|_| ()).map_err(|err| err.to_string()));
-    let object_store = tokio::time::timeout(
-        READY_PROBE,
+    let database = probe(sqlx::query("SELECT 1").execute(state.db.pool())).await;
+    let object_store = probe(
         state
             .uploads
             .blobs()
             .exists(&object_store::path::Path::from("readyz-probe")),
     )
-    .await
-    .map_err(timed("object store"))
-    .and_then(|done| done.map(|_| ()).map_err(|err| err.to_string()));
+    .await;
     let plugins = if !state.ready.is_ready() {
         Err("restoring the deployed plugins".to_owned())
     } else {
@@ -141,15 +145,24 @@ async fn readyz(State(state): State<AppState>) -> Response {
 /// `/metrics` on the main listener, unless it has its own.
 async fn metrics_here(State(state): State<AppState>) -> Response {
     if state.metrics_here {
-        metrics_text().await
+        metrics_text(State(state)).await
     } else {
         ApiError::not_found("/metrics is served on the metrics listener (--metrics-listen)")
             .into_response()
     }
 }
 
-/// The process's metrics in the Prometheus text format.
-async fn metrics_text() -> Response {
+/// The process's metrics in the Prometheus text format. The hub's gauges
+/// are read from the hub's own counts at each scrape, not kept twice.
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    let metrics = crate::metrics::metrics();
+    let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    metrics
+        .hub_connections
+        .set(gauge(state.hub.rooms.connection_count()));
+    metrics
+        .hub_rooms
+        .set(gauge(state.hub.relay.watched_count()));
     (
         [(
             axum::http::header::CONTENT_TYPE,

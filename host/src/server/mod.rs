@@ -441,7 +441,7 @@ pub async fn serve(
         })?;
     let addr = listener.local_addr()?;
     // Served until this function returns.
-    let metrics_server = health::serve_metrics(config.metrics_listen).await?;
+    let metrics_server = health::serve_metrics(config.metrics_listen, state.clone()).await?;
     let closing = hub.clone();
     let leaving = nodes.clone();
     let shutdown = async move {
