@@ -15,10 +15,16 @@ use serde_json::{Value, json};
 
 /// Sends are not rate-limited here: the tests pipeline them.
 fn node_dir() -> tempfile::TempDir {
+    node_dir_allowing(1000)
+}
+
+/// A node's directory whose configuration allows `rate` sends per second
+/// per connection (and bursts as large).
+fn node_dir_allowing(rate: u32) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("hangar.toml"),
-        "[hub]\nsend_rate_per_sec = 1000\nsend_burst = 1000\n",
+        format!("[hub]\nsend_rate_per_sec = {rate}\nsend_burst = {rate}\n"),
     )
     .unwrap();
     dir
@@ -936,17 +942,7 @@ async fn a_gap_too_large_to_hold_sends_members_to_sync() {
     let Some(shared) = Shared::create(Some(nats.url())).await else {
         return;
     };
-    let dirs: Vec<tempfile::TempDir> = (0..2)
-        .map(|_| {
-            let dir = tempfile::tempdir().unwrap();
-            std::fs::write(
-                dir.path().join("hangar.toml"),
-                "[hub]\nsend_rate_per_sec = 100000\nsend_burst = 100000\n",
-            )
-            .unwrap();
-            dir
-        })
-        .collect();
+    let dirs = [node_dir_allowing(100_000), node_dir_allowing(100_000)];
     let a = shared.start_node("node-a", dirs[0].path());
     let b = shared.start_node("node-b", dirs[1].path());
     let room = open_conversation(&a, "customer-1").await;

@@ -321,14 +321,25 @@ impl Deployer {
         if let Some(d) = saved.iter().find(|d| &d.name == name && d.digest == digest) {
             return Ok(d.signed.clone());
         }
-        match self.fetcher.version(name, version).await {
-            Ok(info) if info.digest == digest => Ok(info.signed),
-            Ok(_) => Ok(None),
+        match self.registry_signature(name, version, digest).await {
+            Ok(signed) => Ok(signed),
             Err(err) => {
                 tracing::warn!(plugin = %name, %version, error = %err, "signature not recorded: registry not reachable");
                 Ok(None)
             }
         }
+    }
+
+    /// The registry's signature of `version` of `name`, if it is signed and
+    /// the registry's version still has `digest`.
+    async fn registry_signature(
+        &self,
+        name: &PluginName,
+        version: &Version,
+        digest: Digest,
+    ) -> Result<Option<Signed>, FetchError> {
+        let info = self.fetcher.version(name, version).await?;
+        Ok(info.signed.filter(|_| info.digest == digest))
     }
 
     /// Swaps back to the version active before the last activation.
@@ -505,8 +516,8 @@ impl Deployer {
         // signatures were recorded is checked against the registry's.
         let signed = match &saved.signed {
             None if self.trust.require_signatures => {
-                let info = self.fetcher.version(&saved.name, &version).await?;
-                info.signed.filter(|_| info.digest == saved.digest)
+                self.registry_signature(&saved.name, &version, saved.digest)
+                    .await?
             }
             signed => signed.clone(),
         };

@@ -33,10 +33,6 @@ impl Instrumented {
     pub fn wrap(inner: Arc<dyn ObjectStore>, area: &'static str) -> Arc<dyn ObjectStore> {
         Arc::new(Self { inner, area })
     }
-
-    fn record<T>(&self, op: &'static str, started: Instant, result: &Result<T>) {
-        record(self.area, op, started, result);
-    }
 }
 
 fn record<T>(area: &'static str, op: &'static str, started: Instant, result: &Result<T>) {
@@ -73,7 +69,7 @@ impl ObjectStore for Instrumented {
     ) -> Result<PutResult> {
         let started = Instant::now();
         let result = self.inner.put_opts(location, payload, opts).await;
-        self.record("put", started, &result);
+        record(self.area, "put", started, &result);
         result
     }
 
@@ -84,7 +80,7 @@ impl ObjectStore for Instrumented {
     ) -> Result<Box<dyn MultipartUpload>> {
         let started = Instant::now();
         let result = self.inner.put_multipart_opts(location, opts).await;
-        self.record("put_multipart", started, &result);
+        record(self.area, "put_multipart", started, &result);
         result
     }
 
@@ -92,14 +88,14 @@ impl ObjectStore for Instrumented {
         let op = if options.head { "head" } else { "get" };
         let started = Instant::now();
         let result = self.inner.get_opts(location, options).await;
-        self.record(op, started, &result);
+        record(self.area, op, started, &result);
         result
     }
 
     async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
         let started = Instant::now();
         let result = self.inner.get_ranges(location, ranges).await;
-        self.record("get", started, &result);
+        record(self.area, "get", started, &result);
         result
     }
 
@@ -134,14 +130,14 @@ impl ObjectStore for Instrumented {
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
         let started = Instant::now();
         let result = self.inner.list_with_delimiter(prefix).await;
-        self.record("list", started, &result);
+        record(self.area, "list", started, &result);
         result
     }
 
     async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> Result<()> {
         let started = Instant::now();
         let result = self.inner.copy_opts(from, to, options).await;
-        self.record("copy", started, &result);
+        record(self.area, "copy", started, &result);
         result
     }
 
@@ -150,7 +146,7 @@ impl ObjectStore for Instrumented {
     async fn rename_opts(&self, from: &Path, to: &Path, options: RenameOptions) -> Result<()> {
         let started = Instant::now();
         let result = self.inner.rename_opts(from, to, options).await;
-        self.record("rename", started, &result);
+        record(self.area, "rename", started, &result);
         result
     }
 }
