@@ -76,3 +76,6 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 cargo build -p hangar-host --bin hangar
 (cd tests/browser && npm ci --no-audit --no-fund && node --test)
+
+section "API fuzzing: schemathesis against the demo server's OpenAPI document"
+scripts/schemathesis.sh

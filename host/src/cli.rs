@@ -291,107 +291,102 @@ pub struct ServeArgs {
     #[arg(long, env = "HANGAR_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, env = "HANGAR_LISTEN")]
+    #[arg(long)]
     pub listen: Option<SocketAddr>,
     /// Serve `/metrics` on this address only (e.g. an internal interface)
     /// instead of on the main listener [default: the main listener].
-    #[arg(long, env = "HANGAR_METRICS_LISTEN")]
+    #[arg(long)]
     pub metrics_listen: Option<SocketAddr>,
     /// Directory for the database and stored files [default: ./data].
-    #[arg(long, env = "HANGAR_DATA_DIR")]
+    #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Database: `sqlite://PATH` or `postgres://USER@HOST/DB`
     /// [default: sqlite DATA_DIR/hangar.db].
-    #[arg(long, env = "HANGAR_DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    #[arg(long)]
+    pub database_url: Option<crate::config::DatabaseUrl>,
     /// Object store for uploads and registry blobs: `file:///DIR` or
     /// `s3://BUCKET/PREFIX` (S3 settings from the usual AWS_* variables)
     /// [default: the data directory].
-    #[arg(long, env = "HANGAR_OBJECT_STORE_URL")]
+    #[arg(long)]
     pub object_store_url: Option<String>,
     /// Directory for compiled components [default: DATA_DIR/cache].
-    #[arg(long, env = "HANGAR_CACHE_DIR")]
+    #[arg(long)]
     pub cache_dir: Option<PathBuf>,
     /// Load and activate the example plugins.
-    #[arg(long, env = "HANGAR_DEMO")]
+    #[arg(long)]
     pub demo: bool,
     /// Folder with the example plugins' `demo.toml` [default: ./plugins].
-    #[arg(long, env = "HANGAR_PLUGINS_DIR")]
+    #[arg(long)]
     pub plugins_dir: Option<PathBuf>,
     /// Default deadline of one plugin call, in milliseconds [default: 200].
-    #[arg(long, env = "HANGAR_PLUGIN_DEADLINE_MS")]
+    #[arg(long)]
     pub plugin_deadline_ms: Option<u64>,
     /// Default memory cap of a plugin, in MiB [default: 128].
-    #[arg(long, env = "HANGAR_PLUGIN_MEMORY_MIB")]
+    #[arg(long)]
     pub plugin_memory_mib: Option<usize>,
     /// Default key-value quota of a plugin, in bytes [default: 1048576].
-    #[arg(long, env = "HANGAR_PLUGIN_KV_QUOTA_BYTES")]
+    #[arg(long)]
     pub plugin_kv_quota_bytes: Option<u64>,
     /// Consecutive failures before a plugin is quarantined [default: 5].
-    #[arg(long, env = "HANGAR_QUARANTINE_AFTER")]
+    #[arg(long)]
     pub quarantine_after: Option<u32>,
     /// Key that signs session tokens, at least 32 bytes [demo: generated].
-    #[arg(long, env = "HANGAR_SESSION_KEY", hide_env_values = true, value_parser = secret)]
+    #[arg(long, value_parser = secret)]
     pub session_key: Option<SecretString>,
     /// URL clients reach this node at, for node discovery [default: from the Host header].
-    #[arg(long, env = "HANGAR_PUBLIC_URL")]
+    #[arg(long)]
     pub public_url: Option<String>,
     /// Broker that joins this node to a cluster: `nats://HOST:PORT`. Needs a
     /// shared `--database-url` (PostgreSQL), `--object-store-url` and
     /// `--public-url` [default: none, the node is alone].
-    #[arg(long, env = "HANGAR_BROKER")]
+    #[arg(long)]
     pub broker: Option<String>,
     /// Prefix of the cluster's broker subjects; the nodes of one cluster
     /// share it [default: hangar].
-    #[arg(long, env = "HANGAR_BROKER_PREFIX")]
+    #[arg(long)]
     pub broker_prefix: Option<String>,
     /// This node's id in the cluster [default: generated once, kept in DATA_DIR/node-id].
-    #[arg(long, env = "HANGAR_NODE_ID")]
+    #[arg(long)]
     pub node_id: Option<String>,
     /// Origins allowed to open chat WebSockets, comma-separated [default: the server's own].
-    #[arg(long, env = "HANGAR_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',')]
     pub allowed_origins: Option<Vec<String>>,
     /// Interval of the server's WebSocket pings, ms [default: 25000].
-    #[arg(long, env = "HANGAR_HEARTBEAT_MS")]
+    #[arg(long)]
     pub heartbeat_ms: Option<u64>,
     /// Silence after which a connection is closed, ms [default: 60000].
-    #[arg(long, env = "HANGAR_HEARTBEAT_TIMEOUT_MS")]
+    #[arg(long)]
     pub heartbeat_timeout_ms: Option<u64>,
     /// Window for merging outbound messages into one batch, ms [default: 20].
-    #[arg(long, env = "HANGAR_BATCH_WINDOW_MS")]
+    #[arg(long)]
     pub batch_window_ms: Option<u64>,
     /// Registry to fetch plugins from [default: this server's embedded registry].
-    #[arg(long, env = "HANGAR_REGISTRY_URL")]
+    #[arg(long)]
     pub registry_url: Option<String>,
     /// Extra certificate authorities (a PEM file) trusted for an HTTPS
     /// registry, beside the system's.
-    #[arg(long, env = "HANGAR_REGISTRY_CA")]
+    #[arg(long)]
     pub registry_ca: Option<PathBuf>,
     /// Publisher keys whose signatures this host accepts
     /// (`ed25519:<base64>`, comma-separated).
-    #[arg(long, env = "HANGAR_TRUSTED_PUBLISHERS", value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',')]
     pub trusted_publishers: Option<Vec<PublisherKey>>,
     /// Load only versions signed by a trusted publisher.
-    #[arg(long, env = "HANGAR_REQUIRE_SIGNATURES")]
+    #[arg(long)]
     pub require_signatures: bool,
     /// Token of the admin API (demo: generated and kept in the data directory).
-    #[arg(long, env = "HANGAR_ADMIN_TOKEN", hide_env_values = true, value_parser = secret)]
+    #[arg(long, value_parser = secret)]
     pub admin_token: Option<SecretString>,
     /// Publish tokens of the embedded registry, `NAME=TOKEN` (comma-separated).
-    #[arg(
-        long,
-        env = "HANGAR_PUBLISH_TOKENS",
-        value_delimiter = ',',
-        hide_env_values = true
-    )]
-    pub publish_tokens: Option<Vec<Publisher>>,
+    #[arg(long, value_delimiter = ',', value_parser = secret)]
+    pub publish_tokens: Option<Vec<SecretString>>,
     /// Largest file accepted by the upload store, bytes [default: 50 GiB].
-    #[arg(long, env = "HANGAR_MAX_UPLOAD_BYTES")]
+    #[arg(long)]
     pub max_upload_bytes: Option<u64>,
     /// Idle time after which an incomplete upload expires, ms [default: 86400000].
-    #[arg(long, env = "HANGAR_UPLOAD_TTL_MS")]
+    #[arg(long)]
     pub upload_ttl_ms: Option<u64>,
     /// How often expired uploads are removed, ms [default: 60000].
-    #[arg(long, env = "HANGAR_UPLOAD_SWEEP_MS")]
+    #[arg(long)]
     pub upload_sweep_ms: Option<u64>,
 }

@@ -39,6 +39,99 @@ pub async fn with_request_id(request: Request, next: Next) -> Response {
     REQUEST_ID.scope(id, next.run(request)).await
 }
 
+/// Every `code` an error answer may carry: the OpenAPI document lists them,
+/// and an error with a code missing here is a bug caught in debug builds.
+pub const ERROR_CODES: &[&str] = &[
+    "admin-disabled",
+    "bad-body",
+    "bad-chain",
+    "bad-config",
+    "bad-digest",
+    "bad-hash",
+    "bad-link",
+    "bad-name",
+    "bad-request",
+    "bad-signature",
+    "bad-version",
+    "chunk-md5-mismatch",
+    "chunks-missing",
+    "claimed",
+    "closed",
+    "completing",
+    "digest-mismatch",
+    "file-md5-mismatch",
+    "forbidden",
+    "if-match-required",
+    "immutable",
+    "import-refused",
+    "index-out-of-range",
+    "internal",
+    "invalid-page",
+    "invalid-props",
+    "material-failed",
+    "material-loading",
+    "method-not-allowed",
+    "no-challenge",
+    "no-previous-version",
+    "not-a-material",
+    "not-a-plugin",
+    "not-an-owner",
+    "not-found",
+    "not-in-registry",
+    "not-loadable",
+    "origin-not-allowed",
+    "out-of-scope",
+    "overloaded",
+    "proof-used",
+    "rate-limited",
+    "registry-unavailable",
+    "rejected-by-policy",
+    "session-expired",
+    "stale-page",
+    "starting",
+    "too-large",
+    "unauthorized",
+    "unknown-file",
+    "unknown-material",
+    "unknown-plugin",
+    "unknown-publisher",
+    "unknown-upload",
+    "untrusted",
+    "upload-complete",
+    "world-mismatch",
+    "wrong-length",
+    "wrong-world",
+];
+
+/// The body of every error answer (for the OpenAPI document).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorObject,
+}
+
+/// The error object: its code and message, and for some errors fields a
+/// client can act on (e.g. `missing` chunk indexes).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorObject {
+    /// Stable code clients match on.
+    #[schema(schema_with = error_code_schema)]
+    pub code: String,
+    /// What happened and what to do.
+    pub message: String,
+    /// The request's id, on failures of the server itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+fn error_code_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(ERROR_CODES.iter().copied()))
+        .build()
+}
+
 /// An error answer of the HTTP API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -57,6 +150,10 @@ pub struct ApiError {
 impl ApiError {
     /// An error with `status`, `code` and `message`.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        debug_assert!(
+            ERROR_CODES.contains(&code),
+            "error code {code} is not listed"
+        );
         Self {
             status,
             code,

@@ -12,7 +12,7 @@ async fn main() -> anyhow::Result<()> {
     server::init_tracing(cli.log_format);
     match cli.command {
         Command::Serve(args) => {
-            let config = ServeConfig::resolve(args.as_ref()).context("invalid configuration")?;
+            let config = ServeConfig::from_args(args.as_ref()).context("invalid configuration")?;
             server::serve(config, server::shutdown_signal()).await?;
         }
         Command::Token(args) => println!("{}", hangar_host::auth::mint_from_cli(&args)?),

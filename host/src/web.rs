@@ -3,11 +3,11 @@
 //! (`/chat`), and the browser SDK they use (`/sdk/js/hangar-client.js`, the
 //! bundled ES module of `sdk/js`, and its hashing worker, for any page).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::server::AppState;
 
@@ -64,12 +64,31 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The routes of every static asset.
-pub fn routes() -> Router<AppState> {
-    ASSETS
-        .iter()
-        .fold(Router::new(), |router, &(path, content_type, body)| {
-            router.route(
+/// The routes of every static asset, each described in the OpenAPI
+/// document as a `GET` answering its content type.
+pub fn routes() -> OpenApiRouter<AppState> {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+    use utoipa::openapi::{ContentBuilder, ObjectBuilder, ResponseBuilder, ResponsesBuilder};
+    ASSETS.iter().fold(
+        OpenApiRouter::new(),
+        |router, &(path, content_type, body)| {
+            let media = content_type.split(';').next().unwrap_or(content_type);
+            let answer = ResponseBuilder::new()
+                .description("the asset, revalidated on each load")
+                .content(
+                    media,
+                    ContentBuilder::new()
+                        .schema(Some(
+                            ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String),
+                        ))
+                        .build(),
+                )
+                .build();
+            let operation = OperationBuilder::new()
+                .tag("web")
+                .responses(ResponsesBuilder::new().response("200", answer).build())
+                .build();
+            let mut router = router.route(
                 path,
                 get(move |State(state): State<AppState>| {
                     asset(
@@ -78,8 +97,15 @@ pub fn routes() -> Router<AppState> {
                         page_csp(&state.hub.config.allowed_origins),
                     )
                 }),
-            )
-        })
+            );
+            router.get_openapi_mut().paths.add_path_operation(
+                path,
+                vec![HttpMethod::Get],
+                operation,
+            );
+            router
+        },
+    )
 }
 
 /// The policy of the served pages: scripts, styles and workers from this

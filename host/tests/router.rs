@@ -40,7 +40,7 @@ async fn demo(dir: &std::path::Path) -> (Built, ServeConfig) {
     let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command else {
         unreachable!("a serve command")
     };
-    let config = ServeConfig::resolve(&args).unwrap();
+    let config = ServeConfig::from_args(&args).unwrap();
     (build(&config).await.unwrap(), config)
 }
 
@@ -361,4 +361,60 @@ async fn every_module_maps_bad_input_and_missing_things_to_a_status_and_a_code()
         ],
     )
     .await;
+}
+
+/// `GET /api/openapi.json` describes the routes served: every documented
+/// operation reaches a handler (the router's fallbacks answer `no route` or
+/// `method-not-allowed`, never a documented operation), and the error
+/// schema lists the codes.
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let (built, _config) = demo(dir.path()).await;
+    let (status, _, doc) = call(&built, "GET", "/api/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
+    let codes = doc["components"]["schemas"]["ErrorObject"]["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap();
+    assert!(codes.contains(&Value::from("unknown-upload")), "{codes:?}");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 40, "{} paths", paths.len());
+    let mut unserved = Vec::new();
+    for (path, item) in paths {
+        // Fill path parameters with a value of their type.
+        let concrete: String = path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    if segment == "{index}" || segment == "{revision}" {
+                        "0"
+                    } else {
+                        "x"
+                    }
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in item.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            let (status, code, value) = call(&built, &method, &concrete, None, None).await;
+            let fallback = status == 405
+                || (code == "not-found"
+                    && value["error"]["message"]
+                        .as_str()
+                        .is_some_and(|m| m.starts_with("no route")));
+            if fallback {
+                unserved.push(format!("{method} {path}: {status} {value}"));
+            }
+        }
+    }
+    assert!(unserved.is_empty(), "{}", unserved.join("\n"));
+    // And a route that is not documented is not served.
+    let (status, code, _) = call(&built, "GET", "/api/undocumented", None, None).await;
+    assert_eq!((status, code.as_str()), (404, "not-found"));
+    let (status, code, _) = call(&built, "DELETE", "/api/plugins", None, None).await;
+    assert_eq!((status, code.as_str()), (405, "method-not-allowed"));
 }

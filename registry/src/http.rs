@@ -3,13 +3,15 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use semver::Version;
 use serde_json::json;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::signature::Signed;
 use crate::store::{Published, Registry, RegistryError};
@@ -170,6 +172,112 @@ impl FromStr for Publisher {
     }
 }
 
+/// `axum::extract::Path` whose refusals (a segment that is not UTF-8) are
+/// answered as a [`Failure`], in JSON like every other error.
+#[derive(Debug)]
+struct Path<T>(T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Failure;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Self(value))
+            .map_err(|rejection| {
+                Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad-request",
+                    rejection.body_text(),
+                )
+            })
+    }
+}
+
+/// The registry's OpenAPI document: its routes, the error body and the
+/// publish token.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Hangar registry", description = "Publish, list and fetch plugin components."),
+    components(schemas(ErrorBody)),
+    modifiers(&PublisherToken),
+)]
+struct Document;
+
+struct PublisherToken;
+
+impl utoipa::Modify for PublisherToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "publisher",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some("a publish token (`publish_tokens`)"))
+                        .build(),
+                ),
+            );
+    }
+}
+
+/// The body of every error answer.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = RegistryError)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorObject,
+}
+
+/// The error object.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = RegistryErrorObject)]
+pub struct ErrorObject {
+    /// Stable code clients match on.
+    pub code: String,
+    /// What happened and what to do.
+    pub message: String,
+}
+
+/// The refusals every operation may answer: a `4XX` or `5XX` status with
+/// the error body.
+#[derive(Debug)]
+struct Refusals;
+
+impl utoipa::IntoResponses for Refusals {
+    fn responses() -> std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    > {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        ["4XX", "5XX"]
+            .into_iter()
+            .map(|status| {
+                let response = ResponseBuilder::new()
+                    .description("refused or failed: the `code` says why")
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("RegistryError")))
+                            .build(),
+                    )
+                    .build();
+                (status.to_owned(), response.into())
+            })
+            .collect()
+    }
+}
+
 /// What the routes share.
 #[derive(Debug, Clone)]
 pub struct RegistryApi {
@@ -250,27 +358,19 @@ impl RegistryApi {
     }
 
     /// The routes, with their state; merge into any router.
-    pub fn router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
-        Router::new()
-            .route("/registry/v1/packages", get(packages))
-            .route("/registry/v1/packages/{name}", get(versions))
-            .route(
-                "/registry/v1/packages/{name}/{version}",
-                // The publish handler reads the body itself, after the
-                // token, within the component limit.
-                get(version).put(publish).layer(DefaultBodyLimit::disable()),
-            )
-            .route(
-                "/registry/v1/packages/{name}/{version}/yank",
-                post(yank).delete(unyank),
-            )
-            .route("/registry/v1/packages/{name}/owners", get(owners))
-            .route(
-                "/registry/v1/packages/{name}/owners/{publisher}",
-                axum::routing::put(add_owner),
-            )
-            .route("/registry/v1/packages/{name}/transfer", post(transfer))
-            .route("/registry/v1/blobs/{digest}", get(blob))
+    pub fn router<S: Clone + Send + Sync + 'static>(self) -> OpenApiRouter<S> {
+        // The publish handler reads the body itself, after the token,
+        // within the component limit.
+        let (schemas, paths, published) = routes!(version, publish);
+        OpenApiRouter::with_openapi(Document::openapi())
+            .routes(routes!(packages))
+            .routes(routes!(versions))
+            .routes((schemas, paths, published.layer(DefaultBodyLimit::disable())))
+            .routes(routes!(yank, unyank))
+            .routes(routes!(owners))
+            .routes(routes!(add_owner))
+            .routes(routes!(transfer))
+            .routes(routes!(blob))
             .with_state(self)
     }
 
@@ -331,10 +431,23 @@ fn parse_version(version: &str) -> Result<Version, Failure> {
     Ok(Version::parse(version).map_err(|_| RegistryError::Version(version.to_owned()))?)
 }
 
+#[utoipa::path(
+    get,
+    path = "/registry/v1/packages",
+    tag = "registry",
+    responses((status = 200, description = "every package with its versions", body = Vec<serde_json::Value>), Refusals),
+)]
 async fn packages(State(api): State<RegistryApi>) -> Answer {
     Ok(Json(api.registry.packages().await?).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/registry/v1/packages/{name}",
+    tag = "registry",
+    params(("name" = String, Path, description = "package name")),
+    responses((status = 200, description = "`{\"name\", \"versions\": [...]}`", body = Object), Refusals),
+)]
 async fn versions(State(api): State<RegistryApi>, Path(name): Path<String>) -> Answer {
     let name = parse_name(&name)?;
     let list = api.registry.versions(&name).await?;
@@ -344,6 +457,13 @@ async fn versions(State(api): State<RegistryApi>, Path(name): Path<String>) -> A
     Ok(Json(json!({"name": name, "versions": list})).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/registry/v1/packages/{name}/{version}",
+    tag = "registry",
+    params(("name" = String, Path, description = "package name"), ("version" = String, Path, description = "semantic version")),
+    responses((status = 200, description = "the version: digest, world, size, publisher, signature, yanked", body = Object), Refusals),
+)]
 async fn version(
     State(api): State<RegistryApi>,
     Path((name, version)): Path<(String, String)>,
@@ -358,6 +478,15 @@ async fn version(
 /// Publishes the body. The token is checked before a byte of the body is
 /// read; a declared length over twice the limit is refused before reading
 /// too; the body streams to storage and is refused once past the limit.
+#[utoipa::path(
+    put,
+    path = "/registry/v1/packages/{name}/{version}",
+    tag = "registry",
+    params(("name" = String, Path, description = "package name"), ("version" = String, Path, description = "semantic version"), ("x-hangar-signature-key" = Option<String>, Header, description = "the publisher key that signed the component (`ed25519:BASE64`), with `x-hangar-signature`"), ("x-hangar-signature" = Option<String>, Header, description = "the signature of the component's digest")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the component (a WebAssembly component binary); any content type is read as its bytes"),
+    security(("publisher" = [])),
+    responses((status = 201, description = "published", body = Object), (status = 200, description = "the same bytes were already published under this version", body = Object), Refusals),
+)]
 async fn publish(
     State(api): State<RegistryApi>,
     Path((name, version)): Path<(String, String)>,
@@ -442,6 +571,14 @@ async fn set_yanked(
     .into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/registry/v1/packages/{name}/{version}/yank",
+    tag = "registry",
+    params(("name" = String, Path, description = "package name"), ("version" = String, Path, description = "semantic version")),
+    security(("publisher" = [])),
+    responses((status = 200, description = "yanked: not activated any more, still fetched by digest", body = Object), Refusals),
+)]
 async fn yank(
     State(api): State<RegistryApi>,
     Path((name, version)): Path<(String, String)>,
@@ -450,6 +587,14 @@ async fn yank(
     set_yanked(&api, &headers, &name, &version, true).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/registry/v1/packages/{name}/{version}/yank",
+    tag = "registry",
+    params(("name" = String, Path, description = "package name"), ("version" = String, Path, description = "semantic version")),
+    security(("publisher" = [])),
+    responses((status = 200, description = "un-yanked", body = Object), Refusals),
+)]
 async fn unyank(
     State(api): State<RegistryApi>,
     Path((name, version)): Path<(String, String)>,
@@ -458,6 +603,13 @@ async fn unyank(
     set_yanked(&api, &headers, &name, &version, false).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/registry/v1/packages/{name}/owners",
+    tag = "registry",
+    params(("name" = String, Path, description = "package name")),
+    responses((status = 200, description = "`{\"name\", \"owners\": [...]}`", body = Object), Refusals),
+)]
 async fn owners(State(api): State<RegistryApi>, Path(name): Path<String>) -> Answer {
     let name = parse_name(&name)?;
     let owners = api.registry.owners(&name).await?;
@@ -467,6 +619,14 @@ async fn owners(State(api): State<RegistryApi>, Path(name): Path<String>) -> Ans
     Ok(Json(json!({"name": name, "owners": owners})).into_response())
 }
 
+#[utoipa::path(
+    put,
+    path = "/registry/v1/packages/{name}/owners/{publisher}",
+    tag = "registry",
+    params(("name" = String, Path, description = "package name"), ("publisher" = String, Path, description = "the publisher to add")),
+    security(("publisher" = [])),
+    responses((status = 200, description = "`{\"name\", \"owners\": [...]}`", body = Object), Refusals),
+)]
 async fn add_owner(
     State(api): State<RegistryApi>,
     Path((name, owner)): Path<(String, String)>,
@@ -480,13 +640,22 @@ async fn add_owner(
 }
 
 /// `{"to": PUBLISHER}`: the body of a transfer.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Transfer {
     to: String,
 }
 
 /// Makes `to` the package's only owner: a registry admin's token only.
+#[utoipa::path(
+    post,
+    path = "/registry/v1/packages/{name}/transfer",
+    tag = "registry",
+    params(("name" = String, Path, description = "package name")),
+    request_body = Transfer,
+    security(("publisher" = [])),
+    responses((status = 200, description = "`{\"name\", \"owners\": [PUBLISHER]}`", body = Object), Refusals),
+)]
 async fn transfer(
     State(api): State<RegistryApi>,
     Path(name): Path<String>,
@@ -522,6 +691,13 @@ impl RegistryApi {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/registry/v1/blobs/{digest}",
+    tag = "registry",
+    params(("digest" = String, Path, description = "`sha256:<64 lowercase hex>`"), ("If-None-Match" = Option<String>, Header, description = "the digest's ETag")),
+    responses((status = 200, description = "the component, verified as it streams", content_type = "application/wasm", body = Vec<u8>), (status = 304, description = "not modified"), Refusals),
+)]
 async fn blob(
     State(api): State<RegistryApi>,
     Path(digest): Path<String>,

@@ -55,6 +55,15 @@ async fn metrics_move_as_chat_and_uploads_flow() {
     assert!((1.0..=5.0).contains(&commits), "{commits}");
     assert_eq!(grew("hangar_hub_group_commit_messages_sum"), 5.0);
     assert_eq!(grew("hangar_hub_group_commit_failures_total"), 0.0);
+    // Every statement is timed, the group commits' inserts among them.
+    let statements = |s: &Scrape, op: &str| {
+        s.sum(
+            "hangar_database_statement_seconds_count",
+            &[&format!("operation=\"{op}\"")],
+        )
+    };
+    assert!(statements(&during, "insert") - statements(&before, "insert") >= commits);
+    assert!(statements(&during, "select") > statements(&before, "select"));
     assert_eq!(grew("hangar_hub_send_answer_seconds_count"), 6.0);
     assert!(grew("hangar_hub_frames_received_total") >= 7.0);
     assert!(grew("hangar_hub_frames_sent_total") >= 6.0);

@@ -84,7 +84,7 @@ async fn configuration_comes_from_flags_environment_and_file() {
     std::fs::write(
         cwd.path().join("hangar.toml"),
         format!(
-            "listen = \"127.0.0.1:1\"\ndata_dir = \"from-file\"\ndemo = true\nplugins_dir = {plugins:?}\ncache_dir = {cache:?}\n\n[plugins]\ndeadline_ms = 150\n"
+            "listen = \"127.0.0.1:1\"\ndata_dir = \"from-file\"\ndemo = true\nplugins_dir = {plugins:?}\ncache_dir = {cache:?}\n\n[plugins.limits]\ndeadline_ms = 150\n"
         ),
     )
     .unwrap();
@@ -363,15 +363,27 @@ fn config_check_and_show_resolve_what_serve_would() {
         ],
     );
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.contains("listen = 127.0.0.1:9191"), "{out}");
+    // Each value with where it came from.
     assert!(
-        out.contains("database_url = postgres://hangar:***@db.internal/hangar"),
+        out.contains("listen = \"127.0.0.1:9191\"  # file hangar.toml"),
         "{out}"
     );
     assert!(
-        out.contains("admin_token = (set)") && out.contains("session_key = (set)"),
+        out.contains(
+            "database_url = \"postgres://hangar:***@db.internal/hangar\"  # flag --database-url"
+        ),
         "{out}"
     );
+    assert!(
+        out.contains("admin_token = \"(set)\"  # env HANGAR_ADMIN_TOKEN")
+            && out.contains("session_key = \"(set)\"  # env HANGAR_SESSION_KEY"),
+        "{out}"
+    );
+    assert!(out.contains("hub.heartbeat_ms = 25000  # default"), "{out}");
+    // A variable of an earlier release is refused, naming its successor.
+    let (code, _, err) = run(&["config", "check"], &[("HANGAR_HEARTBEAT_MS", "1000")]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("set HANGAR_HUB__HEARTBEAT_MS"), "{err}");
     for secret in [
         "db-password-9876",
         "admin-token-that-stays-hidden",

@@ -1,10 +1,11 @@
 //! Admin view of the loaded materials: their health, and lifting a
 //! quarantine that failing renders (which anyone can cause) put on one.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Admin;
 use crate::error::{ApiError, ApiPath};
@@ -13,13 +14,20 @@ use crate::plugins::PluginStatus;
 use crate::server::AppState;
 
 /// Routes of the material administration.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/materials", get(list))
-        .route("/api/admin/materials/{reference}/enable", post(enable))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(enable))
 }
 
 /// Every loaded material version with its state and call figures.
+#[utoipa::path(
+    get,
+    path = "/api/admin/materials",
+    tag = "admin",
+    security(("admin" = [])),
+    responses((status = 200, description = "every loaded material version with its state and call figures", body = Vec<serde_json::Value>), crate::server::openapi::Refusals),
+)]
 async fn list(_: Admin, State(state): State<AppState>) -> Json<Vec<PluginStatus>> {
     Json(
         state
@@ -32,6 +40,14 @@ async fn list(_: Admin, State(state): State<AppState>) -> Json<Vec<PluginStatus>
 }
 
 /// Lifts the quarantine of `name@version` (and clears its failure count).
+#[utoipa::path(
+    post,
+    path = "/api/admin/materials/{reference}/enable",
+    tag = "admin",
+    params(("reference" = String, Path, description = "`NAME@VERSION`")),
+    security(("admin" = [])),
+    responses((status = 204, description = "the quarantine is lifted"), crate::server::openapi::Refusals),
+)]
 async fn enable(
     _: Admin,
     State(state): State<AppState>,

@@ -6,15 +6,16 @@ mod materials;
 
 use std::str::FromStr;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use auth::Admin;
 
@@ -25,33 +26,30 @@ use crate::server::AppState;
 use crate::store::alerts::Severity;
 
 /// Routes of the admin API and the public plugin list.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/plugins", get(list_plugins))
-        .route("/api/admin/plugins", get(admin_plugins))
-        .route("/api/admin/plugins/{name}/activate", post(activate))
-        .route("/api/admin/plugins/{name}/rollback", post(rollback))
-        .route("/api/admin/cluster/plugins", get(cluster_plugins))
-        .route("/api/admin/plugins/{name}/enable", post(enable))
-        .route("/api/admin/plugins/{name}/disable", post(disable))
-        .route(
-            "/api/admin/plugins/{name}/config",
-            put(set_config).get(get_config),
-        )
-        .route("/api/admin/chains", get(chains))
-        .route("/api/admin/chains/{hook}", put(set_chain))
-        .route("/api/admin/alerts", get(alerts))
-        .route("/api/admin/files", get(files))
-        .route("/api/admin/session", post(session))
-        .route("/api/admin/runtime", get(runtime_counts))
-        .route("/api/admin/rooms/{room}/import", post(import_history))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_plugins))
+        .routes(routes!(admin_plugins))
+        .routes(routes!(activate))
+        .routes(routes!(rollback))
+        .routes(routes!(cluster_plugins))
+        .routes(routes!(enable))
+        .routes(routes!(disable))
+        .routes(routes!(set_config, get_config))
+        .routes(routes!(chains))
+        .routes(routes!(set_chain))
+        .routes(routes!(alerts))
+        .routes(routes!(files))
+        .routes(routes!(session))
+        .routes(routes!(runtime_counts))
+        .routes(routes!(import_history))
         .merge(materials::routes())
 }
 
 /// Most messages one import request carries.
 const MAX_IMPORT: usize = 10_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Imported {
     sender: String,
@@ -63,6 +61,15 @@ struct Imported {
 /// migrating history from another system), through the hub's single writer
 /// like every append: not moderated, delivered to connected clients like
 /// any message.
+#[utoipa::path(
+    post,
+    path = "/api/admin/rooms/{room}/import",
+    tag = "admin",
+    params(("room" = String, Path, description = "conversation id")),
+    request_body = Vec<Imported>,
+    security(("admin" = [])),
+    responses((status = 200, description = "`{\"stored\": N}`", body = Object), crate::server::openapi::Refusals),
+)]
 async fn import_history(
     _: Admin,
     State(state): State<AppState>,
@@ -115,6 +122,13 @@ async fn import_history(
 
 /// What the runtime has fetched and compiled since start (`downloads` is
 /// `hangar_registry_fetches_total`: blobs fetched, one per shared fetch).
+#[utoipa::path(
+    get,
+    path = "/api/admin/runtime",
+    tag = "admin",
+    security(("admin" = [])),
+    responses((status = 200, description = "registry downloads and compiled-component cache counts", body = Object), crate::server::openapi::Refusals),
+)]
 async fn runtime_counts(_: Admin, State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({
         "downloads": crate::metrics::metrics().registry_fetches.get(),
@@ -152,16 +166,23 @@ fn plugin_name(name: &str) -> Result<PluginName, ApiError> {
 }
 
 /// One row of `GET /api/plugins`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PluginRow {
     /// Plugin name.
     pub name: String,
     /// Active version.
     pub version: String,
     /// Exported world.
+    #[schema(value_type = String)]
     pub world: World,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/plugins",
+    tag = "plugins",
+    responses((status = 200, description = "the active plugins", body = Vec<PluginRow>), crate::server::openapi::Refusals),
+)]
 async fn list_plugins(State(state): State<AppState>) -> Json<Vec<PluginRow>> {
     Json(
         state
@@ -177,19 +198,37 @@ async fn list_plugins(State(state): State<AppState>) -> Json<Vec<PluginRow>> {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/plugins",
+    tag = "admin",
+    security(("admin" = [])),
+    responses((status = 200, description = "every installed plugin version with its state and call figures", body = Vec<serde_json::Value>), crate::server::openapi::Refusals),
+)]
 async fn admin_plugins(_: Admin, State(state): State<AppState>) -> Json<Vec<PluginStatus>> {
     Json(state.runtime.list())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ActivateRequest {
+    #[schema(value_type = String, example = "1.2.0")]
     version: semver::Version,
     /// When given, the registry's version must have exactly this digest.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     digest: Option<hangar_registry::Digest>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/plugins/{name}/activate",
+    tag = "admin",
+    params(("name" = String, Path, description = "plugin name", pattern = "^[a-z][a-z0-9-]{0,63}$")),
+    request_body = ActivateRequest,
+    security(("admin" = [])),
+    responses((status = 200, description = "the version activated, on every node", body = Object), crate::server::openapi::Refusals),
+)]
 async fn activate(
     _: Admin,
     State(state): State<AppState>,
@@ -205,6 +244,14 @@ async fn activate(
     Ok(Json(activated).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/plugins/{name}/rollback",
+    tag = "admin",
+    params(("name" = String, Path, description = "plugin name", pattern = "^[a-z][a-z0-9-]{0,63}$")),
+    security(("admin" = [])),
+    responses((status = 200, description = "the previous version, active again", body = Object), crate::server::openapi::Refusals),
+)]
 async fn rollback(
     _: Admin,
     State(state): State<AppState>,
@@ -222,6 +269,13 @@ async fn rollback(
 
 /// In a cluster, what each live node runs of each deployed plugin, against
 /// the saved deployment; alone, no nodes.
+#[utoipa::path(
+    get,
+    path = "/api/admin/cluster/plugins",
+    tag = "admin",
+    security(("admin" = [])),
+    responses((status = 200, description = "`{\"plugins\": [...]}`: each plugin's version on each node", body = Object), crate::server::openapi::Refusals),
+)]
 async fn cluster_plugins(_: Admin, State(state): State<AppState>) -> Result<Response, ApiError> {
     let plugins = state.deployer.cluster_view().await?;
     Ok(Json(json!({"plugins": plugins})).into_response())
@@ -235,6 +289,14 @@ async fn set_enabled(state: &AppState, name: &str, enabled: bool) -> Result<Stat
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/plugins/{name}/enable",
+    tag = "admin",
+    params(("name" = String, Path, description = "plugin name", pattern = "^[a-z][a-z0-9-]{0,63}$")),
+    security(("admin" = [])),
+    responses((status = 204, description = "enabled"), crate::server::openapi::Refusals),
+)]
 async fn enable(
     _: Admin,
     State(state): State<AppState>,
@@ -243,6 +305,14 @@ async fn enable(
     set_enabled(&state, &name, true).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/plugins/{name}/disable",
+    tag = "admin",
+    params(("name" = String, Path, description = "plugin name", pattern = "^[a-z][a-z0-9-]{0,63}$")),
+    security(("admin" = [])),
+    responses((status = 204, description = "disabled: chains skip it"), crate::server::openapi::Refusals),
+)]
 async fn disable(
     _: Admin,
     State(state): State<AppState>,
@@ -251,6 +321,14 @@ async fn disable(
     set_enabled(&state, &name, false).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/plugins/{name}/config",
+    tag = "admin",
+    params(("name" = String, Path, description = "plugin name", pattern = "^[a-z][a-z0-9-]{0,63}$")),
+    security(("admin" = [])),
+    responses((status = 200, description = "the plugin's configuration: any JSON value (`{}` when unset)", body = serde_json::Value), crate::server::openapi::Refusals),
+)]
 async fn get_config(
     _: Admin,
     State(state): State<AppState>,
@@ -269,6 +347,15 @@ async fn get_config(
         .into_response())
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/admin/plugins/{name}/config",
+    tag = "admin",
+    params(("name" = String, Path, description = "plugin name", pattern = "^[a-z][a-z0-9-]{0,63}$")),
+    request_body = serde_json::Value,
+    security(("admin" = [])),
+    responses((status = 204, description = "stored; the plugin reads it from its next instance"), crate::server::openapi::Refusals),
+)]
 async fn set_config(
     _: Admin,
     State(state): State<AppState>,
@@ -282,6 +369,13 @@ async fn set_config(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/chains",
+    tag = "admin",
+    security(("admin" = [])),
+    responses((status = 200, description = "`{\"chat-messages\": [...], \"uploads\": [...]}`", body = Object), crate::server::openapi::Refusals),
+)]
 async fn chains(_: Admin, State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({
         "chat-messages": state.runtime.chat_chain().order(),
@@ -289,6 +383,15 @@ async fn chains(_: Admin, State(state): State<AppState>) -> Json<serde_json::Val
     }))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/admin/chains/{hook}",
+    tag = "admin",
+    params(("hook" = String, Path, description = "`chat-messages` or `uploads`", pattern = "^(chat-messages|uploads)$")),
+    request_body = Vec<String>,
+    security(("admin" = [])),
+    responses((status = 204, description = "the chain's new order"), crate::server::openapi::Refusals),
+)]
 async fn set_chain(
     _: Admin,
     State(state): State<AppState>,
@@ -303,12 +406,21 @@ async fn set_chain(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct Limit {
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/files",
+    tag = "admin",
+    params(Limit),
+    security(("admin" = [])),
+    responses((status = 200, description = "the newest files", body = Vec<serde_json::Value>), crate::server::openapi::Refusals),
+)]
 async fn files(
     _: Admin,
     State(state): State<AppState>,
@@ -329,6 +441,13 @@ const CONSOLE_SESSION_HOURS: u64 = 12;
 
 /// A hub session with the admin role for the holder of the admin token:
 /// the console receives live alerts over the same WebSocket as any admin.
+#[utoipa::path(
+    post,
+    path = "/api/admin/session",
+    tag = "admin",
+    security(("admin" = [])),
+    responses((status = 200, description = "`{\"token\", \"user\", \"expires\"}`: a chat session with the admin role", body = Object), crate::server::openapi::Refusals),
+)]
 async fn session(_: Admin, State(state): State<AppState>) -> Result<Response, ApiError> {
     let user: crate::history::UserId = "admin-console"
         .parse()
@@ -342,14 +461,24 @@ async fn session(_: Admin, State(state): State<AppState>) -> Result<Response, Ap
     Ok(Json(json!({"token": token, "user": user, "expires": expires})).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct AlertQuery {
     before: Option<i64>,
     limit: Option<u32>,
+    #[param(value_type = Option<String>)]
     severity: Option<Severity>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/alerts",
+    tag = "admin",
+    params(AlertQuery),
+    security(("admin" = [])),
+    responses((status = 200, description = "`{\"alerts\": [...], \"next_before\": N}`, newest first", body = Object), crate::server::openapi::Refusals),
+)]
 async fn alerts(
     _: Admin,
     State(state): State<AppState>,

@@ -1,20 +1,25 @@
 //! `hangar config check` and `hangar config show`: the configuration
 //! `hangar serve` would run with, from the same flags, `HANGAR_*`
-//! variables and file, resolved by the same code; refused exactly as the
+//! variables and file, read by the same code; refused exactly as the
 //! server would refuse it. Secrets are never printed: a token or key shows
 //! as set or not, a database URL without its password.
 
 use std::fmt::Write as _;
 
-use crate::cli::ServeArgs;
-use crate::config::{ConfigError, ServeConfig};
+use figment::value::Value;
 
-/// Resolves `args` as `hangar serve` would; a one-line summary when valid.
+use crate::cli::ServeArgs;
+use crate::config::{self, ConfigError, Source};
+
+/// Keys whose values are URLs that may carry a password.
+const URLS: &[&str] = &["database_url", "object_store_url", "registry_url", "broker"];
+
+/// Reads `args` as `hangar serve` would; a one-line summary when valid.
 ///
 /// # Errors
 /// The value that is refused, and why.
 pub fn check(args: &ServeArgs) -> Result<String, ConfigError> {
-    let config = ServeConfig::resolve(args)?;
+    let config = config::load(args)?.config;
     let role = match &config.cluster {
         Some(cluster) => format!(
             "a node of cluster {:?} on {}",
@@ -29,112 +34,89 @@ pub fn check(args: &ServeArgs) -> Result<String, ConfigError> {
     ))
 }
 
-/// The effective configuration, one `key = value` per line.
+/// Every key with its effective value and where it came from, one
+/// `key = value  # source` per line, in the file's syntax.
 ///
 /// # Errors
 /// As [`check`].
 pub fn show(args: &ServeArgs) -> Result<String, ConfigError> {
-    let c = ServeConfig::resolve(args)?;
-    let set = |present: bool| if present { "(set)" } else { "(none)" };
+    show_loaded(&config::load(args)?)
+}
+
+/// As [`show`], for a configuration already read.
+///
+/// # Errors
+/// When the settings cannot be represented (never for valid settings).
+pub fn show_loaded(loaded: &config::Loaded) -> Result<String, ConfigError> {
+    let mut settings = loaded.settings.clone();
+    // Show the values derived from others as the server uses them.
+    settings.cache_dir = Some(loaded.config.cache_dir.clone());
+    settings.database_url = Some(loaded.config.database_url.clone());
+    let value = Value::serialize(&settings).map_err(|err| ConfigError::Value {
+        key: String::new(),
+        origin: Source::Default,
+        message: err.to_string(),
+    })?;
     let mut out = String::new();
-    let mut line = |key: &str, value: String| {
-        let _ = writeln!(out, "{key} = {value}");
-    };
-    line("listen", c.listen.to_string());
-    line(
-        "metrics_listen",
-        c.metrics_listen
-            .map_or_else(|| "(the main listener)".to_owned(), |a| a.to_string()),
-    );
-    line("data_dir", c.data_dir.display().to_string());
-    line("cache_dir", c.cache_dir.display().to_string());
-    line("database_url", hangar_storage::db::redact(&c.database_url));
-    line(
-        "object_store_url",
-        c.object_store_url
-            .as_ref()
-            .map_or_else(|| "(the data directory)".to_owned(), ToString::to_string),
-    );
-    line(
-        "registry_url",
-        c.registry_url
-            .clone()
-            .unwrap_or_else(|| "(embedded)".to_owned()),
-    );
-    line(
-        "public_url",
-        c.public_url.clone().unwrap_or_else(|| "(none)".to_owned()),
-    );
-    match &c.cluster {
-        Some(cluster) => {
-            line("broker", cluster.broker.clone());
-            line("broker_prefix", cluster.prefix.clone());
-        }
-        None => line("broker", "(none: the node is alone)".to_owned()),
+    for (key, value) in leaves(&value) {
+        let source = loaded.sources.get(&key).unwrap_or(&Source::Default);
+        let shown = match value {
+            Value::String(_, text) if URLS.contains(&key.as_str()) => {
+                format!("{:?}", hangar_storage::db::redact(text))
+            }
+            other => render(other),
+        };
+        let _ = writeln!(out, "{key} = {shown}  # {source}");
     }
-    line("demo", c.demo.to_string());
-    line("session_key", set(c.session_key.is_some()).to_owned());
-    line("admin_token", set(c.admin_token.is_some()).to_owned());
-    let publishers: Vec<String> = c
-        .publishers
-        .iter()
-        .map(|p| format!("{}=(set)", p.name))
-        .collect();
-    line(
-        "publish_tokens",
-        if publishers.is_empty() {
-            "(none)".to_owned()
-        } else {
-            publishers.join(",")
-        },
-    );
-    line("require_signatures", c.trust.require_signatures.to_string());
-    line("trusted_publishers", c.trust.trusted.len().to_string());
-    let limits = &c.plugin_defaults.limits;
-    line(
-        "plugins.deadline_ms",
-        limits.deadline.as_millis().to_string(),
-    );
-    line(
-        "plugins.host_budget_ms",
-        limits.host_budget.as_millis().to_string(),
-    );
-    line(
-        "plugins.memory_mib",
-        (limits.memory_bytes >> 20).to_string(),
-    );
-    line("plugins.kv_quota_bytes", limits.kv_quota_bytes.to_string());
-    line(
-        "plugins.quarantine_after",
-        c.plugin_defaults.quarantine_after.to_string(),
-    );
-    line(
-        "uploads.max_file_bytes",
-        c.uploads.limits.max_file_bytes.to_string(),
-    );
-    line(
-        "uploads.max_chunk_bytes",
-        c.uploads.limits.max_chunk_bytes.to_string(),
-    );
-    line("uploads.ttl_ms", c.uploads.ttl.as_millis().to_string());
-    line("uploads.fsync", c.uploads_fsync.to_string());
-    line("hub.heartbeat_ms", c.hub.heartbeat.as_millis().to_string());
-    line("hub.timeout_ms", c.hub.timeout.as_millis().to_string());
-    line(
-        "hub.batch_window_ms",
-        c.hub.batch_window.as_millis().to_string(),
-    );
-    line(
-        "hub.send_rate_per_sec",
-        c.hub.limits.send_rate_per_sec.to_string(),
-    );
-    line(
-        "allowed_origins",
-        if c.hub.allowed_origins.is_empty() {
-            "(the server's own origin)".to_owned()
-        } else {
-            c.hub.allowed_origins.join(",")
-        },
-    );
     Ok(out)
+}
+
+/// The leaves of `value`, with their dotted keys, in key order.
+fn leaves(value: &Value) -> Vec<(String, &Value)> {
+    fn walk<'v>(value: &'v Value, prefix: &str, out: &mut Vec<(String, &'v Value)>) {
+        match value {
+            // A tagged form (an enum) is shown whole.
+            Value::Dict(_, dict) if prefix != "plugins.isolation" => {
+                for (key, inner) in dict {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    walk(inner, &path, out);
+                }
+            }
+            other => out.push((prefix.to_owned(), other)),
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, "", &mut out);
+    out
+}
+
+/// A value as TOML writes it; an unset value as a comment.
+fn render(value: &Value) -> String {
+    match value {
+        Value::String(_, text) => format!("{text:?}"),
+        Value::Char(_, c) => format!("{:?}", c.to_string()),
+        Value::Bool(_, b) => b.to_string(),
+        Value::Num(_, n) => n
+            .to_u128()
+            .map(|n| n.to_string())
+            .or_else(|| n.to_i128().map(|n| n.to_string()))
+            .or_else(|| n.to_f64().map(|n| n.to_string()))
+            .unwrap_or_default(),
+        Value::Empty(..) => "(unset)".to_owned(),
+        Value::Array(_, items) => {
+            let items: Vec<String> = items.iter().map(render).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Dict(_, dict) => {
+            let fields: Vec<String> = dict
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", render(v)))
+                .collect();
+            format!("{{ {} }}", fields.join(", "))
+        }
+    }
 }

@@ -40,7 +40,10 @@ pub async fn serve(
     println!("listening on {scheme}://{addr}");
     crate::server::listener::serve(
         listener,
-        RegistryApi::new(registry, publishers).router::<()>(),
+        RegistryApi::new(registry, publishers)
+            .router::<()>()
+            .split_for_parts()
+            .0,
         crate::server::listener::HttpLimits::default(),
         tls,
         shutdown,

@@ -63,7 +63,7 @@ pub enum DeployError {
 
 impl From<sqlx::Error> for DeployError {
     fn from(err: sqlx::Error) -> Self {
-        Self::Store(StoreError::Query(err))
+        Self::Store(StoreError::from(err))
     }
 }
 

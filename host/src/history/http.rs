@@ -1,12 +1,13 @@
 //! HTTP side of history: scrollback, conversation list sync, and the
 //! conversation lifecycle (open, claim, close, reset).
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{HistoryError, RoomId};
 use crate::auth::Role;
@@ -21,13 +22,13 @@ const MAX_PAGE: u32 = 500;
 const MAX_CONVERSATIONS: u32 = 200;
 
 /// Routes of the history API.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/rooms/{room}/messages", get(messages))
-        .route("/api/rooms/{room}/reset", post(reset))
-        .route("/api/conversations", get(conversations).post(open))
-        .route("/api/conversations/{room}/claim", post(claim))
-        .route("/api/conversations/{room}/close", post(close))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(messages))
+        .routes(routes!(reset))
+        .routes(routes!(conversations, open))
+        .routes(routes!(claim))
+        .routes(routes!(close))
 }
 
 impl From<HistoryError> for ApiError {
@@ -72,7 +73,8 @@ fn parse_room(room: &str) -> Result<RoomId, ApiError> {
         .map_err(|err| ApiError::bad_request(format!("{err}")))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct PageQuery {
     after: Option<u64>,
@@ -82,6 +84,14 @@ struct PageQuery {
 
 /// `GET /api/rooms/{room}/messages?after=&before=&limit=`: oldest first;
 /// with only `before` (or nothing) the newest page below it.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{room}/messages",
+    tag = "chat",
+    params(("room" = String, Path, description = "conversation id"), PageQuery),
+    security(("session" = [])),
+    responses((status = 200, description = "a page of messages, oldest first", body = Object), crate::server::openapi::Refusals),
+)]
 async fn messages(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -113,7 +123,8 @@ async fn messages(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct SyncQuery {
     cursor: Option<u64>,
@@ -122,6 +133,14 @@ struct SyncQuery {
 
 /// `GET /api/conversations?cursor=`: conversations changed after `cursor`
 /// (all of them without it), and the cursor to ask with next time.
+#[utoipa::path(
+    get,
+    path = "/api/conversations",
+    tag = "chat",
+    params(SyncQuery),
+    security(("session" = [])),
+    responses((status = 200, description = "conversations changed after `cursor`, and the next cursor", body = Object), crate::server::openapi::Refusals),
+)]
 async fn conversations(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -148,6 +167,13 @@ async fn conversations(
 
 /// `POST /api/conversations`: the customer's open conversation, created on
 /// first contact.
+#[utoipa::path(
+    post,
+    path = "/api/conversations",
+    tag = "chat",
+    security(("session" = [])),
+    responses((status = 200, description = "customers only: their open conversation, opened if none", body = Object), crate::server::openapi::Refusals),
+)]
 async fn open(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -163,6 +189,14 @@ async fn open(
     Ok(Json(json!(conversation)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/conversations/{room}/claim",
+    tag = "chat",
+    params(("room" = String, Path, description = "conversation id")),
+    security(("session" = [])),
+    responses((status = 200, description = "staff only: the conversation, now the caller's", body = Object), crate::server::openapi::Refusals),
+)]
 async fn claim(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -181,6 +215,14 @@ async fn claim(
     )))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/conversations/{room}/close",
+    tag = "chat",
+    params(("room" = String, Path, description = "conversation id")),
+    security(("session" = [])),
+    responses((status = 200, description = "the conversation, closed", body = Object), crate::server::openapi::Refusals),
+)]
 async fn close(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -195,6 +237,14 @@ async fn close(
 
 /// `POST /api/rooms/{room}/reset` (admins): deletes the room's history and
 /// starts a new epoch; joined clients are told to drop their copy.
+#[utoipa::path(
+    post,
+    path = "/api/rooms/{room}/reset",
+    tag = "chat",
+    params(("room" = String, Path, description = "conversation id")),
+    security(("session" = [])),
+    responses((status = 200, description = "admin only: the conversation's history removed", body = Object), crate::server::openapi::Refusals),
+)]
 async fn reset(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,

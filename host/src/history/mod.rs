@@ -64,7 +64,7 @@ pub enum HistoryError {
 
 impl From<sqlx::Error> for HistoryError {
     fn from(err: sqlx::Error) -> Self {
-        Self::Store(StoreError::Query(err))
+        Self::Store(StoreError::from(err))
     }
 }
 

@@ -1,14 +1,15 @@
 //! HTTP side of the hub: the `/ws` upgrade (origin check, token, protocol
 //! version) and, in demo mode, `POST /api/session`.
 
+use axum::Json;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Hub;
 use super::protocol::{ErrorCode, PROTOCOL_VERSION, ServerFrame, close};
@@ -18,16 +19,17 @@ use crate::history::UserId;
 use crate::server::AppState;
 
 /// Routes of the hub.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/ws", get(upgrade))
-        .route("/api/session", post(demo_session))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upgrade))
+        .routes(routes!(demo_session))
 }
 
 /// The handshake's query. `v` is read as text so that an unreadable
 /// version gets the protocol's own answer (an `error` frame and 4004), not
 /// an HTTP error a browser cannot read; a missing `v` means version 1.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct WsQuery {
     token: Option<String>,
     v: Option<String>,
@@ -55,15 +57,30 @@ fn origin_allowed(hub: &Hub, headers: &HeaderMap) -> bool {
         .any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(origin))
 }
 
+#[utoipa::path(
+    get,
+    path = "/ws",
+    tag = "chat",
+    params(WsQuery),
+    responses((status = 101, description = "the chat WebSocket (docs/protocol.md)"), crate::server::openapi::Refusals),
+)]
 async fn upgrade(
     State(state): State<AppState>,
     query: Result<Query<WsQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     let query = match query {
         Ok(Query(query)) => query,
         Err(rejection) => return ApiError::from(rejection).into_response(),
+    };
+    // Not a WebSocket handshake: the API's JSON error, not axum's text.
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => {
+            return ApiError::new(rejection.status(), "bad-request", rejection.body_text())
+                .into_response();
+        }
     };
     let hub = state.hub.clone();
     if !origin_allowed(&hub, &headers) {
@@ -130,14 +147,23 @@ async fn upgrade(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SessionRequest {
+    #[schema(value_type = String)]
     user: UserId,
+    #[schema(value_type = String, example = "customer")]
     role: Role,
 }
 
 /// Demo only: a token for any user and role, valid for 12 hours.
+#[utoipa::path(
+    post,
+    path = "/api/session",
+    tag = "chat",
+    request_body = SessionRequest,
+    responses((status = 200, description = "demo mode only: `{\"token\", \"user\", \"role\", \"expires\"}`", body = Object), crate::server::openapi::Refusals),
+)]
 async fn demo_session(
     State(state): State<AppState>,
     body: Result<Json<SessionRequest>, axum::extract::rejection::JsonRejection>,

@@ -37,24 +37,63 @@ use crate::upload::UploadStore;
 use protocol::{ErrorCode, Limits};
 use rooms::Rooms;
 
-/// How the hub behaves.
-#[derive(Debug, Clone)]
+/// How the hub behaves (`[hub]` in `hangar.toml`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct HubConfig {
     /// How often the server sends a Ping.
+    #[serde(rename = "heartbeat_ms", with = "crate::config::values::millis")]
     pub heartbeat: Duration,
     /// Silence after which a connection is closed.
+    #[serde(rename = "timeout_ms", with = "crate::config::values::millis")]
     pub timeout: Duration,
     /// How long outbound messages wait to be merged into one batch; zero
     /// sends every message in its own frame.
+    #[serde(rename = "batch_window_ms", with = "crate::config::values::millis")]
     pub batch_window: Duration,
     /// A batch is flushed at once when it holds this many messages.
     pub batch_max_messages: usize,
     /// Outbound items queued per connection before it counts as slow.
     pub outbox_capacity: usize,
     /// Protocol limits.
+    #[serde(flatten)]
     pub limits: Limits,
-    /// Origins allowed to open WebSockets; empty means the server's own.
+    /// Origins allowed to open WebSockets; empty means the server's own
+    /// (the top-level `allowed_origins`, which pages share).
+    #[serde(skip)]
     pub allowed_origins: Vec<String>,
+}
+
+impl HubConfig {
+    /// Refuses values that cannot work.
+    ///
+    /// # Errors
+    /// The key and what is wrong with it.
+    pub fn validate(&self) -> Result<(), crate::config::Invalid> {
+        use crate::config::Invalid;
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Invalid::positive("heartbeat_ms", ms(self.heartbeat))?;
+        if self.timeout <= self.heartbeat {
+            return Err(Invalid::new(
+                "timeout_ms",
+                "must be longer than heartbeat_ms",
+            ));
+        }
+        Invalid::positive("batch_max_messages", self.batch_max_messages as u64)?;
+        Invalid::positive("outbox_capacity", self.outbox_capacity as u64)?;
+        let l = &self.limits;
+        Invalid::positive("max_text_bytes", l.max_text_bytes as u64)?;
+        Invalid::positive("max_frame_bytes", l.max_frame_bytes as u64)?;
+        if l.max_frame_bytes < l.max_text_bytes {
+            return Err(Invalid::new(
+                "max_frame_bytes",
+                "must hold a message of max_text_bytes",
+            ));
+        }
+        Invalid::positive("send_rate_per_sec", u64::from(l.send_rate_per_sec))?;
+        Invalid::positive("send_burst", u64::from(l.send_burst))?;
+        Invalid::positive("page_size", u64::from(l.page_size))?;
+        Ok(())
+    }
 }
 
 impl Default for HubConfig {

@@ -1,11 +1,12 @@
 //! Node discovery (LBS): which WebSocket URLs a client should use, best
 //! first, with each node's load and how long the answer stays valid.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::server::AppState;
@@ -14,8 +15,8 @@ use crate::server::AppState;
 pub const TTL_SECS: u64 = 30;
 
 /// Routes of node discovery.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/lbs", get(nodes))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(nodes))
 }
 
 /// One node.
@@ -45,6 +46,12 @@ pub fn websocket_url(base: &str) -> String {
     format!("{ws}/ws")
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/lbs",
+    tag = "chat",
+    responses((status = 200, description = "`{\"nodes\": [{\"url\", \"connections\"}], \"ttl_secs\"}`: nodes to connect to, least loaded first", body = Object), crate::server::openapi::Refusals),
+)]
 async fn nodes(
     State(state): State<AppState>,
     headers: HeaderMap,

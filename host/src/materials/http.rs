@@ -1,12 +1,13 @@
 //! `/api/materials`: list, describe and render materials (`docs/materials.md`).
 
+use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{MaterialError, parse_reference};
 use crate::error::{ApiError, ApiPath};
@@ -15,11 +16,11 @@ use crate::server::rate::Metered;
 use crate::server::ready::Ready;
 
 /// The material routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/materials", get(list))
-        .route("/api/materials/{reference}", get(describe))
-        .route("/api/materials/{reference}/render", post(render))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(describe))
+        .routes(routes!(render))
 }
 
 impl From<MaterialError> for ApiError {
@@ -56,10 +57,23 @@ impl From<MaterialError> for ApiError {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/materials",
+    tag = "materials",
+    responses((status = 200, description = "the published materials with their versions", body = Vec<serde_json::Value>), crate::server::openapi::Refusals),
+)]
 async fn list(_: Metered, State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(Json(state.materials.list().await?).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/materials/{reference}",
+    tag = "materials",
+    params(("reference" = String, Path, description = "`NAME@VERSION`")),
+    responses((status = 200, description = "the material's description: props schema, events", body = Object), crate::server::openapi::Refusals),
+)]
 async fn describe(
     _: Ready,
     _: Metered,
@@ -72,6 +86,14 @@ async fn describe(
     Ok(Json(&loaded.info).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/materials/{reference}/render",
+    tag = "materials",
+    params(("reference" = String, Path, description = "`NAME@VERSION`")),
+    request_body = Object,
+    responses((status = 200, description = "`{\"html\": ...}`: the sanitised HTML", body = Object), crate::server::openapi::Refusals),
+)]
 async fn render(
     _: Ready,
     _: Metered,

@@ -89,7 +89,7 @@ pub enum MaterialError {
 }
 
 /// Limits of materials (`[materials]` in `hangar.toml`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MaterialsConfig {
     /// Largest HTML a render may return, bytes; more is a failure.
@@ -121,21 +121,13 @@ impl MaterialsConfig {
     /// Refuses values that cannot work.
     ///
     /// # Errors
-    /// The setting's name and what is wrong.
-    pub fn validate(&self) -> Result<(), (&'static str, &'static str)> {
-        if self.max_html_bytes == 0 || self.max_html_depth == 0 {
-            return Err((
-                "materials max_html_bytes, max_html_depth",
-                "must be at least 1",
-            ));
-        }
-        if self.concurrent_loads == 0 || self.load_wait_ms == 0 {
-            return Err((
-                "materials concurrent_loads, load_wait_ms",
-                "must be at least 1",
-            ));
-        }
-        Ok(())
+    /// The key and what is wrong with it.
+    pub fn validate(&self) -> Result<(), crate::config::Invalid> {
+        use crate::config::Invalid;
+        Invalid::positive("max_html_bytes", self.max_html_bytes as u64)?;
+        Invalid::positive("max_html_depth", self.max_html_depth as u64)?;
+        Invalid::positive("concurrent_loads", self.concurrent_loads as u64)?;
+        Invalid::positive("load_wait_ms", self.load_wait_ms)
     }
 }
 

@@ -9,6 +9,7 @@
 //! failure kinds and outcomes (fixed sets); never a room, a user or a
 //! file.
 
+pub mod database;
 pub mod objects;
 
 use std::sync::LazyLock;
@@ -86,6 +87,12 @@ pub struct Metrics {
     pub upload_instant: IntCounter,
     /// Time to finish a merge at `complete`.
     pub upload_merge_seconds: Histogram,
+    /// Every database statement's time, by operation (`select`,
+    /// `insert`, `update`, `delete`, `begin`, `commit`, `other`).
+    pub database_statement_seconds: HistogramVec,
+    /// Database operations that failed, by kind (`unavailable`,
+    /// `constraint`, `other`).
+    pub database_errors: IntCounterVec,
     /// Object store operations' time to their answer, by area and
     /// operation.
     pub object_store_seconds: HistogramVec,
@@ -279,6 +286,19 @@ impl Metrics {
                 "Time to finish a merge at complete.",
                 slow_buckets(),
             ),
+            database_statement_seconds: histogram_vec(
+                &r,
+                "hangar_database_statement_seconds",
+                "Time of each database statement, by operation.",
+                &["operation"],
+                latency_buckets(),
+            ),
+            database_errors: counter_vec(
+                &r,
+                "hangar_database_errors_total",
+                "Database operations that failed, by kind.",
+                &["kind"],
+            ),
             object_store_seconds: histogram_vec(
                 &r,
                 "hangar_object_store_seconds",
@@ -430,6 +450,10 @@ mod tests {
         m.object_store_errors
             .with_label_values(&["uploads", "put"])
             .inc_by(0);
+        m.database_statement_seconds
+            .with_label_values(&["select"])
+            .observe(0.001);
+        m.database_errors.with_label_values(&["other"]).inc_by(0);
         let families: Vec<String> = m
             .registry
             .gather()

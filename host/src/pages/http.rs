@@ -1,13 +1,14 @@
 //! `/api/pages/{id}` (schemas, revisions: staff only) and `/p/{id}` (the
 //! rendered page, for anyone).
 
+use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::render::escape;
 use super::{MAX_DEPTH, MAX_NODES, Page, PageStore, SaveError, Saved, valid_page_id};
@@ -26,12 +27,12 @@ pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; style-src-attr
      img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The page routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/pages/{id}", get(load).put(save))
-        .route("/api/pages/{id}/revisions", get(revisions))
-        .route("/api/pages/{id}/revisions/{revision}", get(revision))
-        .route("/p/{id}", get(published))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(load, save))
+        .routes(routes!(revisions))
+        .routes(routes!(revision))
+        .routes(routes!(published))
 }
 
 fn page_id(id: &str) -> Result<&str, ApiError> {
@@ -48,17 +49,33 @@ fn etag(revision: i64) -> String {
     format!("\"r{revision}\"")
 }
 
+/// A stored revision of a page, as answered.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SavedPage<'a> {
+    /// Page id.
+    id: &'a str,
+    /// Revision, from 1 (also the `ETag`).
+    revision: i64,
+    /// The page schema.
+    #[schema(value_type = Page)]
+    page: Value,
+    /// Last saved, ms since the epoch.
+    updated_ms: i64,
+    /// Who saved it.
+    updated_by: &'a str,
+}
+
 fn answer(saved: &Saved, status: StatusCode) -> Response {
     let page: Value = serde_json::from_str(&saved.schema).unwrap_or(Value::Null);
     let mut response = (
         status,
-        Json(json!({
-            "id": saved.id,
-            "revision": saved.revision,
-            "page": page,
-            "updated_ms": saved.updated_ms,
-            "updated_by": saved.updated_by,
-        })),
+        Json(SavedPage {
+            id: &saved.id,
+            revision: saved.revision,
+            page,
+            updated_ms: saved.updated_ms,
+            updated_by: &saved.updated_by,
+        }),
     )
         .into_response();
     if let Ok(value) = HeaderValue::from_str(&etag(saved.revision)) {
@@ -92,6 +109,14 @@ fn staff(session: &Session, what: &str) -> Result<(), ApiError> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/pages/{id}",
+    tag = "pages",
+    params(("id" = String, Path, description = "page id")),
+    security(("session" = [])),
+    responses((status = 200, description = "the page schema, its revision in `ETag`", body = SavedPage), crate::server::openapi::Refusals),
+)]
 async fn load(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -103,6 +128,14 @@ async fn load(
     Ok(answer(&saved, StatusCode::OK))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/pages/{id}/revisions",
+    tag = "pages",
+    params(("id" = String, Path, description = "page id")),
+    security(("session" = [])),
+    responses((status = 200, description = "the page's revisions, newest first", body = Object), crate::server::openapi::Refusals),
+)]
 async fn revisions(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -124,6 +157,14 @@ async fn revisions(
     Ok(Json(json!({"id": id, "revisions": list})).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/pages/{id}/revisions/{revision}",
+    tag = "pages",
+    params(("id" = String, Path, description = "page id"), ("revision" = i64, Path, description = "revision number")),
+    security(("session" = [])),
+    responses((status = 200, description = "that revision", body = SavedPage), crate::server::openapi::Refusals),
+)]
 async fn revision(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -180,6 +221,15 @@ async fn validate(materials: &Materials, page: &Page) -> Result<(), ApiError> {
     Ok(())
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/pages/{id}",
+    tag = "pages",
+    params(("id" = String, Path, description = "page id"), ("If-Match" = Option<String>, Header, description = "the revision the edit is based on; required to replace an existing page")),
+    request_body = Page,
+    security(("session" = [])),
+    responses((status = 200, description = "a new revision of the page", body = SavedPage), (status = 201, description = "the page's first revision", body = SavedPage), crate::server::openapi::Refusals),
+)]
 async fn save(
     _: Ready,
     State(state): State<AppState>,
@@ -233,6 +283,13 @@ async fn save(
     Ok(answer(&saved, status))
 }
 
+#[utoipa::path(
+    get,
+    path = "/p/{id}",
+    tag = "pages",
+    params(("id" = String, Path, description = "page id")),
+    responses((status = 200, description = "the page, rendered on the server", content_type = "text/html", body = String), crate::server::openapi::Refusals),
+)]
 async fn published(
     _: Ready,
     _: Metered,

@@ -17,7 +17,7 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_NODES: usize = 500;
 
 /// A page schema.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
     /// Document title.
@@ -29,7 +29,8 @@ pub struct Page {
 }
 
 /// One placed material.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = PageNode)]
 #[serde(deny_unknown_fields)]
 pub struct Node {
     /// Material package name.
@@ -38,9 +39,11 @@ pub struct Node {
     pub version: String,
     /// Props, validated against that version's schema.
     #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
     pub props: Value,
     /// Nested nodes.
     #[serde(default)]
+    #[schema(no_recursion)]
     pub children: Vec<Node>,
 }
 

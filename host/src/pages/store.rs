@@ -39,7 +39,14 @@ pub enum SaveError {
     PreconditionRequired(String),
     /// The database failed.
     #[error("page store: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for SaveError {
+    fn from(err: sqlx::Error) -> Self {
+        crate::metrics::database::failed(&err);
+        Self::Db(err)
+    }
 }
 
 /// The page store.

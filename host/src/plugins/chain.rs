@@ -61,12 +61,15 @@ impl Hook {
     }
 }
 
-/// Budgets on what one chat or upload plugin may answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Budgets on what one chat or upload plugin may answer
+/// (`[runtime.output]` in `hangar.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OutputLimits {
     /// Most bot replies one plugin may give to one message.
     pub max_replies: usize,
-    /// Longest rewritten text or reply, in bytes (the hub's text limit).
+    /// Longest rewritten text or reply, in bytes: the hub's text limit,
+    /// set from `hub.max_text_bytes`.
+    #[serde(skip)]
     pub max_text_bytes: usize,
     /// Longest reject or flag reason, in bytes.
     pub max_reason_bytes: usize,

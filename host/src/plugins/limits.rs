@@ -11,12 +11,12 @@ use wasmtime::ResourceLimiter;
 pub struct PluginLimits {
     /// Budget of guest time of one call, instantiation included (wall
     /// clock, less the time spent in host functions).
-    #[serde(with = "millis", rename = "deadline_ms")]
+    #[serde(with = "crate::config::values::millis", rename = "deadline_ms")]
     pub deadline: Duration,
     /// Budget of time one call may spend blocked in host functions
     /// (key-value queries). A call never runs longer than `deadline` plus
     /// this, in wall-clock time.
-    #[serde(with = "millis", rename = "host_budget_ms")]
+    #[serde(with = "crate::config::values::millis", rename = "host_budget_ms")]
     pub host_budget: Duration,
     /// Cap on each linear memory, in bytes.
     pub memory_bytes: usize,
@@ -42,17 +42,41 @@ impl Default for PluginLimits {
     }
 }
 
-mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
+impl PluginLimits {
+    /// Refuses limits that cannot work or that the engine's pool cannot
+    /// hold.
+    ///
+    /// # Errors
+    /// The key (within `limits`) and what is wrong with it.
+    pub fn validate(
+        &self,
+        engine: &super::engine::EngineSettings,
+    ) -> Result<(), crate::config::Invalid> {
+        use crate::config::Invalid;
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Invalid::positive("limits.deadline_ms", ms(self.deadline))?;
+        Invalid::positive("limits.host_budget_ms", ms(self.host_budget))?;
+        if !(1..=engine.max_memory_bytes).contains(&self.memory_bytes) {
+            return Err(Invalid::new(
+                "limits.memory_bytes",
+                format!(
+                    "must be 1 to {} (runtime.engine.max_memory_bytes, the engine pool's \
+                     memory per instance)",
+                    engine.max_memory_bytes
+                ),
+            ));
+        }
+        Invalid::positive("limits.instances", self.instances as u64)?;
+        if !(1..=engine.max_table_elements).contains(&self.table_elements) {
+            return Err(Invalid::new(
+                "limits.table_elements",
+                format!(
+                    "must be 1 to {} (runtime.engine.max_table_elements)",
+                    engine.max_table_elements
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -52,6 +52,27 @@ pub struct PluginSettings {
     pub enabled: bool,
 }
 
+impl PluginSettings {
+    /// Refuses settings that cannot work or that the engine's pool cannot
+    /// hold.
+    ///
+    /// # Errors
+    /// The key and what is wrong with it.
+    pub fn validate(
+        &self,
+        engine: &super::engine::EngineSettings,
+    ) -> Result<(), crate::config::Invalid> {
+        use crate::config::Invalid;
+        self.limits.validate(engine)?;
+        Invalid::positive("quarantine_after", u64::from(self.quarantine_after))?;
+        if let super::Isolation::Pooled { max_uses, max_idle } = self.isolation {
+            Invalid::positive("isolation.max_uses", u64::from(max_uses))?;
+            Invalid::positive("isolation.max_idle", max_idle as u64)?;
+        }
+        Ok(())
+    }
+}
+
 impl Default for PluginSettings {
     fn default() -> Self {
         Self {

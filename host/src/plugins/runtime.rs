@@ -23,10 +23,11 @@ use super::state::CallState;
 use crate::store::Database;
 use crate::store::alerts::Alerts;
 
-/// How the runtime is set up.
-#[derive(Debug, Clone)]
+/// How the runtime is set up (`[runtime]` in `hangar.toml`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RuntimeConfig {
-    /// Where compiled components are cached.
+    /// Where compiled components are cached (the top-level `cache_dir`).
+    #[serde(skip)]
     pub cache_dir: PathBuf,
     /// Engine and pool sizing.
     pub engine: EngineSettings,
@@ -37,6 +38,7 @@ pub struct RuntimeConfig {
     pub max_concurrent_material_calls: usize,
     /// Longest a call waits for its turn; then it is answered by the
     /// plugin's failure policy (the host is overloaded).
+    #[serde(rename = "queue_timeout_ms", with = "crate::config::values::millis")]
     pub queue_timeout: Duration,
     /// Budgets on what chat and upload plugins answer.
     pub output: OutputLimits,
@@ -53,6 +55,34 @@ impl RuntimeConfig {
             queue_timeout: Duration::from_secs(1),
             output: OutputLimits::default(),
         }
+    }
+
+    /// Refuses values that cannot work.
+    ///
+    /// # Errors
+    /// The key and what is wrong with it.
+    pub fn validate(&self) -> Result<(), crate::config::Invalid> {
+        use crate::config::Invalid;
+        Invalid::positive("max_concurrent_calls", self.max_concurrent_calls as u64)?;
+        Invalid::positive(
+            "max_concurrent_material_calls",
+            self.max_concurrent_material_calls as u64,
+        )?;
+        Invalid::positive(
+            "queue_timeout_ms",
+            u64::try_from(self.queue_timeout.as_millis()).unwrap_or(u64::MAX),
+        )?;
+        Invalid::positive(
+            "output.max_reason_bytes",
+            self.output.max_reason_bytes as u64,
+        )?;
+        self.engine.validate()
+    }
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self::new(PathBuf::new())
     }
 }
 
@@ -150,8 +180,8 @@ impl Runtime {
             db,
             alerts,
             handle: tokio::runtime::Handle::current(),
-            hook_permits: Semaphore::new(config.max_concurrent_calls.max(1)),
-            material_permits: Semaphore::new(config.max_concurrent_material_calls.max(1)),
+            hook_permits: Semaphore::new(config.max_concurrent_calls),
+            material_permits: Semaphore::new(config.max_concurrent_material_calls),
             queue_timeout: config.queue_timeout,
             output: config.output,
             epoch_tick: config.engine.epoch_tick,

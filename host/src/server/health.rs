@@ -7,17 +7,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{AppState, ready};
 use crate::error::ApiError;
 
 /// The probes, and `/metrics` unless it has a listener of its own.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/livez", get(livez))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_here))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(livez))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics_here))
 }
 
 /// With `--metrics-listen`, `/metrics` alone on that address (an internal
@@ -49,6 +51,10 @@ pub(super) async fn serve_metrics(
 /// `starting` (503) until the deployed plugins are restored; then `ok`,
 /// or `degraded` when a chain names a plugin that could not be loaded (its
 /// failure policy answers for it meanwhile).
+#[utoipa::path(get, path = "/healthz", tag = "health", responses(
+    (status = 200, description = "`{\"status\": \"ok\"|\"degraded\", \"plugins\": N, \"unavailable\": [...]}`", body = Object),
+    (status = 503, description = "`{\"status\": \"starting\", \"plugins\": N}` while the plugins are restored", body = Object),
+))]
 async fn healthz(State(state): State<AppState>) -> Response {
     let plugins = state.runtime.count();
     if !state.ready.is_ready() {
@@ -70,6 +76,9 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 /// The process serves HTTP: nothing else is checked (a restart is the
 /// answer to a failed liveness probe, and a slow database is no reason).
+#[utoipa::path(get, path = "/livez", tag = "health", responses(
+    (status = 200, description = "`{\"status\": \"live\"}`", body = Object),
+))]
 async fn livez() -> Json<serde_json::Value> {
     Json(json!({"status": "live"}))
 }
@@ -92,6 +101,10 @@ async fn probe<T, E: std::fmt::Display>(
 /// the object store answer, the broker is connected (in a cluster), and
 /// every deployed plugin is loaded; else `not-ready` (503). `checks` says
 /// each one's state.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+    (status = 200, description = "`{\"status\": \"ready\", \"checks\": {...}}`", body = Object),
+    (status = 503, description = "`{\"status\": \"not-ready\", \"checks\": {...}}`, each failed check with its reason", body = Object),
+))]
 async fn readyz(State(state): State<AppState>) -> Response {
     let database = probe(sqlx::query("SELECT 1").execute(state.db.pool())).await;
     let object_store = probe(
@@ -143,6 +156,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// `/metrics` on the main listener, unless it has its own.
+#[utoipa::path(get, path = "/metrics", tag = "health", responses(
+    (status = 200, description = "Prometheus text format (docs/metrics.md)", content_type = "text/plain", body = String),
+    (status = 404, description = "served on the metrics listener instead (`metrics_listen`)", body = crate::error::ErrorBody),
+))]
 async fn metrics_here(State(state): State<AppState>) -> Response {
     if state.metrics_here {
         metrics_text(State(state)).await

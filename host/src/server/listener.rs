@@ -41,7 +41,7 @@ use tokio_rustls::TlsAcceptor;
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// Limits of the HTTP listener (`[http]` in `hangar.toml`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpLimits {
     /// Open connections (WebSockets included) before new ones are refused.
@@ -65,6 +65,23 @@ impl Default for HttpLimits {
             anonymous_rate_per_sec: 20,
             anonymous_burst: 60,
         }
+    }
+}
+
+impl HttpLimits {
+    /// Refuses values that cannot work.
+    ///
+    /// # Errors
+    /// The key and what is wrong with it.
+    pub fn validate(&self) -> Result<(), crate::config::Invalid> {
+        use crate::config::Invalid;
+        Invalid::positive("max_connections", self.max_connections as u64)?;
+        Invalid::positive("header_timeout_ms", self.header_timeout_ms)?;
+        Invalid::positive(
+            "anonymous_rate_per_sec",
+            u64::from(self.anonymous_rate_per_sec),
+        )?;
+        Invalid::positive("anonymous_burst", u64::from(self.anonymous_burst))
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod health;
 pub mod listener;
+pub mod openapi;
 pub mod rate;
 pub mod ready;
 
@@ -27,7 +28,7 @@ use crate::history::HistoryStore;
 use crate::history::sql::SqlHistory;
 use crate::hub::Hub;
 use crate::metrics::objects::Instrumented;
-use crate::plugins::{OutputLimits, Runtime, RuntimeConfig, StartError};
+use crate::plugins::{Runtime, StartError};
 use crate::store::alerts::Alerts;
 use crate::store::{Database, StoreError};
 use crate::upload::UploadStore;
@@ -134,23 +135,16 @@ pub enum ServeError {
 }
 
 /// The router of every route the server answers, with `extra` routes
-/// (the embedded registry) merged in, each request in a span with its
+/// (the embedded registry) merged in, routes and OpenAPI document alike, each request in a span with its
 /// request id (`x-request-id`, taken from the request or generated, and
 /// returned in the answer).
-pub fn app(state: AppState, extra: Router) -> Router {
-    Router::new()
-        .merge(health::routes())
-        .merge(crate::admin::routes())
-        .merge(crate::web::routes())
-        .merge(crate::materials::http::routes())
-        .merge(crate::pages::http::routes())
-        .merge(crate::hub::http::routes())
-        .merge(crate::history::http::routes())
-        .merge(crate::lbs::routes())
-        .merge(crate::upload::http::routes())
+pub fn app(state: AppState, extra: utoipa_axum::router::OpenApiRouter<AppState>) -> Router {
+    let (router, doc) = api_router().merge(extra).split_for_parts();
+    openapi::publish(&doc);
+    router
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
-        .merge(extra)
         .layer(axum::middleware::from_fn(crate::error::with_request_id))
         .layer(
             TraceLayer::new_for_http()
@@ -167,6 +161,28 @@ pub fn app(state: AppState, extra: Router) -> Router {
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Every route of the host, with the OpenAPI document describing them.
+fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    openapi::base()
+        .merge(health::routes())
+        .merge(crate::admin::routes())
+        .merge(crate::web::routes())
+        .merge(crate::materials::http::routes())
+        .merge(crate::pages::http::routes())
+        .merge(crate::hub::http::routes())
+        .merge(crate::history::http::routes())
+        .merge(crate::lbs::routes())
+        .merge(crate::upload::http::routes())
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        format!("{} does not answer {method}", uri.path()),
+    )
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
@@ -212,16 +228,10 @@ pub async fn build(config: &ServeConfig) -> Result<Built, ServeError> {
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    let db = Database::connect(&config.database_url).await?;
+    let db = Database::connect(config.database_url.as_str()).await?;
     let alerts = Alerts::new(db.clone());
     let runtime = Arc::new(Runtime::start(
-        RuntimeConfig {
-            output: OutputLimits {
-                max_text_bytes: config.hub.limits.max_text_bytes,
-                ..OutputLimits::default()
-            },
-            ..RuntimeConfig::new(config.cache_dir.clone())
-        },
+        config.runtime.clone(),
         db.clone(),
         alerts.clone(),
     )?);
@@ -269,7 +279,7 @@ pub async fn build(config: &ServeConfig) -> Result<Built, ServeError> {
         UploadStore::new(
             config.uploads.clone(),
             Arc::new(SqlIndex::new(db.clone())),
-            open_blobs(upload_area, config.uploads_fsync)?,
+            open_blobs(upload_area, config.uploads.fsync)?,
             runtime.clone(),
             alerts.clone(),
             session_key.expose_secret().as_bytes(),
@@ -539,7 +549,7 @@ pub async fn serve(
 /// default `DATA_DIR/blobs` and `DATA_DIR/registry/blobs` (where they have
 /// always been), else `uploads/` and `registry/` under the configured URL.
 async fn open_areas(config: &ServeConfig) -> Result<(Area, Area), ServeError> {
-    let fsync = config.uploads_fsync;
+    let fsync = config.uploads.fsync;
     let (mut uploads, mut registry) = match &config.object_store_url {
         Some(url) => (
             url.open("uploads", fsync).await?,
@@ -661,17 +671,31 @@ pub async fn shutdown_signal() {
 /// text.
 pub fn init_tracing(format: crate::cli::LogFormat) {
     use std::io::IsTerminal as _;
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        crate::cli::LogFormat::Json => builder.json().with_current_span(true).init(),
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = match format {
+        crate::cli::LogFormat::Json => fmt
+            .json()
+            .with_current_span(true)
+            .with_filter(filter)
+            .boxed(),
         crate::cli::LogFormat::Text => {
             let colour = std::io::stderr().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            builder.with_ansi(colour).init();
+            fmt.with_ansi(colour).with_filter(filter).boxed()
         }
-    }
+    };
+    // Statement timings reach the metrics whatever the log filter says.
+    let statements = crate::metrics::database::StatementTimes.with_filter(
+        tracing_subscriber::filter::Targets::new()
+            .with_target(crate::metrics::database::TARGET, tracing::Level::DEBUG),
+    );
+    tracing_subscriber::registry()
+        .with(fmt)
+        .with(statements)
+        .init();
 }

@@ -24,7 +24,7 @@ pub enum KvError {
 
 impl From<sqlx::Error> for KvError {
     fn from(err: sqlx::Error) -> Self {
-        Self::Store(StoreError::Query(err))
+        Self::Store(StoreError::from(err))
     }
 }
 

@@ -23,7 +23,14 @@ pub enum StoreError {
     Open(#[from] DbError),
     /// A query failed.
     #[error("database query failed: {0}")]
-    Query(#[from] sqlx::Error),
+    Query(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        crate::metrics::database::failed(&err);
+        Self::Query(err)
+    }
 }
 
 /// The host's schema, for each engine.

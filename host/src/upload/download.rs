@@ -22,7 +22,8 @@ use crate::error::{ApiError, ApiPath};
 use crate::server::AppState;
 
 /// A signed link's query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LinkQuery {
     expires: Option<u64>,
     sig: Option<String>,
@@ -97,6 +98,13 @@ const SANDBOX: (header::HeaderName, &str) = (
 
 /// `GET`/`HEAD /files/{id}`: every answer, a refusal too, is `nosniff`
 /// and sandboxed.
+#[utoipa::path(
+    get,
+    path = "/files/{id}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "file id"), LinkQuery, ("Range" = Option<String>, Header, description = "one byte range")),
+    responses((status = 200, description = "the file (images inline, everything else as an attachment)", content_type = "application/octet-stream", body = Vec<u8>), (status = 206, description = "the range asked for", content_type = "application/octet-stream", body = Vec<u8>), crate::server::openapi::Refusals),
+)]
 pub async fn download(
     state: State<AppState>,
     id: Result<ApiPath<String>, ApiError>,

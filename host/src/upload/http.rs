@@ -1,13 +1,14 @@
 //! The upload API: `/api/uploads` and `/api/files` (see `docs/uploads.md`).
 
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::service::{OpenRequest, ProofOutcome, UploadError};
 use crate::auth::extract::Authenticated;
@@ -17,20 +18,22 @@ use crate::server::AppState;
 use crate::server::ready::Ready;
 
 /// The routes of the upload API.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/uploads", post(open))
-        .route("/api/uploads/{id}", get(status).delete(abort))
-        .route(
-            "/api/uploads/{id}/chunks/{index}",
-            // Chunks are bounded by the upload's layout, not the default limit.
-            put(chunk).layer(DefaultBodyLimit::disable()),
-        )
-        .route("/api/uploads/{id}/proof", post(prove))
-        .route("/api/uploads/{id}/complete", post(complete))
-        .route("/api/files/{id}", get(file).delete(delete_file))
-        .route("/api/files/{id}/link", post(link))
-        .route("/files/{id}", get(super::download::download))
+pub fn routes() -> OpenApiRouter<AppState> {
+    // Chunks are bounded by the upload's layout, not the default limit.
+    let (schemas, paths, chunk_route) = routes!(chunk);
+    OpenApiRouter::new()
+        .routes(routes!(open))
+        .routes(routes!(status, abort))
+        .routes((
+            schemas,
+            paths,
+            chunk_route.layer(DefaultBodyLimit::disable()),
+        ))
+        .routes(routes!(prove))
+        .routes(routes!(complete))
+        .routes(routes!(file, delete_file))
+        .routes(routes!(link))
+        .routes(routes!(super::download::download))
 }
 
 impl From<UploadError> for ApiError {
@@ -80,6 +83,14 @@ impl From<UploadError> for ApiError {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/uploads",
+    tag = "uploads",
+    request_body = OpenRequest,
+    security(("session" = [])),
+    responses((status = 201, description = "the upload, with its chunk layout; or, for known content proved or needing proof, the file or a challenge", body = Object), (status = 200, description = "instant upload: the file already stored", body = Object), crate::server::openapi::Refusals),
+)]
 async fn open(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -95,6 +106,14 @@ async fn open(
     Ok((status, Json(opened.upload)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/uploads/{id}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "upload id")),
+    security(("session" = [])),
+    responses((status = 200, description = "the upload and the chunks received", body = Object), crate::server::openapi::Refusals),
+)]
 async fn status(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -103,6 +122,14 @@ async fn status(
     Ok(Json(state.uploads.status(&session, &id).await?).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/uploads/{id}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "upload id")),
+    security(("session" = [])),
+    responses((status = 204, description = "aborted; its chunks are removed"), crate::server::openapi::Refusals),
+)]
 async fn abort(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -112,6 +139,15 @@ async fn abort(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/uploads/{id}/chunks/{index}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "upload id"), ("index" = u32, Path, description = "chunk index"), ("Content-MD5" = Option<String>, Header, description = "the chunk's MD5 (base64), or `X-Chunk-Md5` in hex")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    security(("session" = [])),
+    responses((status = 200, description = "stored (or already stored with the same MD5)", body = Object), crate::server::openapi::Refusals),
+)]
 async fn chunk(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -147,12 +183,21 @@ async fn chunk(
     Ok((status, Json(outcome)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Proof {
     md5: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/uploads/{id}/proof",
+    tag = "uploads",
+    params(("id" = String, Path, description = "upload id")),
+    request_body = Proof,
+    security(("session" = [])),
+    responses((status = 200, description = "proved: the file, without uploading it", body = Object), crate::server::openapi::Refusals),
+)]
 async fn prove(
     _: Ready,
     State(state): State<AppState>,
@@ -168,6 +213,14 @@ async fn prove(
     Ok(Json(answer).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/uploads/{id}/complete",
+    tag = "uploads",
+    params(("id" = String, Path, description = "upload id")),
+    security(("session" = [])),
+    responses((status = 200, description = "merged, verified and accepted by the upload hooks: the file", body = Object), crate::server::openapi::Refusals),
+)]
 async fn complete(
     _: Ready,
     State(state): State<AppState>,
@@ -178,6 +231,14 @@ async fn complete(
     Ok(Json(json!({ "file": done.file })).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/files/{id}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "file id")),
+    security(("session" = [])),
+    responses((status = 200, description = "the file's record", body = Object), crate::server::openapi::Refusals),
+)]
 async fn file(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -186,6 +247,14 @@ async fn file(
     Ok(Json(state.uploads.readable(&session, &id).await?).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/files/{id}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "file id")),
+    security(("session" = [])),
+    responses((status = 204, description = "deleted"), crate::server::openapi::Refusals),
+)]
 async fn delete_file(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -195,6 +264,14 @@ async fn delete_file(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/files/{id}/link",
+    tag = "uploads",
+    params(("id" = String, Path, description = "file id")),
+    security(("session" = [])),
+    responses((status = 200, description = "`{\"url\", \"expires\"}`: a signed download link", body = Object), crate::server::openapi::Refusals),
+)]
 async fn link(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,

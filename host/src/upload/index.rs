@@ -12,7 +12,14 @@ use crate::store::Database;
 /// A database failure of the upload index.
 #[derive(Debug, thiserror::Error)]
 #[error("upload index query failed: {0}")]
-pub struct IndexError(#[from] sqlx::Error);
+pub struct IndexError(sqlx::Error);
+
+impl From<sqlx::Error> for IndexError {
+    fn from(err: sqlx::Error) -> Self {
+        crate::metrics::database::failed(&err);
+        Self(err)
+    }
+}
 
 /// Where an upload stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

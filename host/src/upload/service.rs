@@ -24,20 +24,17 @@ use crate::plugins::Runtime;
 use crate::store::alerts::Alerts;
 use crate::store::now_ms;
 
-/// Longest a chunk waits for the chunks before it that are still arriving,
-/// so that it is hashed as a chunk and into the whole file in one pass.
-/// Short: on a slow link the wait holds one of the client's parallel slots,
-/// and missing the pass costs only a second hash of this chunk.
-const TURN_WAIT: Duration = Duration::from_secs(1);
-
-/// How the upload store behaves.
-#[derive(Debug, Clone)]
+/// How the upload store behaves (`[uploads]` in `hangar.toml`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UploadConfig {
     /// File and chunk size bounds.
+    #[serde(flatten)]
     pub limits: ChunkLimits,
     /// An upload untouched this long expires.
+    #[serde(rename = "ttl_ms", with = "crate::config::values::millis")]
     pub ttl: Duration,
     /// How often expired uploads are removed.
+    #[serde(rename = "sweep_ms", with = "crate::config::values::millis")]
     pub sweep_interval: Duration,
     /// Chunk bodies held in memory at once, all uploads together.
     pub body_budget_bytes: usize,
@@ -46,7 +43,17 @@ pub struct UploadConfig {
     /// Smallest range a proof of possession covers (the whole file if smaller).
     pub challenge_bytes: u64,
     /// How long a signed download link is valid.
+    #[serde(rename = "link_ttl_secs", with = "crate::config::values::secs")]
     pub link_ttl: Duration,
+    /// Longest a chunk waits for the chunks before it that are still
+    /// arriving, so that it is hashed as a chunk and into the whole file in
+    /// one pass. Short: on a slow link the wait holds one of the client's
+    /// parallel slots, and missing the pass costs only a second hash of
+    /// this chunk.
+    #[serde(rename = "turn_wait_ms", with = "crate::config::values::millis")]
+    pub turn_wait: Duration,
+    /// Flush every stored chunk and object to disk before acknowledging it.
+    pub fsync: bool,
 }
 
 impl Default for UploadConfig {
@@ -59,7 +66,52 @@ impl Default for UploadConfig {
             merge_budget_bytes: 32 << 20,
             challenge_bytes: 64 << 10,
             link_ttl: Duration::from_secs(300),
+            turn_wait: Duration::from_secs(1),
+            fsync: true,
         }
+    }
+}
+
+impl UploadConfig {
+    /// Refuses values that cannot work.
+    ///
+    /// # Errors
+    /// The key and what is wrong with it.
+    pub fn validate(&self) -> Result<(), crate::config::Invalid> {
+        use super::sizing::{CHUNK_ALIGN, MAX_CHUNKS, MIN_CHUNK_BYTES};
+        use crate::config::Invalid;
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let limits = &self.limits;
+        if limits.max_chunk_bytes < MIN_CHUNK_BYTES {
+            return Err(Invalid::new("max_chunk_bytes", "must be at least 5 MiB"));
+        }
+        // Chunk sizes are multiples of 64 KiB so that a file's MD5 and its
+        // chunks' MD5s are computed in one pass; a cap off that grid would
+        // cut some chunks off it and quietly double the hashing.
+        if !limits.max_chunk_bytes.is_multiple_of(CHUNK_ALIGN) {
+            return Err(Invalid::new(
+                "max_chunk_bytes",
+                "must be a multiple of 65536 (64 KiB)",
+            ));
+        }
+        Invalid::positive("max_file_bytes", limits.max_file_bytes)?;
+        if limits.max_file_bytes / MAX_CHUNKS > limits.max_chunk_bytes {
+            return Err(Invalid::new(
+                "max_file_bytes",
+                "must fit in 10,000 chunks of max_chunk_bytes",
+            ));
+        }
+        Invalid::positive("ttl_ms", ms(self.ttl))?;
+        Invalid::positive("sweep_ms", ms(self.sweep_interval))?;
+        if (self.body_budget_bytes as u64) < limits.max_chunk_bytes {
+            return Err(Invalid::new(
+                "body_budget_bytes",
+                "must hold at least one chunk of max_chunk_bytes",
+            ));
+        }
+        Invalid::positive("challenge_bytes", self.challenge_bytes)?;
+        Invalid::positive("link_ttl_secs", self.link_ttl.as_secs())?;
+        Ok(())
     }
 }
 
@@ -176,7 +228,7 @@ pub enum UploadError {
 }
 
 /// `POST /api/uploads`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenRequest {
     /// File name (metadata only).
@@ -500,7 +552,7 @@ impl UploadStore {
     }
 
     fn challenge_for(&self, size: u64) -> Challenge {
-        let length = size.min(self.config.challenge_bytes.max(1));
+        let length = size.min(self.config.challenge_bytes);
         let offset = match size - length {
             0 => 0,
             room => rand::random_range(0..=room),

@@ -9,7 +9,7 @@ pub use hangar_client::chunking::{
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 50 << 30;
 
 /// The bounds chunk sizes are chosen within.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChunkLimits {
     /// Largest file accepted.
     pub max_file_bytes: u64,

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use object_store::PutPayload;
 
-use super::{ChunkOutcome, TURN_WAIT, UploadError, UploadStore, lower_hex, ms};
+use super::{ChunkOutcome, UploadError, UploadStore, lower_hex, ms};
 use crate::auth::Session;
 use crate::store::now_ms;
 use crate::upload::blobs::Blobs;
@@ -67,7 +67,9 @@ impl UploadStore {
         let arriving = merge.arriving(index);
         let payload = read_chunk(body, index, expected).await?;
         // Still arriving (for the chunks after it) until offered below.
-        let verified = merge.verify(index, &payload, &md5, TURN_WAIT).await?;
+        let verified = merge
+            .verify(index, &payload, &md5, self.config.turn_wait)
+            .await?;
         if verified.md5 != md5 {
             return Err(UploadError::ChunkMd5Mismatch {
                 index,

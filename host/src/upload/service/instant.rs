@@ -93,7 +93,7 @@ impl UploadStore {
     /// content for proofs about content the store does not hold.
     async fn decoy(&self) -> Result<object_store::path::Path, UploadError> {
         let path = object_store::path::Path::from_iter(["decoy", "challenge"]);
-        let length = self.config.challenge_bytes.max(1);
+        let length = self.config.challenge_bytes;
         self.decoy
             .get_or_try_init(|| async {
                 let zeros = Bytes::from(vec![0u8; usize::try_from(length).unwrap_or(65_536)]);
