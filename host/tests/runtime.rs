@@ -1022,3 +1022,53 @@ hangar_testkit::on_every_backend!(
     kv_quota_is_enforced_and_refused_writes_change_nothing,
     faq_bot_replies_once_per_cooldown_using_its_kv_store,
 );
+
+/// The registry refuses at publish what the host cannot link
+/// (`hangar_registry::imports`): the interfaces on its list link on the
+/// host, and those it leaves out do not. Each import asks for a resource
+/// its interface defines, so that linking means the host provides it (an
+/// empty instance would link anywhere). Interfaces without resources
+/// (clocks, random, stdio, environment) are imported by every Rust guest
+/// the tests load.
+#[tokio::test]
+async fn the_host_links_what_the_registry_accepts_and_not_what_it_refuses() {
+    let f = fixture().await;
+    let listed: &[(&str, &[&str])] = &[
+        ("wasi:io/error@0.2.0", &["error"]),
+        ("wasi:io/poll@0.2.3", &["pollable"]),
+        ("wasi:io/streams@0.2.0", &["input-stream", "output-stream"]),
+        ("wasi:cli/terminal-input@0.2.0", &["terminal-input"]),
+        ("wasi:cli/terminal-output@0.2.0", &["terminal-output"]),
+        ("wasi:filesystem/types@0.2.0", &["descriptor"]),
+        ("wasi:sockets/network@0.2.0", &["network"]),
+        ("wasi:sockets/tcp@0.2.0", &["tcp-socket"]),
+        ("wasi:sockets/udp@0.2.0", &["udp-socket"]),
+        (
+            "wasi:sockets/ip-name-lookup@0.2.0",
+            &["resolve-address-stream"],
+        ),
+    ];
+    for (import, resources) in listed {
+        assert!(hangar_registry::imports::is_linked(import), "{import}");
+        let linked = f.runtime.links(&guests::importing(&[(import, resources)]));
+        assert!(
+            linked.is_ok(),
+            "{import} is listed but does not link: {linked:?}"
+        );
+    }
+    let refused: &[(&str, &[&str])] = &[
+        ("wasi:http/types@0.2.0", &["fields"]),
+        ("wasi:http/types@0.2.10", &["fields"]),
+        ("wasi:io/poll@0.3.0", &["pollable"]),
+        ("wasi:keyvalue/store@0.2.0", &["bucket"]),
+    ];
+    for (import, resources) in refused {
+        assert!(!hangar_registry::imports::is_linked(import), "{import}");
+        assert!(
+            f.runtime
+                .links(&guests::importing(&[(import, resources)]))
+                .is_err(),
+            "{import} links, but the registry refuses it"
+        );
+    }
+}

@@ -17,6 +17,7 @@
 
 mod digest;
 pub mod http;
+pub mod imports;
 mod name;
 pub mod signature;
 pub mod store;

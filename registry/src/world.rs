@@ -77,6 +77,14 @@ pub enum InspectError {
         .0.join(", ")
     )]
     UnknownWorld(Vec<String>),
+    /// An import the host does not link: the component could never load.
+    #[error("component imports {import}, which the host does not provide: {hint}")]
+    Unlinked {
+        /// The import.
+        import: String,
+        /// What to do about it.
+        hint: &'static str,
+    },
 }
 
 /// Parses `bytes` far enough to list the component's own exports and tell
@@ -91,11 +99,12 @@ pub fn inspect(bytes: &[u8]) -> Result<World, InspectError> {
 }
 
 /// [`inspect`] over bytes as they arrive, in constant memory: it frames
-/// the component's own sections and keeps only its export section (a few
-/// names), skipping everything else (nested modules and components, data,
-/// custom sections) unread. It checks the framing and the exports, not the
-/// contents of the skipped sections: the host validates those when it
-/// compiles the component.
+/// the component's own sections and keeps only its import and export
+/// sections (a few names), skipping everything else (nested modules and
+/// components, data, custom sections) unread. It checks the framing, that
+/// every import is one the host links ([`crate::imports`]) and the exports,
+/// not the contents of the skipped sections: the host validates those when
+/// it compiles the component.
 #[derive(Debug, Default)]
 pub struct Inspector {
     state: Frame,
@@ -117,10 +126,12 @@ enum Frame {
     SectionSize { id: u8, size: u32, shift: u32 },
     /// A section's contents still to pass.
     Skip { left: u32 },
-    /// The export section's contents, kept until complete.
-    Exports { left: u32 },
+    /// An import or export section's contents, kept until complete.
+    Names { id: u8, left: u32 },
 }
 
+/// The component import section's id.
+const COMPONENT_IMPORT_SECTION: u8 = 10;
 /// The component export section's id.
 const COMPONENT_EXPORT_SECTION: u8 = 11;
 
@@ -170,8 +181,8 @@ impl Inspector {
                             size,
                             shift: shift + 7,
                         }
-                    } else if id == COMPONENT_EXPORT_SECTION {
-                        Frame::Exports { left: size }
+                    } else if id == COMPONENT_EXPORT_SECTION || id == COMPONENT_IMPORT_SECTION {
+                        Frame::Names { id, left: size }
                     } else {
                         Frame::Skip { left: size }
                     };
@@ -185,11 +196,12 @@ impl Inspector {
                     };
                     self.end_section()?;
                 }
-                Frame::Exports { left } => {
+                Frame::Names { id, left } => {
                     let take = usize::try_from(left).unwrap_or(usize::MAX).min(bytes.len());
                     self.kept.extend_from_slice(&bytes[..take]);
                     self.advance(&mut bytes, take);
-                    self.state = Frame::Exports {
+                    self.state = Frame::Names {
+                        id,
                         left: left - u32::try_from(take).unwrap_or(left),
                     };
                     self.end_section()?;
@@ -204,22 +216,44 @@ impl Inspector {
         self.offset += by;
     }
 
-    /// After a section's last byte: reads the exports, expects the next id.
+    /// After a section's last byte: reads the imports or exports, expects
+    /// the next id.
     fn end_section(&mut self) -> Result<(), InspectError> {
         match self.state {
             Frame::Skip { left: 0 } => self.state = Frame::SectionId,
-            Frame::Exports { left: 0 } => {
+            Frame::Names { id, left: 0 } => {
                 let kept = std::mem::take(&mut self.kept);
                 let start = self.offset - kept.len();
                 let malformed =
                     |err: wasmparser::BinaryReaderError| InspectError::Malformed(err.to_string());
-                let reader = wasmparser::ComponentExportSectionReader::new(
-                    wasmparser::BinaryReader::new(&kept, start),
-                )
-                .map_err(malformed)?;
-                for export in reader {
-                    self.exports
-                        .push(export.map_err(malformed)?.name.name.to_owned());
+                let reader = wasmparser::BinaryReader::new(&kept, start);
+                if id == COMPONENT_IMPORT_SECTION {
+                    let section =
+                        wasmparser::ComponentImportSectionReader::new(reader).map_err(malformed)?;
+                    for import in section {
+                        let import = import.map_err(malformed)?;
+                        // Type imports name types the component's other
+                        // imports define; everything else must be linked.
+                        if matches!(import.ty, wasmparser::ComponentTypeRef::Type(_)) {
+                            continue;
+                        }
+                        let name = import.name.name.to_owned();
+                        // Refused as soon as it is read: nothing after it
+                        // needs to arrive.
+                        if !crate::imports::is_linked(&name) {
+                            return Err(InspectError::Unlinked {
+                                hint: crate::imports::hint(&name),
+                                import: name,
+                            });
+                        }
+                    }
+                } else {
+                    let section =
+                        wasmparser::ComponentExportSectionReader::new(reader).map_err(malformed)?;
+                    for export in section {
+                        self.exports
+                            .push(export.map_err(malformed)?.name.name.to_owned());
+                    }
                 }
                 self.state = Frame::SectionId;
             }

@@ -45,3 +45,27 @@ pub fn wasm(crate_name: &str) -> Vec<u8> {
     let path = artifacts_dir().join(format!("{}.wasm", crate_name.replace('-', "_")));
     std::fs::read(&path).unwrap_or_else(|err| panic!("guest {}: {err}", path.display()))
 }
+
+/// A component whose only content is imports: each `(name, resources)`
+/// an instance exporting those resource types. It links only where an
+/// instance of that name provides them. For checking which interfaces a
+/// host provides and a registry accepts.
+pub fn importing(imports: &[(&str, &[&str])]) -> Vec<u8> {
+    use wasm_encoder::{
+        Component, ComponentImportSection, ComponentTypeRef, ComponentTypeSection, InstanceType,
+        TypeBounds,
+    };
+    let mut types = ComponentTypeSection::new();
+    let mut section = ComponentImportSection::new();
+    for (index, (name, resources)) in (0u32..).zip(imports) {
+        let mut instance = InstanceType::new();
+        for resource in *resources {
+            instance.export(*resource, ComponentTypeRef::Type(TypeBounds::SubResource));
+        }
+        types.instance(&instance);
+        section.import(*name, ComponentTypeRef::Instance(index));
+    }
+    let mut component = Component::new();
+    component.section(&types).section(&section);
+    component.finish()
+}

@@ -253,6 +253,27 @@ async fn publish_list_fetch_with_immutable_versions_and_clear_refusals() {
         .await;
     assert_eq!(status, 422);
     assert!(message(&body).contains("core WebAssembly module"), "{body}");
+    // A component the host could never link (ComponentizeJS's default
+    // build imports wasi:http) is refused at publish, with the fix.
+    let http = hangar_testkit::guests::importing(&[("wasi:http/types@0.2.10", &["fields"])]);
+    let (status, body) = host
+        .publish("junk", "1.0.0", http, Some(PUBLISH_TOKEN))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (422, "not-a-plugin".into()),
+        "{body}"
+    );
+    let said = message(&body);
+    assert!(
+        said.contains("wasi:http/types@0.2.10") && said.contains("-d http -d fetch-event"),
+        "{body}"
+    );
+    // Nothing of it was kept: the name is still free.
+    let (status, _) = host
+        .call(Method::GET, "/registry/v1/packages/junk", None, None)
+        .await;
+    assert_eq!(status, 404);
     let (status, body) = host
         .publish(
             "junk",

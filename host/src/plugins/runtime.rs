@@ -279,6 +279,23 @@ impl Runtime {
         .map_err(|_| LoadError::ShuttingDown)?
     }
 
+    /// Whether the host links every import of `wasm`: the link step of a
+    /// load alone, whatever the component exports. The registry's list of
+    /// what a plugin may import (`hangar_registry::imports`) is checked
+    /// against this.
+    ///
+    /// # Errors
+    /// Why the component does not compile or link.
+    pub fn links(&self, wasm: &[u8]) -> Result<(), String> {
+        let component = wasmtime::component::Component::new(&self.shared.engine, wasm)
+            .map_err(|err| format!("{err:#}"))?;
+        self.shared
+            .linker
+            .instantiate_pre(&component)
+            .map(drop)
+            .map_err(|err| format!("{err:#}"))
+    }
+
     /// Loads a version from the compiled cache alone (the registry is
     /// unreachable).
     ///
