@@ -197,6 +197,58 @@ pub enum PluginsAction {
         /// Plugin.
         name: String,
     },
+    /// Show a plugin's runtime settings, or change some (the others keep
+    /// their values; applied from its next call, on every node).
+    Settings {
+        /// Plugin.
+        name: String,
+        /// What to change.
+        #[command(flatten)]
+        change: SettingsChange,
+    },
+    /// Show the order of a chain, or set it.
+    Chain {
+        /// `chat-messages` or `uploads`.
+        hook: String,
+        /// The plugins in calling order; none: show the order.
+        plugins: Vec<String>,
+    },
+}
+
+/// Changes to one plugin's settings (`hangar plugins settings`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct SettingsChange {
+    /// Forget every earlier change first: back to the server's defaults.
+    #[arg(long)]
+    pub reset: bool,
+    /// `per-call` (a fresh instance per call) or `pooled` (warm instances,
+    /// with --max-uses and --max-idle).
+    #[arg(long, value_parser = ["per-call", "pooled"])]
+    pub isolation: Option<String>,
+    /// Calls one pooled instance serves before it is dropped.
+    #[arg(long)]
+    pub max_uses: Option<u32>,
+    /// Idle pooled instances kept.
+    #[arg(long)]
+    pub max_idle: Option<usize>,
+    /// Guest time of one call, ms.
+    #[arg(long)]
+    pub deadline_ms: Option<u64>,
+    /// Time one call may spend in host functions, ms.
+    #[arg(long)]
+    pub host_budget_ms: Option<u64>,
+    /// Memory cap, MiB.
+    #[arg(long)]
+    pub memory_mib: Option<usize>,
+    /// Key-value quota, bytes.
+    #[arg(long)]
+    pub kv_quota_bytes: Option<u64>,
+    /// What answers when the plugin fails.
+    #[arg(long, value_parser = ["fail-open", "fail-closed"])]
+    pub failure_policy: Option<String>,
+    /// Consecutive failures before quarantine.
+    #[arg(long)]
+    pub quarantine_after: Option<u32>,
 }
 
 /// `hangar registry serve`.

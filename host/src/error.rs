@@ -51,6 +51,7 @@ pub const ERROR_CODES: &[&str] = &[
     "bad-link",
     "bad-name",
     "bad-request",
+    "bad-settings",
     "bad-signature",
     "bad-version",
     "chunk-md5-mismatch",

@@ -522,6 +522,36 @@ async fn administration_on_one_node_applies_to_every_node() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // Runtime settings set on node C reach node A.
+    let overrides = json!({
+        "isolation": {"mode": "pooled", "max_uses": 20, "max_idle": 2},
+        "deadline_ms": 400,
+    });
+    let (status, body) = admin(
+        c,
+        reqwest::Method::PUT,
+        "/api/admin/plugins/tagger/settings",
+        Some(overrides.clone()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, on_node_a) = admin(
+            a,
+            reqwest::Method::GET,
+            "/api/admin/plugins/tagger/settings",
+            None,
+        )
+        .await;
+        if on_node_a["overrides"] == overrides {
+            assert_eq!(on_node_a["settings"]["limits"]["deadline_ms"], 400);
+            break;
+        }
+        assert!(Instant::now() < deadline, "node-a has {on_node_a}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for task in load {
         assert!(task.await.unwrap() > 0, "a node carried no traffic");

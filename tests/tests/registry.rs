@@ -1307,3 +1307,137 @@ hangar_testkit::on_every_backend!(
     packages_have_owners_one_world_and_semver_versions,
     a_host_with_its_registry_down_starts_from_its_compiled_cache,
 );
+
+/// A plugin's runtime settings are set through the admin API and the CLI,
+/// checked against the engine pool, kept across a restart; chain order
+/// through the CLI.
+#[tokio::test]
+async fn plugin_settings_and_chain_order_are_set_from_the_api_and_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = Server::start_isolated(dir.path(), ADMIN, PUBLISH).unwrap();
+    let publish = publish_to(
+        &host.url,
+        "tagger",
+        "1.0.0",
+        wasm("guest-swap-v1"),
+        Some(PUBLISH_TOKEN),
+    );
+    assert_eq!(publish.await.0, 201);
+    let activate = |url: String| async move {
+        request(
+            Method::POST,
+            &format!("{url}/api/admin/plugins/tagger/activate"),
+            Some(ADMIN),
+            Some(&json!({"version": "1.0.0"})),
+        )
+        .await
+    };
+    assert_eq!(activate(host.url.clone()).await.0, 200);
+    let cli = |args: &[&str], server: &str| {
+        let output = std::process::Command::new(binary())
+            .arg("plugins")
+            .args(args)
+            .args(["--server", server, "--admin-token", ADMIN])
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = cli(
+        &[
+            "settings",
+            "tagger",
+            "--isolation",
+            "pooled",
+            "--max-uses",
+            "50",
+            "--max-idle",
+            "2",
+            "--deadline-ms",
+            "500",
+            "--failure-policy",
+            "fail-closed",
+        ],
+        &host.url,
+    );
+    assert!(ok, "{err}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        shown["isolation"],
+        json!({"mode": "pooled", "max_uses": 50, "max_idle": 2})
+    );
+    assert_eq!(shown["limits"]["deadline_ms"], 500);
+    assert_eq!(shown["failure_policy"], "fail-closed");
+    // A second change keeps the first.
+    let (ok, out, err) = cli(&["settings", "tagger", "--memory-mib", "64"], &host.url);
+    assert!(ok, "{err}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["limits"]["memory_bytes"], 64 << 20);
+    assert_eq!(shown["limits"]["deadline_ms"], 500);
+
+    let settings_url = format!("{}/api/admin/plugins/tagger/settings", host.url);
+    let (status, got) = request(Method::GET, &settings_url, Some(ADMIN), None).await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(
+        got["overrides"],
+        json!({
+            "isolation": {"mode": "pooled", "max_uses": 50, "max_idle": 2},
+            "deadline_ms": 500,
+            "memory_bytes": 64 << 20,
+            "failure_policy": "fail-closed",
+        })
+    );
+    // Above what the engine pool's slots hold, a zero, an unknown key:
+    // refused with the key, nothing changed.
+    for (body, says) in [
+        (json!({"memory_bytes": 4u64 << 30}), "limits.memory_bytes"),
+        (json!({"quarantine_after": 0}), "quarantine_after"),
+        (
+            json!({"isolation": {"mode": "pooled", "max_uses": 0, "max_idle": 1}}),
+            "isolation.max_uses",
+        ),
+        (json!({"deadline": 5}), "deadline"),
+    ] {
+        let (status, answer) = request(Method::PUT, &settings_url, Some(ADMIN), Some(&body)).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(
+            answer["error"]["message"].as_str().unwrap().contains(says),
+            "{body}: {answer}"
+        );
+    }
+    let (ok, _, err) = cli(&["settings", "tagger", "--isolation", "pooled"], &host.url);
+    assert!(!ok && err.contains("--max-uses"), "{err}");
+
+    let (ok, out, err) = cli(&["chain", "chat-messages", "tagger"], &host.url);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "chat-messages: tagger");
+    let (ok, _, err) = cli(&["chain", "chat-messages", "nobody"], &host.url);
+    assert!(!ok && err.contains("nobody"), "{err}");
+    let (ok, _, err) = cli(&["chain", "bogus"], &host.url);
+    assert!(!ok && err.contains("no chain \"bogus\""), "{err}");
+
+    // Kept across a restart.
+    drop(host);
+    let host = Server::start_isolated(dir.path(), ADMIN, PUBLISH).unwrap();
+    let (_, again) = request(
+        Method::GET,
+        &format!("{}/api/admin/plugins/tagger/settings", host.url),
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    assert_eq!(again["overrides"], got["overrides"]);
+    assert_eq!(again["settings"]["isolation"]["mode"], "pooled");
+    let (ok, out, _) = cli(&["chain", "chat-messages"], &host.url);
+    assert!(ok);
+    assert_eq!(out.trim(), "chat-messages: tagger");
+    // Back to the defaults.
+    let (ok, out, err) = cli(&["settings", "tagger", "--reset"], &host.url);
+    assert!(ok, "{err}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["isolation"]["mode"], "per-call");
+}

@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(enable))
         .routes(routes!(disable))
         .routes(routes!(set_config, get_config))
+        .routes(routes!(get_settings, put_settings))
         .routes(routes!(chains))
         .routes(routes!(set_chain))
         .routes(routes!(alerts))
@@ -153,6 +154,7 @@ impl From<DeployError> for ApiError {
             DeployError::UnknownPlugin(_) => (StatusCode::NOT_FOUND, "unknown-plugin"),
             DeployError::Chain(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad-chain"),
             DeployError::BadConfig(_) => (StatusCode::BAD_REQUEST, "bad-config"),
+            DeployError::BadSettings { .. } => (StatusCode::BAD_REQUEST, "bad-settings"),
             DeployError::PinMismatch(_) => (StatusCode::CONFLICT, "digest-mismatch"),
             DeployError::Untrusted(_) => (StatusCode::UNPROCESSABLE_ENTITY, "untrusted"),
             DeployError::Store(_) => return ApiError::internal(err),
@@ -367,6 +369,44 @@ async fn set_config(
         .map_err(|_| ApiError::from(DeployError::BadConfig("not UTF-8".into())))?;
     state.deployer.set_config(&name, text).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/admin/plugins/{name}/settings",
+    tag = "admin",
+    params(("name" = String, Path, description = "plugin name", pattern = "^[a-z][a-z0-9-]{0,63}$")),
+    security(("admin" = [])),
+    responses((status = 200, description = "`{\"overrides\": {...}, \"settings\": {...}}`: what differs from the server's defaults, and the settings the plugin runs with", body = Object), crate::server::openapi::Refusals),
+)]
+async fn get_settings(
+    _: Admin,
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let (overrides, settings) = state.deployer.settings(&plugin_name(&name)?)?;
+    Ok(Json(json!({"overrides": overrides, "settings": settings})).into_response())
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/admin/plugins/{name}/settings",
+    tag = "admin",
+    params(("name" = String, Path, description = "plugin name", pattern = "^[a-z][a-z0-9-]{0,63}$")),
+    request_body = crate::deploy::Overrides,
+    security(("admin" = [])),
+    responses((status = 200, description = "the settings the plugin now runs with, on every node", body = Object), crate::server::openapi::Refusals),
+)]
+async fn put_settings(
+    _: Admin,
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    body: Result<Json<crate::deploy::Overrides>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let name = plugin_name(&name)?;
+    let Json(overrides) = body?;
+    let settings = state.deployer.set_settings(&name, &overrides).await?;
+    Ok(Json(json!({"settings": settings})).into_response())
 }
 
 #[utoipa::path(

@@ -1,5 +1,5 @@
-//! `hangar plugins list|activate|rollback|config|enable|disable`: the admin
-//! API from a shell, with readable errors.
+//! `hangar plugins list|activate|rollback|config|enable|disable|settings|chain`:
+//! the admin API from a shell, with readable errors.
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -136,6 +136,79 @@ pub async fn run(args: &PluginsArgs) -> anyhow::Result<()> {
             .await?;
             println!("{name}: {verb}d");
         }
+        PluginsAction::Settings { name, change } => settings(args, name, change).await?,
+        PluginsAction::Chain { hook, plugins } => {
+            let path = format!("/api/admin/chains/{hook}");
+            if !plugins.is_empty() {
+                let body = serde_json::to_string(plugins)?;
+                call(args, Method::PUT, &path, Some(body)).await?;
+            }
+            let chains = call(args, Method::GET, "/api/admin/chains", None).await?;
+            let Some(order) = chains.get(hook.as_str()).and_then(|o| o.as_array()) else {
+                anyhow::bail!("no chain {hook:?}: use chat-messages or uploads");
+            };
+            let order: Vec<&str> = order.iter().filter_map(|p| p.as_str()).collect();
+            println!("{hook}: {}", order.join(" -> "));
+        }
     }
+    Ok(())
+}
+
+/// Shows the settings of `name`, after applying `change` when it changes
+/// anything.
+async fn settings(
+    args: &PluginsArgs,
+    name: &str,
+    change: &crate::cli::SettingsChange,
+) -> anyhow::Result<()> {
+    use reqwest::Method;
+    let path = format!("/api/admin/plugins/{name}/settings");
+    let current = call(args, Method::GET, &path, None).await?;
+    let mut overrides = if change.reset {
+        serde_json::Map::new()
+    } else {
+        current["overrides"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut set = |key: &str, value: Option<serde_json::Value>| {
+        if let Some(value) = value {
+            overrides.insert(key.to_owned(), value);
+        }
+    };
+    let isolation = match change.isolation.as_deref() {
+        Some("pooled") => {
+            let (Some(uses), Some(idle)) = (change.max_uses, change.max_idle) else {
+                anyhow::bail!("--isolation pooled needs --max-uses and --max-idle");
+            };
+            Some(serde_json::json!({"mode": "pooled", "max_uses": uses, "max_idle": idle}))
+        }
+        Some(mode) => Some(serde_json::json!({ "mode": mode })),
+        None => None,
+    };
+    set("isolation", isolation);
+    set("deadline_ms", change.deadline_ms.map(Into::into));
+    set("host_budget_ms", change.host_budget_ms.map(Into::into));
+    set(
+        "memory_bytes",
+        change
+            .memory_mib
+            .map(|mib| mib.saturating_mul(1 << 20).into()),
+    );
+    set("kv_quota_bytes", change.kv_quota_bytes.map(Into::into));
+    set(
+        "failure_policy",
+        change.failure_policy.clone().map(Into::into),
+    );
+    set("quarantine_after", change.quarantine_after.map(Into::into));
+    let changed = change.reset || Some(&overrides) != current["overrides"].as_object();
+    let settings = if changed {
+        let body = serde_json::Value::Object(overrides).to_string();
+        call(args, Method::PUT, &path, Some(body)).await?["settings"].clone()
+    } else {
+        current["settings"].clone()
+    };
+    println!("{}", serde_json::to_string_pretty(&settings)?);
     Ok(())
 }

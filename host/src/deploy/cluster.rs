@@ -167,12 +167,8 @@ impl Deployer {
             changed = true;
         }
         let current = plugin.settings();
-        if current.enabled != settings.enabled || current.failure_policy != settings.failure_policy
-        {
-            let mut next = (*current).clone();
-            next.enabled = settings.enabled;
-            next.failure_policy = settings.failure_policy;
-            plugin.set_settings(next);
+        if *current != settings {
+            plugin.set_settings(settings.clone());
             if settings.enabled && !current.enabled {
                 plugin.reset_health();
             }

@@ -56,6 +56,14 @@ pub enum DeployError {
     /// The configuration is not JSON.
     #[error("configuration is not valid JSON: {0}")]
     BadConfig(String),
+    /// Settings that cannot work, or that the engine pool cannot hold.
+    #[error("invalid setting {key}: {message}")]
+    BadSettings {
+        /// The setting.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -406,6 +414,45 @@ impl Deployer {
         self.persist(name).await?;
         self.changed().await;
         Ok(())
+    }
+
+    /// The settings of `name` that differ from the server's defaults, and
+    /// the settings it runs with.
+    ///
+    /// # Errors
+    /// Unknown plugin.
+    pub fn settings(&self, name: &PluginName) -> Result<(Overrides, PluginSettings), DeployError> {
+        let settings = (*self.plugin(name)?.settings()).clone();
+        Ok((Overrides::of(&settings, &self.defaults), settings))
+    }
+
+    /// Replaces the overrides of `name` (what is not given follows the
+    /// server's defaults), applied from its next call on every node
+    /// (persisted).
+    ///
+    /// # Errors
+    /// Unknown plugin, or settings that cannot work or that the engine
+    /// pool cannot hold (naming the setting).
+    pub async fn set_settings(
+        &self,
+        name: &PluginName,
+        overrides: &Overrides,
+    ) -> Result<PluginSettings, DeployError> {
+        let plugin = self.plugin(name)?;
+        let settings = PluginSettings {
+            enabled: plugin.settings().enabled,
+            ..overrides.apply(&self.defaults)
+        };
+        settings
+            .validate(self.runtime.engine_settings())
+            .map_err(|invalid| DeployError::BadSettings {
+                key: invalid.key,
+                message: invalid.message,
+            })?;
+        plugin.set_settings(settings.clone());
+        self.persist(name).await?;
+        self.changed().await;
+        Ok(settings)
     }
 
     /// Sets a plugin's JSON configuration, applied from the next call.

@@ -8,7 +8,7 @@ use hangar_registry::{Digest, PluginName};
 use serde::{Deserialize, Serialize};
 
 use super::DeployError;
-use crate::plugins::{FailurePolicy, Hook, PluginSettings};
+use crate::plugins::{FailurePolicy, Hook, Isolation, PluginSettings};
 use crate::store::{Database, now_ms};
 
 /// One plugin as deployed.
@@ -34,28 +34,79 @@ pub struct Deployment {
 
 /// Settings of one plugin that differ from the server's defaults; what is
 /// not set here follows the defaults (which the configuration may change).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+/// The same form is the body of `PUT /api/admin/plugins/{name}/settings`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Overrides {
+    /// Fresh instance per call, or a warm pool (`{"mode": "pooled",
+    /// "max_uses": N, "max_idle": N}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub isolation: Option<Isolation>,
+    /// Guest time of one call, ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
+    /// Time one call may spend in host functions, ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_budget_ms: Option<u64>,
+    /// Cap on linear memory, bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<usize>,
+    /// Key-value quota, bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kv_quota_bytes: Option<u64>,
     /// What answers when the plugin cannot.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub failure_policy: Option<FailurePolicy>,
+    /// Consecutive failures before quarantine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarantine_after: Option<u32>,
 }
 
 impl Overrides {
     /// What of `settings` differs from `defaults`.
     pub fn of(settings: &PluginSettings, defaults: &PluginSettings) -> Self {
+        fn differs<T: PartialEq + Copy>(mine: T, default: T) -> Option<T> {
+            (mine != default).then_some(mine)
+        }
+        let (l, d) = (&settings.limits, &defaults.limits);
+        let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         Self {
-            failure_policy: (settings.failure_policy != defaults.failure_policy)
-                .then_some(settings.failure_policy),
+            isolation: differs(settings.isolation, defaults.isolation),
+            deadline_ms: differs(ms(l.deadline), ms(d.deadline)),
+            host_budget_ms: differs(ms(l.host_budget), ms(d.host_budget)),
+            memory_bytes: differs(l.memory_bytes, d.memory_bytes),
+            kv_quota_bytes: differs(l.kv_quota_bytes, d.kv_quota_bytes),
+            failure_policy: differs(settings.failure_policy, defaults.failure_policy),
+            quarantine_after: differs(settings.quarantine_after, defaults.quarantine_after),
         }
     }
 
     /// `defaults` with these overrides applied.
     pub fn apply(&self, defaults: &PluginSettings) -> PluginSettings {
         let mut settings = defaults.clone();
+        let limits = &mut settings.limits;
+        if let Some(isolation) = self.isolation {
+            settings.isolation = isolation;
+        }
+        if let Some(ms) = self.deadline_ms {
+            limits.deadline = std::time::Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.host_budget_ms {
+            limits.host_budget = std::time::Duration::from_millis(ms);
+        }
+        if let Some(bytes) = self.memory_bytes {
+            limits.memory_bytes = bytes;
+        }
+        if let Some(bytes) = self.kv_quota_bytes {
+            limits.kv_quota_bytes = bytes;
+        }
         if let Some(policy) = self.failure_policy {
             settings.failure_policy = policy;
+        }
+        if let Some(n) = self.quarantine_after {
+            settings.quarantine_after = n;
         }
         settings
     }

@@ -140,6 +140,7 @@ pub(super) struct Shared {
     pub queue_timeout: Duration,
     pub output: OutputLimits,
     pub epoch_tick: Duration,
+    pub engine_settings: EngineSettings,
     _ticker: EpochTicker,
 }
 
@@ -185,6 +186,7 @@ impl Runtime {
             queue_timeout: config.queue_timeout,
             output: config.output,
             epoch_tick: config.engine.epoch_tick,
+            engine_settings: config.engine.clone(),
             _ticker: ticker,
         });
         Ok(Self {
@@ -277,6 +279,11 @@ impl Runtime {
         })
         .await
         .map_err(|_| LoadError::ShuttingDown)?
+    }
+
+    /// The engine pool's sizes: the ceiling of any plugin's limits.
+    pub fn engine_settings(&self) -> &EngineSettings {
+        &self.shared.engine_settings
     }
 
     /// Whether the host links every import of `wasm`: the link step of a
