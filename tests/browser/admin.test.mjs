@@ -153,3 +153,51 @@ test('admin console re-enables a material that failing renders quarantined', asy
   assert.equal((await render({ mode: 'script' })).status, 200);
   assert.deepEqual(pageErrors, []);
 });
+
+test('admin console changes a plugin\'s runtime settings', async (t) => {
+  const { child, url } = await startServer();
+  t.after(() => child.kill('SIGKILL'));
+  const context = await browser();
+  t.after(() => context.close());
+  const page = context.pages()[0] || await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(`${url}/admin`);
+  await page.fill('#token', ADMIN);
+  await page.click('#login-form button');
+  const row = page.locator('tr[data-plugin="faq-bot"]');
+  await row.waitFor();
+  await row.locator('button[data-action="settings"]').click();
+  await page.waitForSelector('#settings-name:has-text("faq-bot")');
+  assert.equal(await page.inputValue('#settings-isolation'), 'per-call');
+
+  // Pooled with a longer deadline: saved as overrides, the rest untouched.
+  await page.selectOption('#settings-isolation', 'pooled');
+  await page.fill('#settings-max-uses', '100');
+  await page.fill('#settings-max-idle', '2');
+  await page.fill('#settings-deadline', '450');
+  await page.click('#settings-save');
+  await page.waitForSelector('#settings-message:has-text("saved")');
+  const settingsUrl = `${url}/api/admin/plugins/faq-bot/settings`;
+  let { body } = await json('GET', settingsUrl, { token: ADMIN });
+  assert.deepEqual(body.overrides, {
+    isolation: { mode: 'pooled', max_uses: 100, max_idle: 2 },
+    deadline_ms: 450,
+  });
+
+  // More memory than the engine pool's slots hold: refused, shown, kept as it was.
+  await page.fill('#settings-memory', '4096');
+  await page.click('#settings-save');
+  await page.waitForSelector('#settings-message.error:has-text("limits.memory_bytes")');
+  ({ body } = await json('GET', settingsUrl, { token: ADMIN }));
+  assert.equal(body.overrides.memory_bytes, undefined);
+  await page.screenshot({ path: join(screenshots(), 'admin-settings.png'), fullPage: true });
+
+  // Back to the defaults.
+  await page.click('#settings-reset');
+  await page.waitForSelector('#settings-message:has-text("saved")');
+  assert.equal(await page.inputValue('#settings-isolation'), 'per-call');
+  ({ body } = await json('GET', settingsUrl, { token: ADMIN }));
+  assert.deepEqual(body.overrides, {});
+  assert.deepEqual(pageErrors, []);
+});

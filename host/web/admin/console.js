@@ -56,6 +56,7 @@ async function renderPlugins() {
       ? element('button', { class: 'ghost', onclick: () => act(p.name, 'enable') }, 'Enable')
       : element('button', { class: 'danger', onclick: () => act(p.name, 'disable') }, p.state === 'quarantined' ? 'Disable' : 'Disable');
     const config = element('button', { class: 'ghost', onclick: () => openConfig(p.name) }, 'Config');
+    const settings = element('button', { class: 'ghost', 'data-action': 'settings', onclick: () => openSettings(p.name) }, 'Settings');
     if (p.state === 'quarantined') toggle.textContent = 'Disable';
     const enable = p.state === 'quarantined'
       ? element('button', { class: 'ghost', onclick: () => act(p.name, 'enable') }, 'Lift quarantine') : '';
@@ -69,7 +70,7 @@ async function renderPlugins() {
       element('td', { class: 'num' }, p.p50_us == null ? '–' : `${p.p50_us} µs`),
       element('td', { class: 'num' }, p.p99_us == null ? '–' : `${p.p99_us} µs`),
       element('td', {}, element('div', { class: 'actions' }, picker, activate, rollback)),
-      element('td', {}, element('div', { class: 'actions' }, config, toggle, enable)),
+      element('td', {}, element('div', { class: 'actions' }, config, settings, toggle, enable)),
     ));
   }
   body.replaceChildren(...rows);
@@ -152,6 +153,64 @@ async function saveConfig() {
     say('#config-message', 'saved: applies from the next call', 'ok');
   } catch (err) {
     say('#config-message', err.message, 'error');
+  }
+}
+
+/** The plugin whose settings are open: its overrides and effective settings. */
+let editing = null;
+
+async function openSettings(name) {
+  $('#settings-card').hidden = false;
+  $('#settings-name').textContent = name;
+  say('#settings-message', '');
+  try {
+    const { overrides, settings } = await api('GET', `/api/admin/plugins/${encodeURIComponent(name)}/settings`);
+    editing = { name, overrides, settings };
+    showSettings(settings);
+  } catch (err) {
+    say('#settings-message', err.message, 'error');
+  }
+}
+
+function showSettings(s) {
+  const pooled = s.isolation.mode === 'pooled';
+  $('#settings-isolation').value = s.isolation.mode;
+  $('#settings-max-uses').value = pooled ? s.isolation.max_uses : '';
+  $('#settings-max-idle').value = pooled ? s.isolation.max_idle : '';
+  $('#settings-deadline').value = s.limits.deadline_ms;
+  $('#settings-memory').value = Math.round(s.limits.memory_bytes / 1048576);
+  $('#settings-policy').value = s.failure_policy;
+  $('#settings-quarantine').value = s.quarantine_after;
+}
+
+/** The overrides with every field the admin changed from the shown settings. */
+function changedOverrides() {
+  const { overrides, settings: s } = editing;
+  const next = { ...overrides };
+  const number = (id) => Number($(id).value);
+  const mode = $('#settings-isolation').value;
+  const isolation = mode === 'pooled'
+    ? { mode, max_uses: number('#settings-max-uses'), max_idle: number('#settings-max-idle') }
+    : { mode };
+  if (JSON.stringify(isolation) !== JSON.stringify(s.isolation)) next.isolation = isolation;
+  if (number('#settings-deadline') !== s.limits.deadline_ms) next.deadline_ms = number('#settings-deadline');
+  if (number('#settings-memory') !== Math.round(s.limits.memory_bytes / 1048576)) {
+    next.memory_bytes = number('#settings-memory') * 1048576;
+  }
+  if ($('#settings-policy').value !== s.failure_policy) next.failure_policy = $('#settings-policy').value;
+  if (number('#settings-quarantine') !== s.quarantine_after) next.quarantine_after = number('#settings-quarantine');
+  return next;
+}
+
+async function saveSettings(overrides) {
+  if (!editing) return;
+  try {
+    const { settings } = await api('PUT', `/api/admin/plugins/${encodeURIComponent(editing.name)}/settings`, overrides);
+    editing = { ...editing, overrides, settings };
+    showSettings(settings);
+    say('#settings-message', 'saved: applies from the next call, on every node', 'ok');
+  } catch (err) {
+    say('#settings-message', err.message, 'error');
   }
 }
 
@@ -297,5 +356,8 @@ $('#login-form').addEventListener('submit', (event) => {
   start();
 });
 $('#config-save').addEventListener('click', saveConfig);
+$('#settings-save').addEventListener('click', () => saveSettings(changedOverrides()));
+$('#settings-reset').addEventListener('click', () => saveSettings({}));
+$('#settings-close').addEventListener('click', () => { $('#settings-card').hidden = true; });
 $('#config-close').addEventListener('click', () => { $('#config-card').hidden = true; });
 if (token) start();
