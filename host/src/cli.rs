@@ -28,6 +28,22 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `hangar new`.
+#[derive(Debug, Clone, Args)]
+pub struct NewArgs {
+    /// What the plugin is: `chat-plugin`, `upload-hook` or `material`.
+    #[arg(value_parser = ["chat-plugin", "upload-hook", "material"])]
+    pub world: String,
+    /// The plugin's name (1-64 lowercase letters, digits and '-').
+    pub name: String,
+    /// The language of the project.
+    #[arg(long, value_parser = ["rust", "python"], default_value = "rust")]
+    pub lang: String,
+    /// Where to create it [default: ./NAME]; must not exist or be empty.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
 /// How log lines are written (to standard error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -56,6 +72,9 @@ pub enum Command {
     /// Copy a stopped installation's embedded state (SQLite and the data
     /// directory's blobs) to PostgreSQL and, optionally, an object store.
     MigrateData(MigrateArgs),
+    /// Start a plugin project from a template that builds, in Rust or
+    /// Python.
+    New(NewArgs),
     /// The configuration `hangar serve` would run with (same flags,
     /// variables and file).
     #[command(subcommand)]

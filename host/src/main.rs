@@ -26,6 +26,10 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", hangar_host::commands::registry::keygen(&args.out)?);
         }
         Command::MigrateData(args) => hangar_host::commands::migrate::run(&args).await?,
+        Command::New(args) => {
+            let dir = hangar_host::commands::new::run(&args)?;
+            println!("created {} in {}", args.name, dir.display());
+        }
         Command::Config(ConfigCommand::Check(args)) => println!(
             "{}",
             hangar_host::commands::config::check(&args).context("invalid configuration")?

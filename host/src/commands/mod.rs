@@ -1,9 +1,10 @@
 //! Subcommands other than `serve`: clients of a running server or registry
-//! (`upload`, `publish`, `plugins`), a registry on its own, and moving an
-//! installation's data (`migrate-data`).
+//! (`upload`, `publish`, `plugins`), a registry on its own, moving an
+//! installation's data (`migrate-data`), plugin projects (`new`).
 
 pub mod config;
 pub mod migrate;
+pub mod new;
 pub mod plugins;
 pub mod publish;
 pub mod registry;

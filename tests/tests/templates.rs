@@ -1,0 +1,228 @@
+//! `hangar new`: every template of every language builds with its pinned
+//! tools, is accepted by the registry (which checks its world and its
+//! imports), and the chat plugins, activated on a server, answer chat
+//! messages as their template says.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is a panic
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use hangar_testkit::repo_root;
+use hangar_testkit::server::{Server, binary, mint_token, publish, request};
+use hangar_testkit::ws::WsClient;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const ADMIN: &str = "admin-token-0123456789abcdef";
+const PUBLISH: &str = "ci=publish-token-0123456789abcdef";
+const PUBLISH_TOKEN: &str = "publish-token-0123456789abcdef";
+const SESSION_KEY: &str = "isolated-session-key-0123456789abcdef";
+const WORLDS: [&str; 3] = ["chat-plugin", "upload-hook", "material"];
+
+fn run(command: &mut Command, what: &str) {
+    let output = command
+        .output()
+        .unwrap_or_else(|err| panic!("{what}: {err}"));
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// `hangar new WORLD NAME --lang LANG` in `dir/NAME`.
+fn scaffold(dir: &Path, world: &str, name: &str, lang: &str) -> PathBuf {
+    let project = dir.join(name);
+    run(
+        Command::new(binary())
+            .args(["new", world, name, "--lang", lang, "--dir"])
+            .arg(&project),
+        &format!("hangar new {world} {name} --lang {lang}"),
+    );
+    project
+}
+
+/// Builds a Rust project as its README says; returns the component.
+fn build_rust(project: &Path, name: &str) -> Vec<u8> {
+    // One target directory for every template: their dependencies build once.
+    let target = repo_root().join("target/templates");
+    run(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
+            .arg(project.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS"),
+        &format!("cargo build of {name}"),
+    );
+    let file = format!("{}.wasm", name.replace('-', "_"));
+    std::fs::read(target.join("wasm32-wasip2/release").join(file)).unwrap()
+}
+
+/// A virtual environment for the Python templates' build scripts, which
+/// install the componentize-py they pin into it.
+fn python_env() -> PathBuf {
+    let venv = repo_root().join("target/templates-venv");
+    if !venv.join("bin/pip").exists() {
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            "python3 -m venv",
+        );
+    }
+    venv.join("bin")
+}
+
+/// Builds a Python project with its `build.sh`; returns the component.
+fn build_python(project: &Path, name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}:{}",
+        python_env().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    run(
+        Command::new(project.join("build.sh")).env("PATH", path),
+        &format!("build.sh of {name}"),
+    );
+    std::fs::read(project.join(format!("{}.wasm", name.replace('-', "_")))).unwrap()
+}
+
+async fn admin(server: &Server, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    request(
+        method,
+        &format!("{}{path}", server.url),
+        Some(ADMIN),
+        body.as_ref(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn every_template_builds_publishes_and_its_chat_plugin_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server_dir = dir.path().join("server");
+    std::fs::create_dir(&server_dir).unwrap();
+    let server = Server::start_isolated(&server_dir, ADMIN, PUBLISH).unwrap();
+    let projects = dir.path().join("projects");
+    for lang in ["rust", "python"] {
+        for world in WORLDS {
+            let name = format!("{}-{world}", &lang[..2]);
+            let project = scaffold(&projects, world, &name, lang);
+            let wasm = match lang {
+                "rust" => build_rust(&project, &name),
+                _ => build_python(&project, &name),
+            };
+            let (status, body) =
+                publish(&server.url, &name, "0.1.0", wasm, Some(PUBLISH_TOKEN)).await;
+            assert_eq!(status, 201, "{name}: {body}");
+            assert_eq!(body["world"], world, "{name}: {body}");
+        }
+    }
+    // A project directory that is not empty is left alone.
+    let output = Command::new(binary())
+        .args(["new", "chat-plugin", "again", "--dir"])
+        .arg(projects.join("ru-chat-plugin"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not empty"));
+
+    // Both chat plugins, activated and chained, configured to ban "spam".
+    for name in ["ru-chat-plugin", "py-chat-plugin"] {
+        let path = format!("/api/admin/plugins/{name}/activate");
+        let (status, body) = admin(
+            &server,
+            Method::POST,
+            &path,
+            Some(json!({"version": "0.1.0"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{name}: {body}");
+        let path = format!("/api/admin/plugins/{name}/config");
+        let (status, body) = admin(
+            &server,
+            Method::PUT,
+            &path,
+            Some(json!({"banned": ["spam"]})),
+        )
+        .await;
+        assert_eq!(status, 204, "{name}: {body}");
+    }
+    let chain = json!(["ru-chat-plugin", "py-chat-plugin"]);
+    let (status, body) = admin(
+        &server,
+        Method::PUT,
+        "/api/admin/chains/chat-messages",
+        Some(chain),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+
+    let token = mint_token(SESSION_KEY, "ann", "customer", 600);
+    let (status, opened) = request(
+        Method::POST,
+        &format!("{}/api/conversations", server.url),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{opened}");
+    let room = opened["room"].as_str().unwrap().to_owned();
+    let mut client = WsClient::connect(&server.url, &token, None).await.unwrap();
+    client.expect("welcome").await;
+    client.send(json!({"type": "join", "room": room})).await;
+    client.expect("joined").await;
+
+    let rejected = client.say(&room, "m1", "buy SPAM here").await;
+    assert_eq!(rejected["type"], "rejected", "{rejected}");
+    assert_eq!(rejected["by"], "ru-chat-plugin", "{rejected}");
+    let ack = client.say(&room, "m2", "ping").await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    // Each plugin's reply is stored after the message, in the history.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, page) = request(
+            Method::GET,
+            &format!(
+                "{}/api/rooms/{room}/messages?after={}",
+                server.url, ack["seq"]
+            ),
+            Some(&token),
+            None,
+        )
+        .await;
+        let mut bots: Vec<(String, String)> = page["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["kind"] == "bot")
+            .map(|m| {
+                (
+                    m["sender"].as_str().unwrap().to_owned(),
+                    m["text"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        bots.sort();
+        if bots.len() == 2 {
+            assert_eq!(
+                bots,
+                [
+                    ("py-chat-plugin".to_owned(), "pong".to_owned()),
+                    ("ru-chat-plugin".to_owned(), "pong".to_owned())
+                ]
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "bot replies: {page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
