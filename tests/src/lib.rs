@@ -19,6 +19,7 @@ pub mod backend;
 pub mod cluster;
 pub mod guests;
 pub mod metrics;
+pub mod proxy;
 pub mod server;
 pub mod tls;
 pub mod uploads;

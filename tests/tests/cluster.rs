@@ -269,6 +269,50 @@ async fn members_get_what_was_sent_while_the_broker_was_down() {
     assert_eq!(broker_check(&nodes[1].server).await, (200, "ok".to_owned()));
 }
 
+/// Only one node loses the broker: the events it dropped meanwhile reach the
+/// nodes that never lost it once it is back (they had no reason to look).
+// Starting a node blocks its thread: the proxy forwards on another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_a_node_dropped_while_cut_off_reach_the_others_when_it_is_back() {
+    let Some(shared) = Shared::create(None).await else {
+        return;
+    };
+    let proxy =
+        hangar_testkit::proxy::Proxy::start(shared.broker.trim_start_matches("nats://")).await;
+    let through_proxy = format!("nats://127.0.0.1:{}", proxy.port());
+    let dir_a = node_dir();
+    let a = shared.start_node_with("node-a", dir_a.path(), &["--broker", &through_proxy]);
+    let nodes = start(&shared, &["node-b"]);
+    let b = &nodes[0].server;
+    let room = open_conversation(&a, "customer-1").await;
+    let mut sender = member(&a, "customer-1", "customer", &room).await;
+    let mut reader = member(b, "agent-b", "agent", &room).await;
+    send_many(&mut sender, &room, "before", 5).await;
+    assert_eq!(
+        collect(&mut reader, 5, 0).await,
+        (1..=5).collect::<Vec<_>>()
+    );
+
+    proxy.cut();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while broker_check(&a).await.0 != 503 {
+        assert!(Instant::now() < deadline, "node-a still has its broker");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Committed on node A (acked) while its events are dropped there.
+    for i in 0..5 {
+        let ack = sender.say(&room, &format!("cut-off-{i}"), "cut off").await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+    }
+    proxy.restore();
+    // Node B never lost the broker: only node A's word makes it look.
+    assert_eq!(
+        collect(&mut reader, 5, 0).await,
+        (6..=10).collect::<Vec<_>>()
+    );
+    assert_eq!(broker_check(&a).await, (200, "ok".to_owned()));
+}
+
 /// `GET /readyz` of `node`: its status and its broker check.
 async fn broker_check(node: &Server) -> (u16, String) {
     let (status, ready) = request(

@@ -72,6 +72,9 @@ pub struct Broker {
     prefix: Arc<str>,
     node: Arc<str>,
     reconnected: Arc<Notify>,
+    /// Set when an event of this node was dropped (the broker was gone or
+    /// too slow): the other nodes are told to catch up once it is back.
+    dropped: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Broker {
@@ -119,6 +122,7 @@ impl Broker {
             prefix: prefix.into(),
             node: node.into(),
             reconnected,
+            dropped: Arc::default(),
         })
     }
 
@@ -138,6 +142,7 @@ impl Broker {
             Topic::Room(room) => format!("{}.room.{room}", self.prefix),
             Topic::Deployments => format!("{}.deploy", self.prefix),
             Topic::Alerts => format!("{}.alerts", self.prefix),
+            Topic::CatchUp => format!("{}.catch-up", self.prefix),
         }
     }
 
@@ -161,16 +166,33 @@ impl Broker {
         // client would queue events and then block; an event dropped here
         // is read back from the database by the readers' gap fill or their
         // catch-up after reconnecting.
+        let dropped = || {
+            self.dropped
+                .store(true, std::sync::atomic::Ordering::Relaxed)
+        };
         if !self.is_connected() {
             tracing::debug!("broker disconnected: event dropped");
+            dropped();
             return;
         }
         let publish = self.client.publish(self.subject(topic), payload.into());
         match tokio::time::timeout(PUBLISH_WAIT, publish).await {
             Ok(Ok(())) => {}
-            Ok(Err(err)) => tracing::warn!(error = %err, "event not published"),
-            Err(_) => tracing::warn!("broker too slow: event dropped"),
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "event not published");
+                dropped();
+            }
+            Err(_) => {
+                tracing::warn!("broker too slow: event dropped");
+                dropped();
+            }
         }
+    }
+
+    /// Whether events of this node were dropped since the last call.
+    pub fn take_dropped(&self) -> bool {
+        self.dropped
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The other nodes' events on `topic`, once the subscription is
@@ -209,6 +231,9 @@ pub enum Topic {
     Deployments,
     /// Alerts raised, for the admins connected anywhere.
     Alerts,
+    /// A node dropped events while the broker was gone: every node
+    /// catches its watched rooms up from the database.
+    CatchUp,
 }
 
 /// Events of one topic from the other nodes.

@@ -204,13 +204,40 @@ impl Hub {
         if let Some(broker) = &broker {
             // Events published while the broker was unreachable, or
             // dropped because this node read too slowly, never arrive:
-            // each watched room catches up from the database.
-            let broker = broker.clone();
-            let relay = Arc::downgrade(&relay);
+            // each watched room catches up from the database. And the
+            // events this node dropped while it was cut off were lost to
+            // nodes that came back before it: it tells them to catch up.
+            let (events, watcher) = (broker.clone(), Arc::downgrade(&relay));
             tokio::spawn(async move {
                 loop {
-                    broker.missed().await;
-                    let Some(relay) = relay.upgrade() else { return };
+                    events.missed().await;
+                    let Some(relay) = watcher.upgrade() else {
+                        return;
+                    };
+                    relay.catch_up().await;
+                    if events.take_dropped() {
+                        events
+                            .publish(&crate::cluster::broker::Topic::CatchUp, &())
+                            .await;
+                    }
+                }
+            });
+            let (events, watcher) = (broker.clone(), Arc::downgrade(&relay));
+            tokio::spawn(async move {
+                let mut notices = match events
+                    .subscribe::<()>(&crate::cluster::broker::Topic::CatchUp)
+                    .await
+                {
+                    Ok(notices) => notices,
+                    Err(err) => {
+                        tracing::error!(error = %err, "cannot hear other nodes' catch-up notices");
+                        return;
+                    }
+                };
+                while notices.recv().await.is_some() {
+                    let Some(relay) = watcher.upgrade() else {
+                        return;
+                    };
                     relay.catch_up().await;
                 }
             });
