@@ -37,7 +37,7 @@ pub struct NewArgs {
     /// The plugin's name (1-64 lowercase letters, digits and '-').
     pub name: String,
     /// The language of the project.
-    #[arg(long, value_parser = ["rust", "python"], default_value = "rust")]
+    #[arg(long, value_parser = ["rust", "python", "js"], default_value = "rust")]
     pub lang: String,
     /// Where to create it [default: ./NAME]; must not exist or be empty.
     #[arg(long)]
@@ -72,8 +72,8 @@ pub enum Command {
     /// Copy a stopped installation's embedded state (SQLite and the data
     /// directory's blobs) to PostgreSQL and, optionally, an object store.
     MigrateData(MigrateArgs),
-    /// Start a plugin project from a template that builds, in Rust or
-    /// Python.
+    /// Start a plugin project from a template that builds, in Rust,
+    /// Python or JavaScript.
     New(NewArgs),
     /// The configuration `hangar serve` would run with (same flags,
     /// variables and file).

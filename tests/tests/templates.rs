@@ -1,7 +1,8 @@
-//! `hangar new`: every template of every language builds with its pinned
+//! `hangar new`: every template of every language (Rust, Python,
+//! JavaScript) builds with its pinned
 //! tools, is accepted by the registry (which checks its world and its
-//! imports), and the chat plugins, activated on a server, answer chat
-//! messages as their template says.
+//! imports), and runs on a server as its template says: the materials
+//! render, the chat plugins reject and reply.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is a panic
 
@@ -95,6 +96,24 @@ fn build_python(project: &Path, name: &str) -> Vec<u8> {
     std::fs::read(project.join(format!("{}.wasm", name.replace('-', "_")))).unwrap()
 }
 
+/// Builds a JavaScript project as its README says (componentize-qjs, from
+/// npm); returns the component.
+fn build_js(project: &Path, name: &str) -> Vec<u8> {
+    run(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund"])
+            .current_dir(project),
+        &format!("npm install of {name}"),
+    );
+    run(
+        Command::new("npm")
+            .args(["run", "build"])
+            .current_dir(project),
+        &format!("npm run build of {name}"),
+    );
+    std::fs::read(project.join(format!("{}.wasm", name.replace('-', "_")))).unwrap()
+}
+
 async fn admin(server: &Server, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
     request(
         method,
@@ -106,19 +125,20 @@ async fn admin(server: &Server, method: Method, path: &str, body: Option<Value>)
 }
 
 #[tokio::test]
-async fn every_template_builds_publishes_and_its_chat_plugin_answers() {
+async fn every_template_builds_publishes_and_runs() {
     let dir = tempfile::tempdir().unwrap();
     let server_dir = dir.path().join("server");
     std::fs::create_dir(&server_dir).unwrap();
     let server = Server::start_isolated(&server_dir, ADMIN, PUBLISH).unwrap();
     let projects = dir.path().join("projects");
-    for lang in ["rust", "python"] {
+    for lang in ["rust", "python", "js"] {
         for world in WORLDS {
             let name = format!("{}-{world}", &lang[..2]);
             let project = scaffold(&projects, world, &name, lang);
             let wasm = match lang {
                 "rust" => build_rust(&project, &name),
-                _ => build_python(&project, &name),
+                "python" => build_python(&project, &name),
+                _ => build_js(&project, &name),
             };
             let (status, body) =
                 publish(&server.url, &name, "0.1.0", wasm, Some(PUBLISH_TOKEN)).await;
@@ -135,8 +155,42 @@ async fn every_template_builds_publishes_and_its_chat_plugin_answers() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not empty"));
 
-    // Both chat plugins, activated and chained, configured to ban "spam".
-    for name in ["ru-chat-plugin", "py-chat-plugin"] {
+    // Each material renders its props, escaped.
+    for lang in ["ru", "py", "js"] {
+        let name = format!("{lang}-material");
+        let path = format!("/api/admin/plugins/{name}/activate");
+        let (status, body) = admin(
+            &server,
+            Method::POST,
+            &path,
+            Some(json!({"version": "0.1.0"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{name}: {body}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let rendered = loop {
+            let (status, body) = request(
+                Method::POST,
+                &format!("{}/api/materials/{name}@0.1.0/render", server.url),
+                None,
+                Some(&json!({"title": "<b>Hi</b>", "text": "there"})),
+            )
+            .await;
+            if status == 200 {
+                break body;
+            }
+            // The material list loads in the background after activation.
+            assert!(Instant::now() < deadline, "{name}: {status} {body}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert_eq!(
+            rendered["html"], "<section><h3>&lt;b&gt;Hi&lt;/b&gt;</h3><p>there</p></section>",
+            "{name}"
+        );
+    }
+
+    // The chat plugins, activated and chained, configured to ban "spam".
+    for name in ["ru-chat-plugin", "py-chat-plugin", "js-chat-plugin"] {
         let path = format!("/api/admin/plugins/{name}/activate");
         let (status, body) = admin(
             &server,
@@ -156,7 +210,7 @@ async fn every_template_builds_publishes_and_its_chat_plugin_answers() {
         .await;
         assert_eq!(status, 204, "{name}: {body}");
     }
-    let chain = json!(["ru-chat-plugin", "py-chat-plugin"]);
+    let chain = json!(["ru-chat-plugin", "py-chat-plugin", "js-chat-plugin"]);
     let (status, body) = admin(
         &server,
         Method::PUT,
@@ -212,10 +266,11 @@ async fn every_template_builds_publishes_and_its_chat_plugin_answers() {
             })
             .collect();
         bots.sort();
-        if bots.len() == 2 {
+        if bots.len() == 3 {
             assert_eq!(
                 bots,
                 [
+                    ("js-chat-plugin".to_owned(), "pong".to_owned()),
                     ("py-chat-plugin".to_owned(), "pong".to_owned()),
                     ("ru-chat-plugin".to_owned(), "pong".to_owned())
                 ]

@@ -1,4 +1,4 @@
-//! `hangar new WORLD NAME --lang rust|python`: a plugin project that
+//! `hangar new WORLD NAME --lang rust|python|js`: a plugin project that
 //! builds, from templates compiled into the binary, with the contract
 //! (`wit/plugin.wit`) the host speaks. Tool versions are pinned in the
 //! templates; CI builds every template and runs the chat plugins on a
@@ -54,6 +54,23 @@ fn python(world: &str) -> Vec<File> {
     ]
 }
 
+fn js(world: &str) -> Vec<File> {
+    let app = match world {
+        "chat-plugin" => include_str!("../../templates/js/chat-plugin.js"),
+        "upload-hook" => include_str!("../../templates/js/upload-hook.js"),
+        _ => include_str!("../../templates/js/material.js"),
+    };
+    vec![
+        ("app.js", app),
+        (
+            "package.json",
+            include_str!("../../templates/js/package.json"),
+        ),
+        ("README.md", include_str!("../../templates/js/README.md")),
+        (".gitignore", "*.wasm\nnode_modules/\n"),
+    ]
+}
+
 /// Creates the project; returns its directory.
 ///
 /// # Errors
@@ -82,6 +99,7 @@ pub fn run(args: &NewArgs) -> anyhow::Result<PathBuf> {
     };
     let files = match args.lang.as_str() {
         "python" => python(&args.world),
+        "js" => js(&args.world),
         _ => rust(&args.world),
     };
     for (path, text) in files.into_iter().chain([("wit/plugin.wit", WIT)]) {
