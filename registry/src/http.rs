@@ -259,23 +259,34 @@ impl utoipa::IntoResponses for Refusals {
         String,
         utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
     > {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        ["4XX", "5XX"]
-            .into_iter()
-            .map(|status| {
-                let response = ResponseBuilder::new()
-                    .description("refused or failed: the `code` says why")
-                    .content(
-                        "application/json",
-                        ContentBuilder::new()
-                            .schema(Some(Ref::from_schema_name("RegistryError")))
-                            .build(),
-                    )
-                    .build();
-                (status.to_owned(), response.into())
-            })
-            .collect()
+        let why = "refused or failed: the `code` says why";
+        error_responses("RegistryError", &[("4XX", why), ("5XX", why)])
     }
+}
+
+/// OpenAPI answers with the error body `schema`, one per `(status,
+/// description)`: the refusals an API's operations share.
+pub fn error_responses(
+    schema: &str,
+    statuses: &[(&str, &str)],
+) -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::response::Response>>
+{
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    statuses
+        .iter()
+        .map(|(status, description)| {
+            let response = ResponseBuilder::new()
+                .description(*description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name(schema)))
+                        .build(),
+                )
+                .build();
+            ((*status).to_owned(), response.into())
+        })
+        .collect()
 }
 
 /// What the routes share.

@@ -22,6 +22,20 @@ async function json(method, url, { token, body } = {}) {
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
 
+/// The admin console at `url`, signed in with the admin token; its page
+/// errors are collected.
+async function signedIn(t, url) {
+  const context = await browser();
+  t.after(() => context.close());
+  const page = context.pages()[0] || await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(`${url}/admin`);
+  await page.fill('#token', ADMIN);
+  await page.click('#login-form button');
+  return { page, pageErrors };
+}
+
 /// A chat client that records every frame and never reconnects.
 function connect(url, token) {
   const socket = new WebSocket(`${url.replace('http', 'ws')}/ws?v=1&token=${token}`, { origin: url });
@@ -137,14 +151,7 @@ test('admin console re-enables a material that failing renders quarantined', asy
   const refused = await render({ mode: 'script' });
   assert.match(refused.body.error.message, /quarantined/);
 
-  const context = await browser();
-  t.after(() => context.close());
-  const page = context.pages()[0] || await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  await page.goto(`${url}/admin`);
-  await page.fill('#token', ADMIN);
-  await page.click('#login-form button');
+  const { page, pageErrors } = await signedIn(t, url);
   const row = page.locator('tr[data-material="evil"]');
   await row.locator('.pill:has-text("quarantined")').waitFor();
   await row.locator('button[data-action="reenable"]').click();
@@ -157,14 +164,7 @@ test('admin console re-enables a material that failing renders quarantined', asy
 test('admin console changes a plugin\'s runtime settings', async (t) => {
   const { child, url } = await startServer();
   t.after(() => child.kill('SIGKILL'));
-  const context = await browser();
-  t.after(() => context.close());
-  const page = context.pages()[0] || await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  await page.goto(`${url}/admin`);
-  await page.fill('#token', ADMIN);
-  await page.click('#login-form button');
+  const { page, pageErrors } = await signedIn(t, url);
   const row = page.locator('tr[data-plugin="faq-bot"]');
   await row.waitFor();
   await row.locator('button[data-action="settings"]').click();

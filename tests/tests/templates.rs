@@ -124,6 +124,14 @@ async fn admin(server: &Server, method: Method, path: &str, body: Option<Value>)
     .await
 }
 
+/// Activates version 0.1.0 of `name`.
+async fn activate(server: &Server, name: &str) {
+    let path = format!("/api/admin/plugins/{name}/activate");
+    let version = json!({"version": "0.1.0"});
+    let (status, body) = admin(server, Method::POST, &path, Some(version)).await;
+    assert_eq!(status, 200, "{name}: {body}");
+}
+
 #[tokio::test]
 async fn every_template_builds_publishes_and_runs() {
     let dir = tempfile::tempdir().unwrap();
@@ -158,15 +166,7 @@ async fn every_template_builds_publishes_and_runs() {
     // Each material renders its props, escaped.
     for lang in ["ru", "py", "js"] {
         let name = format!("{lang}-material");
-        let path = format!("/api/admin/plugins/{name}/activate");
-        let (status, body) = admin(
-            &server,
-            Method::POST,
-            &path,
-            Some(json!({"version": "0.1.0"})),
-        )
-        .await;
-        assert_eq!(status, 200, "{name}: {body}");
+        activate(&server, &name).await;
         let deadline = Instant::now() + Duration::from_secs(30);
         let rendered = loop {
             let (status, body) = request(
@@ -191,15 +191,7 @@ async fn every_template_builds_publishes_and_runs() {
 
     // The chat plugins, activated and chained, configured to ban "spam".
     for name in ["ru-chat-plugin", "py-chat-plugin", "js-chat-plugin"] {
-        let path = format!("/api/admin/plugins/{name}/activate");
-        let (status, body) = admin(
-            &server,
-            Method::POST,
-            &path,
-            Some(json!({"version": "0.1.0"})),
-        )
-        .await;
-        assert_eq!(status, 200, "{name}: {body}");
+        activate(&server, name).await;
         let path = format!("/api/admin/plugins/{name}/config");
         let (status, body) = admin(
             &server,

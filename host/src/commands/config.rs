@@ -58,7 +58,7 @@ pub fn show_loaded(loaded: &config::Loaded) -> Result<String, ConfigError> {
         message: err.to_string(),
     })?;
     let mut out = String::new();
-    for (key, value) in leaves(&value) {
+    for (key, value) in config::leaves(&value) {
         let source = loaded.sources.get(&key).unwrap_or(&Source::Default);
         let shown = match value {
             Value::String(_, text) if URLS.contains(&key.as_str()) => {
@@ -69,29 +69,6 @@ pub fn show_loaded(loaded: &config::Loaded) -> Result<String, ConfigError> {
         let _ = writeln!(out, "{key} = {shown}  # {source}");
     }
     Ok(out)
-}
-
-/// The leaves of `value`, with their dotted keys, in key order.
-fn leaves(value: &Value) -> Vec<(String, &Value)> {
-    fn walk<'v>(value: &'v Value, prefix: &str, out: &mut Vec<(String, &'v Value)>) {
-        match value {
-            // A tagged form (an enum) is shown whole.
-            Value::Dict(_, dict) if prefix != "plugins.isolation" => {
-                for (key, inner) in dict {
-                    let path = if prefix.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{prefix}.{key}")
-                    };
-                    walk(inner, &path, out);
-                }
-            }
-            other => out.push((prefix.to_owned(), other)),
-        }
-    }
-    let mut out = Vec::new();
-    walk(value, "", &mut out);
-    out
 }
 
 /// A value as TOML writes it; an unset value as a comment.

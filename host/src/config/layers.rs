@@ -112,27 +112,30 @@ impl Provider for Single {
 /// The model's keys: every leaf of its defaults.
 pub fn known_keys() -> Result<BTreeSet<String>, ConfigError> {
     let value = Value::serialize(Settings::default()).map_err(internal)?;
-    let mut keys = BTreeSet::new();
-    leaves(&value, String::new(), &mut keys);
-    Ok(keys)
+    Ok(leaves(&value).into_iter().map(|(key, _)| key).collect())
 }
 
-fn leaves(value: &Value, prefix: String, out: &mut BTreeSet<String>) {
-    match value {
-        Value::Dict(_, dict) if !OPAQUE.contains(&prefix.as_str()) => {
-            for (key, inner) in dict {
-                let path = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
-                leaves(inner, path, out);
+/// The leaves of `value` with their dotted keys, in key order; a tagged
+/// form (an enum, see `OPAQUE`) is one leaf.
+pub fn leaves(value: &Value) -> Vec<(String, &Value)> {
+    fn walk<'v>(value: &'v Value, prefix: String, out: &mut Vec<(String, &'v Value)>) {
+        match value {
+            Value::Dict(_, dict) if !OPAQUE.contains(&prefix.as_str()) => {
+                for (key, inner) in dict {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    walk(inner, path, out);
+                }
             }
-        }
-        _ => {
-            out.insert(prefix);
+            _ => out.push((prefix, value)),
         }
     }
+    let mut out = Vec::new();
+    walk(value, String::new(), &mut out);
+    out
 }
 
 /// The environment variable that sets `key`: `hub.heartbeat_ms` is
@@ -220,8 +223,8 @@ pub fn load(
         .map_err(value_error)?
         .remove(&Profile::Default)
         .unwrap_or_default();
-    let mut present = BTreeSet::new();
-    leaves(&Value::from(merged), String::new(), &mut present);
+    let merged = Value::from(merged);
+    let present: Vec<String> = leaves(&merged).into_iter().map(|(key, _)| key).collect();
     let mut sources = BTreeMap::new();
     for key in &present {
         let source = source_of(figment.find_metadata(key));

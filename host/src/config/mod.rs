@@ -20,7 +20,7 @@ use hangar_registry::signature::PublisherKey;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 
-pub use layers::{ENV_PREFIX, Given, Source, env_name};
+pub use layers::{ENV_PREFIX, Given, Source, env_name, leaves};
 
 use crate::cli::ServeArgs;
 use crate::hub::HubConfig;

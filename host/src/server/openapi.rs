@@ -91,31 +91,19 @@ impl utoipa::IntoResponses for Refusals {
         String,
         utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
     > {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let error = |description: &str| {
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("Error")))
-                        .build(),
-                )
-                .build()
-                .into()
-        };
-        [
-            (
-                "4XX".to_owned(),
-                error("refused: the `code` says why (bad input, no such thing, not allowed, rate-limited, starting)"),
-            ),
-            (
-                "5XX".to_owned(),
-                error("the server failed (`internal`, with the request's id) or is overloaded or not ready"),
-            ),
-        ]
-        .into_iter()
-        .collect()
+        hangar_registry::http::error_responses(
+            "Error",
+            &[
+                (
+                    "4XX",
+                    "refused: the `code` says why (bad input, no such thing, not allowed, rate-limited, starting)",
+                ),
+                (
+                    "5XX",
+                    "the server failed (`internal`, with the request's id) or is overloaded or not ready",
+                ),
+            ],
+        )
     }
 }
 
