@@ -232,32 +232,49 @@ fn verified_payload<'a>(key: &[u8; 32], digest: &Digest, file: &'a [u8]) -> Opti
 }
 
 /// The host's artifact key at `path`: read, or made (0600) when missing.
+///
+/// The key is written whole to a private file first and then hard-linked
+/// into place: a link never replaces and is atomic, so a process starting
+/// at the same moment sees either no key or all 32 bytes, never a file that
+/// was created and not yet written.
 fn host_key(path: &Path) -> std::io::Result<[u8; 32]> {
-    if let Ok(existing) = std::fs::read(path)
-        && let Ok(key) = <[u8; 32]>::try_from(existing.as_slice())
-    {
+    let read = |path: &Path| -> std::io::Result<Option<[u8; 32]>> {
+        match std::fs::read(path) {
+            Ok(existing) => <[u8; 32]>::try_from(existing.as_slice())
+                .map(Some)
+                .map_err(|_| {
+                    std::io::Error::other(format!(
+                        "{} is not a 32-byte key; remove it to make a new one",
+                        path.display()
+                    ))
+                }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err),
+        }
+    };
+    if let Some(key) = read(path)? {
         return Ok(key);
     }
     let key: [u8; 32] = rand::random();
+    let staged = path.with_extension(format!("new-{:016x}", rand::random::<u64>()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut file) => {
+    let linked = options
+        .open(&staged)
+        .and_then(|mut file| {
             file.write_all(&key)?;
-            file.sync_all()?;
-            Ok(key)
-        }
-        // Another process made it first: use its key.
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::hard_link(&staged, path));
+    // The staged name is only a step; a failure to remove it loses nothing.
+    let _ = std::fs::remove_file(&staged);
+    match linked {
+        Ok(()) => Ok(key),
+        // Another process linked its key first: use that one.
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-            let existing = std::fs::read(path)?;
-            <[u8; 32]>::try_from(existing.as_slice()).map_err(|_| {
-                std::io::Error::other(format!(
-                    "{} is not a 32-byte key; remove it to make a new one",
-                    path.display()
-                ))
-            })
+            read(path)?.ok_or_else(|| std::io::Error::other(format!("{} vanished", path.display())))
         }
         Err(err) => Err(err),
     }
@@ -314,5 +331,32 @@ mod tests {
         assert_eq!(first.engine_key, second.engine_key);
         assert!(kept.exists());
         assert!(!stale.exists());
+    }
+
+    #[test]
+    fn processes_starting_together_agree_on_one_whole_key() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(".key");
+            let keys: Vec<[u8; 32]> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| scope.spawn(|| host_key(&path).unwrap()))
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            assert!(keys.iter().all(|k| *k == keys[0]));
+            assert_eq!(std::fs::read(&path).unwrap(), keys[0]);
+            // Nothing but the key is left behind.
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        }
+    }
+
+    #[test]
+    fn a_key_of_the_wrong_length_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".key");
+        std::fs::write(&path, b"short").unwrap();
+        let err = host_key(&path).unwrap_err().to_string();
+        assert!(err.contains("not a 32-byte key"), "{err}");
     }
 }
