@@ -75,6 +75,17 @@ pub enum Command {
     /// Start a plugin project from a template that builds, in Rust,
     /// Python or JavaScript.
     New(NewArgs),
+    /// Call a plugin component without a server, under the runtime a
+    /// server gives it; one JSON line per call.
+    Test(Box<crate::commands::test::TestArgs>),
+    /// Internal: compiles the component on standard input for a server
+    /// (its child process), writing the artifact to standard output.
+    #[command(hide = true)]
+    CompileComponent {
+        /// The server's engine settings, as JSON.
+        #[arg(long)]
+        engine: String,
+    },
     /// The configuration `hangar serve` would run with (same flags,
     /// variables and file).
     #[command(subcommand)]

@@ -27,6 +27,15 @@ pub fn request_id() -> Option<Arc<str>> {
     REQUEST_ID.try_with(Arc::clone).ok()
 }
 
+/// Runs `work` with the request id `id` (a job started by a request keeps
+/// the request's id in what it logs and answers).
+pub async fn in_request<F: std::future::Future>(id: Option<Arc<str>>, work: F) -> F::Output {
+    match id {
+        Some(id) => REQUEST_ID.scope(id, work).await,
+        None => work.await,
+    }
+}
+
 /// Middleware: makes the request's `x-request-id` known to the handler
 /// (for [`ApiError::internal`] and the answer of every server failure).
 pub async fn with_request_id(request: Request, next: Next) -> Response {
@@ -93,6 +102,7 @@ pub const ERROR_CODES: &[&str] = &[
     "too-large",
     "unauthorized",
     "unknown-file",
+    "unknown-job",
     "unknown-material",
     "unknown-plugin",
     "unknown-publisher",

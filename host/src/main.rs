@@ -12,7 +12,12 @@ async fn main() -> anyhow::Result<()> {
     server::init_tracing(cli.log_format);
     match cli.command {
         Command::Serve(args) => {
-            let config = ServeConfig::from_args(args.as_ref()).context("invalid configuration")?;
+            let mut config =
+                ServeConfig::from_args(args.as_ref()).context("invalid configuration")?;
+            // Components compile in child processes of this executable,
+            // which return the compiler's memory when they end.
+            let exe = std::env::current_exe().context("cannot find this executable")?;
+            config.runtime.compiler = hangar_host::plugins::compile::Compiler::Child(exe);
             server::serve(config, server::shutdown_signal()).await?;
         }
         Command::Token(args) => println!("{}", hangar_host::auth::mint_from_cli(&args)?),
@@ -29,6 +34,20 @@ async fn main() -> anyhow::Result<()> {
         Command::New(args) => {
             let dir = hangar_host::commands::new::run(&args)?;
             println!("created {} in {}", args.name, dir.display());
+        }
+        Command::CompileComponent { engine } => {
+            hangar_host::plugins::compile::serve_child(&engine)?;
+        }
+        Command::Test(args) => {
+            let summary =
+                hangar_host::commands::test::run(&args, &mut std::io::stdout().lock()).await?;
+            if summary.failed > 0 {
+                anyhow::bail!(
+                    "{} of {} calls failed or gave another verdict",
+                    summary.failed,
+                    summary.calls
+                );
+            }
         }
         Command::Config(ConfigCommand::Check(args)) => println!(
             "{}",

@@ -11,7 +11,7 @@ use clap::Parser as _;
 use hangar_host::cli::{Cli, Command};
 use hangar_host::config::ServeConfig;
 use hangar_host::server::{Built, build};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
 const ADMIN: &str = "router-admin-token-0123456789";
@@ -417,4 +417,111 @@ async fn the_openapi_document_describes_every_route_served() {
     assert_eq!((status, code.as_str()), (404, "not-found"));
     let (status, code, _) = call(&built, "DELETE", "/api/plugins", None, None).await;
     assert_eq!((status, code.as_str()), (405, "method-not-allowed"));
+}
+
+/// Follows a job until it ends; returns its last view.
+async fn follow(built: &Built, href: &str) -> Value {
+    for _ in 0..600 {
+        let (status, _, job) = call(built, "GET", href, Some(ADMIN), None).await;
+        assert_eq!(status, 200, "{job}");
+        if job["status"] != "running" {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("job {href} still running after 30 s");
+}
+
+#[tokio::test]
+async fn an_activation_that_outlasts_its_wait_is_a_job_to_follow() {
+    let dir = tempfile::tempdir().unwrap();
+    let (built, config) = demo(dir.path()).await;
+    built.restore(&config).await.unwrap();
+    let (_, _, plugins) = call(&built, "GET", "/api/admin/plugins", Some(ADMIN), None).await;
+    let version = plugins
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "keyword-moderation")
+        .map(|p| p["version"].as_str().unwrap().to_owned())
+        .unwrap();
+    let path = "/api/admin/plugins/keyword-moderation/activate";
+
+    // No wait: the answer is the job (this runtime runs the job only once
+    // the handler has answered).
+    let body = format!(r#"{{"version": "{version}", "wait_ms": 0}}"#);
+    let (status, _, job) = call(&built, "POST", path, Some(ADMIN), Some(&body)).await;
+    assert_eq!(status, 202, "{job}");
+    assert_eq!(
+        (
+            &job["kind"],
+            &job["plugin"],
+            &job["version"],
+            &job["status"]
+        ),
+        (
+            &json!("activate"),
+            &json!("keyword-moderation"),
+            &json!(version),
+            &json!("running")
+        )
+    );
+    let done = follow(&built, job["href"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["result"]["version"], json!(version), "{done}");
+    assert!(done["result"]["digest"].is_string(), "{done}");
+
+    // A failed job keeps the error the request would have answered.
+    let (status, _, job) = call(
+        &built,
+        "POST",
+        path,
+        Some(ADMIN),
+        Some(r#"{"version": "9.9.9", "wait_ms": 0}"#),
+    )
+    .await;
+    assert_eq!(status, 202, "{job}");
+    let failed = follow(&built, job["href"].as_str().unwrap()).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["error"]["status"], 404, "{failed}");
+    assert_eq!(failed["error"]["code"], "not-in-registry", "{failed}");
+    // The version that was active still is.
+    let (_, _, plugins) = call(&built, "GET", "/api/admin/plugins", Some(ADMIN), None).await;
+    assert!(
+        plugins
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "keyword-moderation" && p["version"] == json!(version))
+    );
+
+    // Within its wait, the answer is the activation's own.
+    let body = format!(r#"{{"version": "{version}"}}"#);
+    let (status, _, activated) = call(&built, "POST", path, Some(ADMIN), Some(&body)).await;
+    assert_eq!(status, 200, "{activated}");
+    assert_eq!(activated["version"], json!(version));
+
+    check(
+        &built,
+        &[
+            (
+                "GET",
+                "/api/admin/jobs/0123456789abcdef",
+                Some(ADMIN),
+                None,
+                404,
+                "unknown-job",
+            ),
+            ("GET", "/api/admin/jobs/x", None, None, 401, "unauthorized"),
+            (
+                "POST",
+                path,
+                Some(ADMIN),
+                Some(r#"{"version": "1.0.0", "wait_ms": 60001}"#),
+                400,
+                "bad-request",
+            ),
+        ],
+    )
+    .await;
 }

@@ -116,10 +116,14 @@ test('admin console activates a new version that the next chat message follows',
   assert.equal((await say('flag', 'I will call my lawyer')).type, 'ack');
   await page.waitForSelector('#alerts li:has-text("lawyer")');
 
-  // Activate 0.2.0 from the page.
+  // Activate 0.2.0 from the page: it answers with a job, which the
+  // console follows to its end.
+  const followed = [];
+  page.on('response', (r) => { if (r.url().includes('/api/admin/jobs/')) followed.push(r.status()); });
   await row.locator('select').selectOption('0.2.0');
   await row.locator('button[data-action="activate"]').click();
   await page.waitForSelector('#plugin-message:has-text("keyword-moderation 0.2.0 active")');
+  assert.ok(followed.length > 0 && followed.every((s) => s === 200), `job polls: ${followed}`);
   await page.waitForSelector('tr[data-plugin="keyword-moderation"] .version:has-text("0.2.0")');
   await page.screenshot({ path: join(screenshots(), 'admin-console.png'), fullPage: true });
 

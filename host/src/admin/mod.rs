@@ -2,6 +2,7 @@
 //! `docs/admin.md`), and the public plugin list (`GET /api/plugins`).
 
 mod auth;
+pub mod jobs;
 mod materials;
 
 use std::str::FromStr;
@@ -31,6 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_plugins))
         .routes(routes!(admin_plugins))
         .routes(routes!(activate))
+        .routes(routes!(jobs::job))
         .routes(routes!(rollback))
         .routes(routes!(cluster_plugins))
         .routes(routes!(enable))
@@ -220,7 +222,17 @@ struct ActivateRequest {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     digest: Option<hangar_registry::Digest>,
+    /// How long to wait for the activation, ms (0 to 60000, default 10000);
+    /// past it the answer is `202` with a job to follow.
+    #[serde(default)]
+    #[schema(maximum = 60000)]
+    wait_ms: Option<u64>,
 }
+
+/// How long an activation request waits for its job by default, ms.
+const ACTIVATE_WAIT_MS: u64 = 10_000;
+/// The longest an activation request may ask to wait, ms.
+const MAX_WAIT_MS: u64 = 60_000;
 
 #[utoipa::path(
     post,
@@ -229,7 +241,11 @@ struct ActivateRequest {
     params(("name" = String, Path, description = "plugin name", pattern = "^[a-z][a-z0-9-]{0,63}$")),
     request_body = ActivateRequest,
     security(("admin" = [])),
-    responses((status = 200, description = "the version activated, on every node", body = Object), crate::server::openapi::Refusals),
+    responses(
+        (status = 200, description = "the version activated, on every node", body = Object),
+        (status = 202, description = "still fetching or compiling after `wait_ms`: the job to follow (`Location`)", body = jobs::JobView),
+        crate::server::openapi::Refusals,
+    ),
 )]
 async fn activate(
     _: Admin,
@@ -239,11 +255,26 @@ async fn activate(
 ) -> Result<Response, ApiError> {
     let name = plugin_name(&name)?;
     let Json(request) = body?;
-    let activated = state
-        .deployer
-        .activate_pinned(&name, &request.version, request.digest)
-        .await?;
-    Ok(Json(activated).into_response())
+    let wait_ms = request.wait_ms.unwrap_or(ACTIVATE_WAIT_MS);
+    if wait_ms > MAX_WAIT_MS {
+        return Err(ApiError::bad_request(format!(
+            "wait_ms must be 0 to {MAX_WAIT_MS}, not {wait_ms}"
+        )));
+    }
+    let deployer = state.deployer.clone();
+    let version = request.version;
+    let job = state.jobs.start(
+        "activate",
+        name.to_string(),
+        version.to_string(),
+        async move {
+            let activated = deployer
+                .activate_pinned(&name, &version, request.digest)
+                .await?;
+            Ok(json!(activated))
+        },
+    );
+    jobs::answer(&job, std::time::Duration::from_millis(wait_ms)).await
 }
 
 #[utoipa::path(

@@ -1,6 +1,7 @@
 //! Subcommands other than `serve`: clients of a running server or registry
 //! (`upload`, `publish`, `plugins`), a registry on its own, moving an
-//! installation's data (`migrate-data`), plugin projects (`new`).
+//! installation's data (`migrate-data`), plugin projects (`new`), a
+//! plugin called without a server (`test`).
 
 pub mod config;
 pub mod migrate;
@@ -8,6 +9,7 @@ pub mod new;
 pub mod plugins;
 pub mod publish;
 pub mod registry;
+pub mod test;
 pub mod upload;
 
 /// The readable message of an error answer (`{"error": {"message"}}`), or

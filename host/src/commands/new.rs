@@ -17,6 +17,16 @@ const WIT: &str = include_str!("../../../wit/plugin.wit");
 /// The componentize-py the Python templates pin.
 pub const COMPONENTIZE_PY: &str = "0.25.1";
 
+/// The arguments of `hangar test` that try a freshly made project of
+/// `world` (its README shows them; CI runs them).
+fn try_args(world: &str) -> &'static str {
+    match world {
+        "chat-plugin" => r#"--config '{"banned": ["spam"]}' --text 'buy spam' --text ping"#,
+        "upload-hook" => "--file README.md --expect allow",
+        _ => r#"--props '{"title": "Hello", "text": "from a material"}'"#,
+    }
+}
+
 /// One file of a project: its path and its text (before substitution).
 type File = (&'static str, &'static str);
 
@@ -96,6 +106,7 @@ pub fn run(args: &NewArgs) -> anyhow::Result<PathBuf> {
             .replace("{{module}}", &module)
             .replace("{{world}}", &args.world)
             .replace("{{componentize_py}}", COMPONENTIZE_PY)
+            .replace("{{try}}", try_args(&args.world))
     };
     let files = match args.lang.as_str() {
         "python" => python(&args.world),

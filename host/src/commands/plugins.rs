@@ -39,6 +39,39 @@ async fn call(
     Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
 }
 
+/// The answer of an operation that may have become a job (`202` with an
+/// `href`): followed until it ends, its progress on standard error.
+async fn follow(
+    args: &PluginsArgs,
+    answer: serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    if answer["status"] != "running" {
+        return Ok(answer);
+    }
+    let href = answer["href"]
+        .as_str()
+        .context("a job answer without its href")?
+        .to_owned();
+    eprintln!(
+        "{} {} is taking a while; following {href}",
+        field(&answer, "plugin"),
+        field(&answer, "version")
+    );
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let job = call(args, reqwest::Method::GET, &href, None).await?;
+        match job["status"].as_str() {
+            Some("running") => {}
+            Some("done") => return Ok(job["result"].clone()),
+            _ => anyhow::bail!(
+                "{} ({})",
+                job["error"]["message"].as_str().unwrap_or("the job failed"),
+                job["error"]["status"]
+            ),
+        }
+    }
+}
+
 fn field(row: &serde_json::Value, key: &str) -> String {
     match &row[key] {
         serde_json::Value::String(s) => s.clone(),
@@ -76,13 +109,14 @@ pub async fn run(args: &PluginsArgs) -> anyhow::Result<()> {
         }
         PluginsAction::Activate { name, version } => {
             let body = serde_json::json!({ "version": version }).to_string();
-            let done = call(
+            let answer = call(
                 args,
                 Method::POST,
                 &format!("/api/admin/plugins/{name}/activate"),
                 Some(body),
             )
             .await?;
+            let done = follow(args, answer).await?;
             println!(
                 "{name} {} active ({}, {} in {:.1} ms)",
                 field(&done, "version"),

@@ -21,10 +21,9 @@ use futures_util::future::{BoxFuture, Shared};
 use hangar_registry::store::PackageInfo;
 use hangar_registry::{PluginName, World};
 use semver::Version;
-use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use super::{Described, Loaded, MaterialError, MaterialsConfig};
+use super::{Loaded, MaterialError, MaterialsConfig};
 use crate::deploy::fetch::FetchError;
 use crate::deploy::{DeployError, Deployer};
 
@@ -254,39 +253,8 @@ impl Loads {
         let plugin = deployer
             .runtime()
             .detached(component, deployer.defaults().clone());
-        let raw = plugin
-            .invoke(|exports, store| Ok(exports.material()?.call_describe(store)))
-            .await
-            .map_err(|why| super::render_failure(&reference, &why))?;
-        let bad_schema = |reason: String| MaterialError::BadSchema {
-            name: reference.clone(),
-            reason,
-        };
-        let props_schema: Value =
-            serde_json::from_str(&raw.props_schema).map_err(|e| bad_schema(e.to_string()))?;
-        let default_props: Value =
-            serde_json::from_str(&raw.default_props).map_err(|e| bad_schema(e.to_string()))?;
-        // Built without the crate's file and HTTP resolvers: a `$ref` to a
-        // file or URL fails here instead of being fetched.
-        let validator =
-            jsonschema::validator_for(&props_schema).map_err(|e| bad_schema(e.to_string()))?;
-        if let Some(error) = validator.iter_errors(&default_props).next() {
-            return Err(bad_schema(format!(
-                "its default props do not match it: {error}"
-            )));
-        }
+        let loaded = Loaded::describe(plugin, Some((name, version))).await?;
         tracing::info!(material = %reference, "material loaded");
-        Ok(Arc::new(Loaded {
-            plugin,
-            info: Described {
-                name: name.to_string(),
-                title: raw.title,
-                version: version.to_string(),
-                category: raw.category,
-                props_schema,
-                default_props,
-            },
-            validator,
-        }))
+        Ok(Arc::new(loaded))
     }
 }

@@ -245,6 +245,11 @@ fn render_failure(reference: &str, why: &Unanswered) -> MaterialError {
     }
 }
 
+/// How often a server starts the loads of the materials' latest versions
+/// in the background (a version published meanwhile is compiled before
+/// anyone asks for it).
+pub const WARM_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Longest a listing waits for the loads it started.
 pub const LIST_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -287,6 +292,21 @@ impl Materials {
             }
         }
         Err(MaterialError::NotFound(name.to_string()))
+    }
+
+    /// Starts, in the background, the load of every material's latest
+    /// version that is neither loaded nor loading (a failed one after its
+    /// retry delay); returns how many it started or found running.
+    ///
+    /// # Errors
+    /// The registry is unreachable.
+    pub async fn warm(&self) -> Result<usize, MaterialError> {
+        let packages = self.loads.packages(true).await?;
+        Ok(packages
+            .iter()
+            .filter(|p| p.world == World::Material)
+            .filter(|p| matches!(self.loads.peek(&p.name, &p.latest), loading::Peek::Loading))
+            .count())
     }
 
     /// Every material in the registry, with its latest version described
@@ -377,7 +397,85 @@ impl Materials {
     /// # Errors
     /// [`MaterialError::InvalidProps`] with each failing field.
     pub fn validate(&self, loaded: &Loaded, props: &Value) -> Result<(), MaterialError> {
-        let errors: Vec<FieldError> = loaded
+        loaded.validate(props)
+    }
+
+    /// Renders `props` with `loaded` within this server's HTML budget (see
+    /// [`Loaded::render`]).
+    ///
+    /// # Errors
+    /// Invalid props (each failing field), or the material failed.
+    pub async fn render(&self, loaded: &Loaded, props: &Value) -> Result<String, MaterialError> {
+        let budget = sanitize::Budget {
+            max_bytes: self.config.max_html_bytes,
+            max_depth: self.config.max_html_depth,
+        };
+        loaded.render(props, budget).await
+    }
+}
+
+impl Loaded {
+    /// Asks `plugin` to describe itself and checks what it says: its props
+    /// schema must be a usable JSON Schema its default props match. `known`
+    /// is the name and version the registry gave it; without one (a file
+    /// tried locally) the material's own are used.
+    ///
+    /// # Errors
+    /// The material failed, or its schema or defaults are unusable.
+    pub async fn describe(
+        plugin: Arc<Plugin>,
+        known: Option<(&PluginName, &Version)>,
+    ) -> Result<Self, MaterialError> {
+        let label = known.map_or_else(
+            || plugin.name().to_string(),
+            |(name, version)| format!("{name}@{version}"),
+        );
+        let raw = plugin
+            .invoke(|exports, store| Ok(exports.material()?.call_describe(store)))
+            .await
+            .map_err(|why| render_failure(&label, &why))?;
+        let (name, version) = known.map_or_else(
+            || (raw.name.clone(), raw.version.clone()),
+            |(name, version)| (name.to_string(), version.to_string()),
+        );
+        let reference = format!("{name}@{version}");
+        let bad_schema = |reason: String| MaterialError::BadSchema {
+            name: reference.clone(),
+            reason,
+        };
+        let props_schema: Value =
+            serde_json::from_str(&raw.props_schema).map_err(|e| bad_schema(e.to_string()))?;
+        let default_props: Value =
+            serde_json::from_str(&raw.default_props).map_err(|e| bad_schema(e.to_string()))?;
+        // Built without the crate's file and HTTP resolvers: a `$ref` to a
+        // file or URL fails here instead of being fetched.
+        let validator =
+            jsonschema::validator_for(&props_schema).map_err(|e| bad_schema(e.to_string()))?;
+        if let Some(error) = validator.iter_errors(&default_props).next() {
+            return Err(bad_schema(format!(
+                "its default props do not match it: {error}"
+            )));
+        }
+        Ok(Self {
+            plugin,
+            info: Described {
+                name,
+                title: raw.title,
+                version,
+                category: raw.category,
+                props_schema,
+                default_props,
+            },
+            validator,
+        })
+    }
+
+    /// Checks `props` against the material's schema.
+    ///
+    /// # Errors
+    /// [`MaterialError::InvalidProps`] with each failing field.
+    pub fn validate(&self, props: &Value) -> Result<(), MaterialError> {
+        let errors: Vec<FieldError> = self
             .validator
             .iter_errors(props)
             .map(|e| FieldError {
@@ -389,7 +487,7 @@ impl Materials {
             Ok(())
         } else {
             Err(MaterialError::InvalidProps {
-                name: format!("{}@{}", loaded.info.name, loaded.info.version),
+                name: format!("{}@{}", self.info.name, self.info.version),
                 errors,
             })
         }
@@ -397,20 +495,20 @@ impl Materials {
 
     /// Validates `props` against the material's schema, renders them, and
     /// checks and sanitises the HTML (off the async workers, in the call's
-    /// turn). HTML over the size or nesting budget is a failure of the
-    /// material, counted towards its quarantine.
+    /// turn). HTML over `budget` is a failure of the material, counted
+    /// towards its quarantine.
     ///
     /// # Errors
     /// Invalid props (each failing field), or the material failed.
-    pub async fn render(&self, loaded: &Loaded, props: &Value) -> Result<String, MaterialError> {
-        self.validate(loaded, props)?;
-        let reference = format!("{}@{}", loaded.info.name, loaded.info.version);
+    pub async fn render(
+        &self,
+        props: &Value,
+        budget: sanitize::Budget,
+    ) -> Result<String, MaterialError> {
+        self.validate(props)?;
+        let reference = format!("{}@{}", self.info.name, self.info.version);
         let json = props.to_string();
-        let budget = sanitize::Budget {
-            max_bytes: self.config.max_html_bytes,
-            max_depth: self.config.max_html_depth,
-        };
-        let answer = loaded
+        let answer = self
             .plugin
             .invoke(move |exports, store| {
                 let answer = match exports.material()?.call_render(store, &json) {

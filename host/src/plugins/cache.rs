@@ -18,15 +18,20 @@
 //! `DefaultHasher`); artifacts of another engine key can never load here
 //! and are removed when the cache opens.
 
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use hangar_registry::Digest;
 use sha2::{Digest as _, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
+
+use super::compile::{self, Compiler};
+use super::engine::EngineSettings;
 
 const MAGIC: &[u8; 8] = b"HANGARC2";
 const HEADER: usize = MAGIC.len() + 32;
@@ -61,6 +66,12 @@ pub struct CompiledCache {
     /// The host's key that authenticates artifacts.
     mac_key: [u8; 32],
     stats: CacheStats,
+    /// Where components are compiled, and the engine settings a child
+    /// compiler must match.
+    compiler: (Compiler, EngineSettings),
+    /// One compile per digest at a time: a second load of the same
+    /// component waits for the first and loads its artifact.
+    compiling: Mutex<HashMap<Digest, Arc<Mutex<()>>>>,
 }
 
 impl CompiledCache {
@@ -78,12 +89,23 @@ impl CompiledCache {
             engine_key,
             mac_key: host_key(&dir.join(".key"))?,
             stats: CacheStats::default(),
+            compiler: (Compiler::InProcess, EngineSettings::default()),
+            compiling: Mutex::default(),
         };
         let removed = cache.remove_stale()?;
         if removed > 0 {
             tracing::info!(removed, "removed compiled components of another engine");
         }
         Ok(cache)
+    }
+
+    /// This cache compiling with `compiler`; a child compiler builds its
+    /// engine from `settings`, which must be the ones `engine` was built
+    /// from.
+    #[must_use]
+    pub fn compiling_with(mut self, compiler: Compiler, settings: EngineSettings) -> Self {
+        self.compiler = (compiler, settings);
+        self
     }
 
     /// Removes artifacts this engine can never load (another engine key).
@@ -132,14 +154,50 @@ impl CompiledCache {
         if let Some(component) = self.load(engine, digest) {
             return Ok(component);
         }
+        // The same component asked for twice at once compiles once: the
+        // second waits here, then finds the first one's artifact.
+        let turn = self
+            .compiling
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(*digest)
+            .or_default()
+            .clone();
+        let _turn = turn.lock().unwrap_or_else(PoisonError::into_inner);
+        let loaded = self.load(engine, digest);
+        let answer = match loaded {
+            Some(component) => Ok(component),
+            None => self.compile(engine, digest, wasm),
+        };
+        self.compiling
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(digest);
+        answer
+    }
+
+    fn compile(
+        &self,
+        engine: &Engine,
+        digest: &Digest,
+        wasm: &[u8],
+    ) -> wasmtime::Result<Component> {
         let started = std::time::Instant::now();
+        if let (Compiler::Child(exe), settings) = &self.compiler {
+            let payload = compile::in_child(exe, settings, wasm).map_err(wasmtime::Error::msg)?;
+            self.count_compile(started);
+            if let Err(err) = self.store(digest, &payload) {
+                tracing::warn!(%digest, error = %err, "compiled component not cached");
+            }
+            // SAFETY: the payload is what `precompile_component` of an
+            // engine with this engine's settings produced, just now, from
+            // bytes whose digest the caller verified; wasmtime refuses an
+            // artifact of another version or configuration.
+            #[allow(unsafe_code)]
+            return unsafe { Component::deserialize(engine, &payload) };
+        }
         let component = Component::new(engine, wasm)?;
-        self.stats.compiled.fetch_add(1, Ordering::Relaxed);
-        let metrics = crate::metrics::metrics();
-        metrics.plugin_compiles.inc();
-        metrics
-            .plugin_compile_seconds
-            .observe(started.elapsed().as_secs_f64());
+        self.count_compile(started);
         match component.serialize() {
             Ok(payload) => {
                 if let Err(err) = self.store(digest, &payload) {
@@ -151,6 +209,15 @@ impl CompiledCache {
             }
         }
         Ok(component)
+    }
+
+    fn count_compile(&self, started: std::time::Instant) {
+        self.stats.compiled.fetch_add(1, Ordering::Relaxed);
+        let metrics = crate::metrics::metrics();
+        metrics.plugin_compiles.inc();
+        metrics
+            .plugin_compile_seconds
+            .observe(started.elapsed().as_secs_f64());
     }
 
     /// The cached component with `digest`, without the WebAssembly: used
@@ -358,5 +425,34 @@ mod tests {
         std::fs::write(&path, b"short").unwrap();
         let err = host_key(&path).unwrap_err().to_string();
         assert!(err.contains("not a 32-byte key"), "{err}");
+    }
+
+    /// The smallest component: the preamble of an empty one.
+    const EMPTY_COMPONENT: &[u8] = &[0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+
+    #[test]
+    fn a_component_asked_for_by_many_at_once_compiles_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::default();
+        let cache = CompiledCache::new(dir.path(), &engine).unwrap();
+        let digest = Digest::of(EMPTY_COMPONENT);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    cache
+                        .load_or_compile(&engine, &digest, EMPTY_COMPONENT)
+                        .unwrap()
+                });
+            }
+        });
+        let counts = cache.counts();
+        assert_eq!((counts.compiled, counts.hits), (1, 3), "{counts:?}");
+        // And never again on this host: a new cache over the directory
+        // (a restart) loads the artifact.
+        let again = CompiledCache::new(dir.path(), &engine).unwrap();
+        again
+            .load_or_compile(&engine, &digest, EMPTY_COMPONENT)
+            .unwrap();
+        assert_eq!(again.counts().compiled, 0);
     }
 }

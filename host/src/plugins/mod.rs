@@ -7,6 +7,7 @@
 //! - [`wasi`]: the WASI a plugin gets (no files, network or waiting);
 //! - [`limits`]: per-plugin limits and the limiter enforcing them;
 //! - [`cache`]: the on-disk cache of compiled components;
+//! - [`compile`]: compiling in a child process, which returns its memory;
 //! - [`component`]: one compiled version and how calls get instances of it;
 //! - [`plugin`]: a plugin slot (hot swap, settings, health, quarantine);
 //! - [`chain`]: ordered plugins per hook point;
@@ -15,6 +16,7 @@
 pub mod bindings;
 pub mod cache;
 pub mod chain;
+pub mod compile;
 pub mod component;
 pub mod engine;
 pub mod limits;

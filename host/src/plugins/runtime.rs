@@ -15,6 +15,7 @@ use wasmtime::component::{HasSelf, Linker};
 use super::bindings::chat::ChatPlugin;
 use super::cache::{CacheCounts, CompiledCache};
 use super::chain::{Chain, ChainError, Hook, OutputLimits};
+use super::compile::Compiler;
 use super::component::{ComponentError, PluginVersion};
 use super::engine::{self, EngineSettings, EpochTicker};
 use super::name::PluginName;
@@ -42,6 +43,10 @@ pub struct RuntimeConfig {
     pub queue_timeout: Duration,
     /// Budgets on what chat and upload plugins answer.
     pub output: OutputLimits,
+    /// Where components are compiled: `hangar serve` compiles in a child
+    /// process (see [`super::compile`]).
+    #[serde(skip)]
+    pub compiler: Compiler,
 }
 
 impl RuntimeConfig {
@@ -54,6 +59,7 @@ impl RuntimeConfig {
             max_concurrent_material_calls: 16,
             queue_timeout: Duration::from_secs(1),
             output: OutputLimits::default(),
+            compiler: Compiler::InProcess,
         }
     }
 
@@ -172,7 +178,8 @@ impl Runtime {
             .map_err(|err| StartError::Engine(format!("{err:#}")))?;
         ChatPlugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)
             .map_err(|err| StartError::Engine(format!("{err:#}")))?;
-        let cache = CompiledCache::new(&config.cache_dir, &engine)?;
+        let cache = CompiledCache::new(&config.cache_dir, &engine)?
+            .compiling_with(config.compiler.clone(), config.engine.clone());
         let ticker = EpochTicker::start(engine.clone(), config.engine.epoch_tick)?;
         let shared = Arc::new(Shared {
             engine,

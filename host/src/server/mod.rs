@@ -72,6 +72,8 @@ pub struct AppState {
     /// Whether the main listener serves `/metrics` (not when it has a
     /// listener of its own).
     pub metrics_here: bool,
+    /// Admin operations that outlast their request (activations).
+    pub jobs: Arc<crate::admin::jobs::Jobs>,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -366,6 +368,7 @@ pub async fn build(config: &ServeConfig) -> Result<Built, ServeError> {
         ready: ready.clone(),
         page_cache: crate::pages::render::PageCache::new(config.materials.page_cache_bytes),
         metrics_here: config.metrics_listen.is_none(),
+        jobs: Arc::default(),
         limiter: rate::ClientLimiter::new(
             config.http.anonymous_rate_per_sec,
             config.http.anonymous_burst,
@@ -498,11 +501,15 @@ pub async fn serve(
             }
         })
     });
-    // Load the materials in the background, so the designer's first
-    // palette finds them described.
+    // Load the materials in the background, now and as versions are
+    // published, so that requests find them compiled and described.
     tokio::spawn(async move {
-        if let Err(err) = materials.list().await {
-            tracing::warn!(error = %err, "materials not preloaded");
+        let mut tick = tokio::time::interval(crate::materials::WARM_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(err) = materials.warm().await {
+                tracing::warn!(error = %err, "materials not preloaded");
+            }
         }
     });
     tracing::info!(%addr, registry = %registry_url, "hangar is serving");

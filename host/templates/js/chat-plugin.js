@@ -29,7 +29,8 @@ function settings() {
   return parsed;
 }
 
-// `msg.timeMs` is a BigInt (an s64): convert it before JSON.stringify.
+// `msg.timeMs` (an s64) is a number under componentize-qjs and a BigInt
+// under ComponentizeJS, which JSON.stringify refuses: convert with Number().
 export function onMessage(msg) {
   const text = msg.text.toLowerCase();
   for (const word of settings().banned) {

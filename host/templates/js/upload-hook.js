@@ -12,15 +12,17 @@ function settings() {
     let value = {};
     try { value = JSON.parse(config()); } catch { value = {}; }
     const max = Number(value?.max_bytes ?? 10 * 1024 * 1024);
-    parsed = { maxBytes: BigInt(Number.isFinite(max) ? Math.trunc(max) : 10 * 1024 * 1024) };
+    parsed = { maxBytes: Number.isFinite(max) ? Math.trunc(max) : 10 * 1024 * 1024 };
   }
   return parsed;
 }
 
-// `file.size` is a BigInt (a u64); `head` a Uint8Array of the first bytes.
+// `file.size` (a u64) is a number under componentize-qjs and a BigInt under
+// ComponentizeJS: `Number()` takes either. `head` is a Uint8Array of the
+// first bytes.
 export function onUpload(file, head) {
   const { maxBytes } = settings();
-  if (file.size > maxBytes) return { tag: 'reject', val: `files are limited to ${maxBytes} bytes` };
+  if (Number(file.size) > maxBytes) return { tag: 'reject', val: `files are limited to ${maxBytes} bytes` };
   if (head.length >= 2 && head[0] === 0x4d && head[1] === 0x5a) {
     return { tag: 'reject', val: 'executables are not accepted' };
   }

@@ -117,7 +117,16 @@ async function act(name, action, version) {
   say('#plugin-message', `${action} ${name}${version ? ' ' + version : ''}…`);
   try {
     const path = `/api/admin/plugins/${encodeURIComponent(name)}/${action}`;
-    const result = await api('POST', path, action === 'activate' ? { version } : undefined);
+    // An activation answers at once with a job when it has to fetch or
+    // compile; the console follows it and says how long it has run.
+    let result = await api('POST', path, action === 'activate' ? { version, wait_ms: 0 } : undefined);
+    while (result && result.status === 'running' && result.href) {
+      say('#plugin-message', `${action} ${name} ${version}: fetching and compiling… ${(result.elapsed_ms / 1000).toFixed(0)} s`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const job = await api('GET', result.href);
+      if (job.status === 'failed') throw new Error(job.error.message);
+      result = job.status === 'done' ? job.result : job;
+    }
     const detail = result && result.version ? ` — ${name} ${result.version} active` +
       (result.elapsed_ms != null ? ` (${result.cached ? 'cached' : 'fetched and compiled'}, ${result.elapsed_ms.toFixed(1)} ms)` : '') : '';
     const nodes = nodesNote(result && result.nodes);
