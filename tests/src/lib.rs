@@ -21,6 +21,7 @@ pub mod guests;
 pub mod metrics;
 pub mod proxy;
 pub mod server;
+pub mod templates;
 pub mod tls;
 pub mod uploads;
 pub mod ws;
