@@ -505,10 +505,21 @@ pub async fn serve(
     // published, so that requests find them compiled and described.
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(crate::materials::WARM_EVERY);
+        // A registry that stays down is said once, not every round.
+        let mut failing = false;
         loop {
             tick.tick().await;
-            if let Err(err) = materials.warm().await {
-                tracing::warn!(error = %err, "materials not preloaded");
+            match materials.warm().await {
+                Ok(_) if failing => {
+                    failing = false;
+                    tracing::info!("materials preloading again: the registry answers");
+                }
+                Ok(_) => {}
+                Err(err) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %err, "materials not preloaded; retried every round");
+                }
+                Err(err) => tracing::debug!(error = %err, "materials still not preloaded"),
             }
         }
     });
