@@ -16,8 +16,8 @@ async fn main() -> anyhow::Result<()> {
                 ServeConfig::from_args(args.as_ref()).context("invalid configuration")?;
             // Components compile in child processes of this executable,
             // which return the compiler's memory when they end.
-            let exe = std::env::current_exe().context("cannot find this executable")?;
-            config.runtime.compiler = hangar_host::plugins::compile::Compiler::Child(exe);
+            config.runtime.compiler = hangar_host::plugins::compile::Compiler::this_executable()
+                .context("cannot find this executable")?;
             server::serve(config, server::shutdown_signal()).await?;
         }
         Command::Token(args) => println!("{}", hangar_host::auth::mint_from_cli(&args)?),

@@ -184,17 +184,37 @@ impl CompiledCache {
     ) -> wasmtime::Result<Component> {
         let started = std::time::Instant::now();
         if let (Compiler::Child(exe), settings) = &self.compiler {
-            let payload = compile::in_child(exe, settings, wasm).map_err(wasmtime::Error::msg)?;
-            self.count_compile(started);
-            if let Err(err) = self.store(digest, &payload) {
-                tracing::warn!(%digest, error = %err, "compiled component not cached");
+            match compile::in_child(exe, settings, wasm) {
+                Ok(payload) => {
+                    // SAFETY: the payload is what `precompile_component` of
+                    // an engine with this engine's settings produced, just
+                    // now, from bytes whose digest the caller verified;
+                    // wasmtime refuses an artifact of another version or
+                    // configuration.
+                    #[allow(unsafe_code)]
+                    let loaded = unsafe { Component::deserialize(engine, &payload) };
+                    match loaded {
+                        Ok(component) => {
+                            self.count_compile(started);
+                            if let Err(err) = self.store(digest, &payload) {
+                                tracing::warn!(%digest, error = %err, "compiled component not cached");
+                            }
+                            return Ok(component);
+                        }
+                        Err(err) => {
+                            tracing::warn!(%digest, error = %format!("{err:#}"), "the compiler process wrote an artifact this engine refuses; compiling here")
+                        }
+                    }
+                }
+                // The component itself is refused: compiling here would
+                // refuse it too.
+                Err(compile::ChildError::Failed(message)) => {
+                    return Err(wasmtime::Error::msg(message));
+                }
+                Err(err) => {
+                    tracing::warn!(%digest, error = %err, "the compiler process could not run; compiling here");
+                }
             }
-            // SAFETY: the payload is what `precompile_component` of an
-            // engine with this engine's settings produced, just now, from
-            // bytes whose digest the caller verified; wasmtime refuses an
-            // artifact of another version or configuration.
-            #[allow(unsafe_code)]
-            return unsafe { Component::deserialize(engine, &payload) };
         }
         let component = Component::new(engine, wasm)?;
         self.count_compile(started);
@@ -454,5 +474,38 @@ mod tests {
             .load_or_compile(&engine, &digest, EMPTY_COMPONENT)
             .unwrap();
         assert_eq!(again.counts().compiled, 0);
+    }
+
+    #[test]
+    fn a_compiler_process_that_cannot_run_leaves_the_compile_to_this_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::default();
+        let cache = CompiledCache::new(dir.path(), &engine)
+            .unwrap()
+            .compiling_with(
+                Compiler::Child("/nonexistent/hangar".into()),
+                EngineSettings::default(),
+            );
+        let digest = Digest::of(EMPTY_COMPONENT);
+        cache
+            .load_or_compile(&engine, &digest, EMPTY_COMPONENT)
+            .unwrap();
+        assert_eq!(cache.counts().compiled, 1);
+    }
+
+    #[test]
+    fn a_component_the_compiler_process_refuses_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::default();
+        // A process that fails as a refused compile does.
+        let cache = CompiledCache::new(dir.path(), &engine)
+            .unwrap()
+            .compiling_with(Compiler::Child("false".into()), EngineSettings::default());
+        let digest = Digest::of(EMPTY_COMPONENT);
+        let err = cache
+            .load_or_compile(&engine, &digest, EMPTY_COMPONENT)
+            .unwrap_err();
+        assert!(err.to_string().contains("compiler process ended"), "{err}");
+        assert_eq!(cache.counts().compiled, 0);
     }
 }

@@ -29,6 +29,23 @@ pub enum Compiler {
     Child(PathBuf),
 }
 
+impl Compiler {
+    /// Compiling in children of the running executable. On Linux that is
+    /// `/proc/self/exe`, which stays the running build even when its file
+    /// is replaced by an upgrade before the server restarts (a newer build
+    /// would write artifacts this engine cannot load).
+    ///
+    /// # Errors
+    /// When the executable cannot be found.
+    pub fn this_executable() -> std::io::Result<Self> {
+        let proc_exe = PathBuf::from("/proc/self/exe");
+        if proc_exe.exists() {
+            return Ok(Self::Child(proc_exe));
+        }
+        std::env::current_exe().map(Self::Child)
+    }
+}
+
 /// Why a child could not compile.
 #[derive(Debug, thiserror::Error)]
 pub enum ChildError {
