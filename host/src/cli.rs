@@ -204,6 +204,10 @@ pub enum PluginsAction {
         name: String,
         /// Version.
         version: String,
+        /// How long the server waits before answering with a job to
+        /// follow, ms [default: the server's, 10000].
+        #[arg(long)]
+        wait_ms: Option<u64>,
     },
     /// Swap back to the previous version.
     Rollback {

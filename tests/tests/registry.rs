@@ -834,6 +834,28 @@ async fn a_host_with_its_registry_down_starts_from_its_compiled_cache() {
         error.contains("the registry has no tagger 9.9.9") && !error.contains("{\""),
         "{error}"
     );
+    // Not waited for by the server: the command follows the job.
+    let output = plugins_cli(
+        &["activate", "tagger", "1.0.0", "--wait-ms", "0"],
+        &host.url,
+    );
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{err}");
+    assert!(err.contains("following /api/admin/jobs/"), "{err}");
+    assert!(out.contains("tagger 1.0.0 active"), "{out}");
+    let output = plugins_cli(
+        &["activate", "tagger", "9.9.9", "--wait-ms", "0"],
+        &host.url,
+    );
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        err.contains("following") && err.contains("the registry has no tagger 9.9.9 (404)"),
+        "{err}"
+    );
     let output = plugins_cli(&["list"], &host.url);
     let listing = String::from_utf8_lossy(&output.stdout);
     assert!(

@@ -107,8 +107,16 @@ pub async fn run(args: &PluginsArgs) -> anyhow::Result<()> {
                 );
             }
         }
-        PluginsAction::Activate { name, version } => {
-            let body = serde_json::json!({ "version": version }).to_string();
+        PluginsAction::Activate {
+            name,
+            version,
+            wait_ms,
+        } => {
+            let mut body = serde_json::json!({ "version": version });
+            if let Some(wait_ms) = wait_ms {
+                body["wait_ms"] = serde_json::json!(wait_ms);
+            }
+            let body = body.to_string();
             let answer = call(
                 args,
                 Method::POST,
