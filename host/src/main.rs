@@ -14,6 +14,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => {
             let mut config =
                 ServeConfig::from_args(args.as_ref()).context("invalid configuration")?;
+            hangar_host::server::memory::return_large_buffers();
             // Components compile in child processes of this executable,
             // which return the compiler's memory when they end.
             config.runtime.compiler = hangar_host::plugins::compile::Compiler::this_executable()

@@ -6,6 +6,7 @@
 
 mod health;
 pub mod listener;
+pub mod memory;
 pub mod openapi;
 pub mod rate;
 pub mod ready;
