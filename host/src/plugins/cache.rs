@@ -497,14 +497,14 @@ mod tests {
     fn a_component_the_compiler_process_refuses_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let engine = Engine::default();
-        // A process that fails as a refused compile does.
+        // A process that fails as a refused compile does, before reading
+        // its input: more than a pipe holds, so the write breaks the pipe.
         let cache = CompiledCache::new(dir.path(), &engine)
             .unwrap()
             .compiling_with(Compiler::Child("false".into()), EngineSettings::default());
-        let digest = Digest::of(EMPTY_COMPONENT);
-        let err = cache
-            .load_or_compile(&engine, &digest, EMPTY_COMPONENT)
-            .unwrap_err();
+        let wasm = vec![0u8; 1 << 20];
+        let digest = Digest::of(&wasm);
+        let err = cache.load_or_compile(&engine, &digest, &wasm).unwrap_err();
         assert!(err.to_string().contains("compiler process ended"), "{err}");
         assert_eq!(cache.counts().compiled, 0);
     }

@@ -93,9 +93,13 @@ pub fn in_child(
         .spawn()
         .map_err(spawn)?;
     // The child reads all of its input before it writes anything, so
-    // writing first cannot fill both pipes.
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(wasm).map_err(spawn)?;
+    // writing first cannot fill both pipes. A child that ends before it
+    // read everything (it failed) breaks the pipe: its exit status and
+    // message below say why.
+    if let Some(mut stdin) = child.stdin.take()
+        && let Err(err) = stdin.write_all(wasm)
+    {
+        tracing::debug!(error = %err, "the compiler process stopped reading");
     }
     let output = child.wait_with_output().map_err(spawn)?;
     if output.status.success() {
