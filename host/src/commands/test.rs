@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
-use md5::Digest as _;
 use semver::Version;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -27,6 +26,7 @@ use crate::plugins::{
 };
 use crate::store::Database;
 use crate::store::alerts::Alerts;
+use crate::upload::guessed_content_type;
 use crate::upload::merge::HEAD_BYTES;
 
 /// `hangar test`.
@@ -352,7 +352,8 @@ fn octet_stream() -> String {
 }
 
 /// What an upload hook is told about `path`: as the upload store tells it
-/// (size, whole-file MD5, the first [`HEAD_BYTES`]).
+/// (size, whole-file MD5, the first [`HEAD_BYTES`], the declared type or
+/// the one the store guesses from the name).
 fn file_info(
     path: &Path,
     content_type: Option<&str>,
@@ -362,36 +363,26 @@ fn file_info(
         path: path.to_path_buf(),
         source,
     };
-    let mut file = std::fs::File::open(path).map_err(read)?;
-    let (mut md5, mut head, mut size) = (md5::Md5::new(), Vec::new(), 0u64);
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buf).map_err(read)?;
-        if n == 0 {
-            break;
+    let hashes = hangar_client::upload::hash_file(path, None, &|_, _| {}).map_err(|err| {
+        TestError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(err.to_string()),
         }
-        md5.update(&buf[..n]);
-        let take = (HEAD_BYTES - head.len()).min(n);
-        head.extend_from_slice(&buf[..take]);
-        size += n as u64;
-    }
+    })?;
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    std::fs::File::open(path)
+        .and_then(|file| file.take(HEAD_BYTES as u64).read_to_end(&mut head))
+        .map_err(read)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let content_type = content_type.map_or_else(
-        || {
-            mime_guess::from_path(path)
-                .first_or_octet_stream()
-                .to_string()
-        },
-        str::to_owned,
-    );
+    let content_type = content_type.map_or_else(|| guessed_content_type(&name), str::to_owned);
     let info = wit::FileInfo {
-        id: format!("test-{}", hex::encode(&md5.clone().finalize()[..8])),
+        id: format!("test-{}", &hashes.md5[..16]),
         name,
-        size,
-        md5: hex::encode(md5.finalize()),
+        size: hashes.size,
+        md5: hashes.md5,
         content_type,
     };
     Ok((info, head))

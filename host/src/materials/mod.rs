@@ -392,14 +392,6 @@ impl Materials {
         self.loads.loaded()
     }
 
-    /// Checks `props` against the material's schema.
-    ///
-    /// # Errors
-    /// [`MaterialError::InvalidProps`] with each failing field.
-    pub fn validate(&self, loaded: &Loaded, props: &Value) -> Result<(), MaterialError> {
-        loaded.validate(props)
-    }
-
     /// Renders `props` with `loaded` within this server's HTML budget (see
     /// [`Loaded::render`]).
     ///

@@ -204,9 +204,7 @@ async fn validate(materials: &Materials, page: &Page) -> Result<(), ApiError> {
             .load_pinned(&node.material, &node.version)
             .await
             .map_err(|e| invalid(&path, e))?;
-        if let Err(MaterialError::InvalidProps { errors, .. }) =
-            materials.validate(&loaded, &node.props)
-        {
+        if let Err(MaterialError::InvalidProps { errors, .. }) = loaded.validate(&node.props) {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-props",

@@ -27,5 +27,5 @@ mod service;
 
 pub use service::{
     ChunkOutcome, Completed, OpenRequest, Opened, ProofOutcome, UploadConfig, UploadError,
-    UploadStore, UploadView,
+    UploadStore, UploadView, guessed_content_type,
 };

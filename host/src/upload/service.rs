@@ -509,12 +509,10 @@ impl UploadStore {
         {
             Some(upload) if upload.expires_ms >= now_ms() => (upload, true),
             _ => {
-                let content_type = req.content_type.clone().unwrap_or_else(|| {
-                    mime_guess::from_path(&req.name)
-                        .first_or_octet_stream()
-                        .essence_str()
-                        .to_owned()
-                });
+                let content_type = req
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| guessed_content_type(&req.name));
                 let now = now_ms();
                 let upload = UploadRecord {
                     id: new_id("u_"),
@@ -602,6 +600,15 @@ fn stripe(hex: &str) -> usize {
         .next()
         .and_then(|b| (b as char).to_digit(16))
         .unwrap_or(0) as usize
+}
+
+/// The content type of a file named `name` whose uploader declared none:
+/// guessed from its extension, `application/octet-stream` when unknown.
+pub fn guessed_content_type(name: &str) -> String {
+    mime_guess::from_path(name)
+        .first_or_octet_stream()
+        .essence_str()
+        .to_owned()
 }
 
 #[cfg(test)]
