@@ -12,7 +12,7 @@ use hangar_host::history::{HistoryStore, NewMessage, SenderKind, UserId};
 use hangar_host::store::Database;
 use hangar_host::store::kv::KvError;
 use hangar_host::upload::index::{
-    Content, FileRecord, Registration, SqlIndex, UploadIndex, UploadRecord, UploadState,
+    Content, FileRecord, Registration, Source, SqlIndex, UploadIndex, UploadRecord, UploadState,
 };
 use hangar_host::upload::sizing::Layout;
 
@@ -305,7 +305,7 @@ async fn garbage_blobs_are_recorded_by_the_change_that_makes_them_garbage() {
     };
     assert_eq!(
         index
-            .register("u_1", &file("f_1", &sha), merged("u_1"))
+            .register(Source::Native("u_1"), &file("f_1", &sha), merged("u_1"))
             .await
             .unwrap(),
         Registration::Stored("merged/u_1".into())
@@ -313,7 +313,7 @@ async fn garbage_blobs_are_recorded_by_the_change_that_makes_them_garbage() {
     // The same content again: the first copy stays, the second is garbage.
     assert_eq!(
         index
-            .register("u_2", &file("f_2", &sha), merged("u_2"))
+            .register(Source::Native("u_2"), &file("f_2", &sha), merged("u_2"))
             .await
             .unwrap(),
         Registration::Stored("merged/u_1".into())
@@ -323,7 +323,7 @@ async fn garbage_blobs_are_recorded_by_the_change_that_makes_them_garbage() {
     // Instant upload counts a reference to what is stored.
     assert_eq!(
         index
-            .register("u_3", &file("f_3", &sha), Content::Existing)
+            .register(Source::Native("u_3"), &file("f_3", &sha), Content::Existing)
             .await
             .unwrap(),
         Registration::Stored("merged/u_1".into())
@@ -331,7 +331,7 @@ async fn garbage_blobs_are_recorded_by_the_change_that_makes_them_garbage() {
     // Registering twice, or after removal, changes nothing.
     assert_eq!(
         index
-            .register("u_3", &file("f_9", &sha), Content::Existing)
+            .register(Source::Native("u_3"), &file("f_9", &sha), Content::Existing)
             .await
             .unwrap(),
         Registration::UploadGone
@@ -360,7 +360,7 @@ async fn garbage_blobs_are_recorded_by_the_change_that_makes_them_garbage() {
         replace: false,
     };
     index
-        .register("u_5", &file("f_5", &sha), five)
+        .register(Source::Native("u_5"), &file("f_5", &sha), five)
         .await
         .unwrap();
     let six = Content::Merged {
@@ -369,7 +369,7 @@ async fn garbage_blobs_are_recorded_by_the_change_that_makes_them_garbage() {
     };
     assert_eq!(
         index
-            .register("u_6", &file("f_6", &sha), six)
+            .register(Source::Native("u_6"), &file("f_6", &sha), six)
             .await
             .unwrap(),
         Registration::Stored("merged/u_6".into())

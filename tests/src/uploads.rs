@@ -1,11 +1,15 @@
 //! Driving the upload API over HTTP.
 
+use std::path::Path;
+use std::sync::Arc;
+
 use md5::{Digest as _, Md5};
+use object_store::{ObjectStore, ObjectStoreExt as _};
 use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::server::request;
+use crate::server::{Server, request};
 
 /// Bytes no content sniffer recognises (xorshift), different per `seed`.
 pub fn pattern(size: usize, seed: u64) -> Vec<u8> {
@@ -205,4 +209,85 @@ pub fn chunk_of<'a>(upload: &Value, data: &'a [u8], index: u64) -> &'a [u8] {
     let size = upload["chunk_size"].as_u64().expect("chunk size") as usize;
     let start = index as usize * size;
     &data[start..(start + size).min(data.len())]
+}
+
+/// A demo server over a data directory of its own, with its upload blobs
+/// (in that directory or the test's bucket) at hand.
+pub struct Store {
+    server: Option<Server>,
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    /// The servers' upload blobs (in the data directory or the test's bucket).
+    blobs: Arc<dyn ObjectStore>,
+}
+
+impl Store {
+    /// Starts a demo server with `args`.
+    pub fn start(args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let server = Self::launch(dir.path(), &args);
+        let blobs = crate::backend::upload_blobs(&dir.path().join("data"));
+        Self {
+            server: Some(server),
+            dir,
+            args,
+            blobs,
+        }
+    }
+
+    fn launch(dir: &Path, args: &[String]) -> Server {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Server::start_demo(dir, &args).unwrap()
+    }
+
+    /// The running server.
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().unwrap()
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.server().url.clone()
+    }
+
+    /// SIGKILL, then start again on the same data directory.
+    pub fn kill_and_restart(&mut self) {
+        drop(self.server.take());
+        self.server = Some(Self::launch(self.dir.path(), &self.args));
+    }
+
+    /// The data directory's blob folder (local stores only).
+    pub fn blob_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("data/blobs")
+    }
+
+    /// The keys of the upload blobs under `prefix`.
+    pub async fn keys(&self, prefix: &str) -> Vec<String> {
+        crate::backend::keys_under(self.blobs.as_ref(), prefix).await
+    }
+
+    /// Whether anything is stored under `prefix`.
+    pub async fn holds(&self, prefix: &str) -> bool {
+        !self.keys(prefix).await.is_empty()
+    }
+
+    /// The bytes of blob `key`.
+    pub async fn read(&self, key: &str) -> Vec<u8> {
+        let got = self.blobs.get(&key.into()).await.unwrap();
+        got.bytes().await.unwrap().to_vec()
+    }
+
+    /// A session of `user` with `role` (demo mode) and its upload API.
+    pub async fn api(&self, user: &str, role: &str) -> UploadApi {
+        let (status, body) = request(
+            Method::POST,
+            &format!("{}/api/session", self.url()),
+            None,
+            Some(&json!({"user": user, "role": role})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        UploadApi::new(&self.url(), body["token"].as_str().unwrap())
+    }
 }

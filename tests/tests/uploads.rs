@@ -4,92 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure is a panic
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use hangar_testkit::server::{Server, request};
-use hangar_testkit::uploads::{UploadApi, chunk_of, md5_hex, pattern, sha256_hex};
-use object_store::{ObjectStore, ObjectStoreExt as _};
+use hangar_testkit::server::Server;
+use hangar_testkit::uploads::{Store, chunk_of, md5_hex, pattern, sha256_hex};
 use reqwest::Method;
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
 const MIB: usize = 1 << 20;
-
-struct Store {
-    server: Option<Server>,
-    dir: TempDir,
-    args: Vec<String>,
-    /// The servers' upload blobs (in the data directory or the test's bucket).
-    blobs: Arc<dyn ObjectStore>,
-}
-
-impl Store {
-    fn start(args: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        let server = Self::launch(dir.path(), &args);
-        let blobs = hangar_testkit::backend::upload_blobs(&dir.path().join("data"));
-        Self {
-            server: Some(server),
-            dir,
-            args,
-            blobs,
-        }
-    }
-
-    fn launch(dir: &Path, args: &[String]) -> Server {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        Server::start_demo(dir, &args).unwrap()
-    }
-
-    fn server(&self) -> &Server {
-        self.server.as_ref().unwrap()
-    }
-
-    fn url(&self) -> String {
-        self.server().url.clone()
-    }
-
-    /// SIGKILL, then start again on the same data directory.
-    fn kill_and_restart(&mut self) {
-        drop(self.server.take());
-        self.server = Some(Self::launch(self.dir.path(), &self.args));
-    }
-
-    /// The data directory's blob folder (local stores only).
-    fn blob_dir(&self) -> std::path::PathBuf {
-        self.dir.path().join("data/blobs")
-    }
-
-    /// The keys of the upload blobs under `prefix`.
-    async fn keys(&self, prefix: &str) -> Vec<String> {
-        hangar_testkit::backend::keys_under(self.blobs.as_ref(), prefix).await
-    }
-
-    /// Whether anything is stored under `prefix`.
-    async fn holds(&self, prefix: &str) -> bool {
-        !self.keys(prefix).await.is_empty()
-    }
-
-    async fn read(&self, key: &str) -> Vec<u8> {
-        let got = self.blobs.get(&key.into()).await.unwrap();
-        got.bytes().await.unwrap().to_vec()
-    }
-
-    async fn api(&self, user: &str, role: &str) -> UploadApi {
-        let (status, body) = request(
-            Method::POST,
-            &format!("{}/api/session", self.url()),
-            None,
-            Some(&json!({"user": user, "role": role})),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        UploadApi::new(&self.url(), body["token"].as_str().unwrap())
-    }
-}
 
 fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()

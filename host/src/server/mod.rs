@@ -145,6 +145,9 @@ pub fn app(state: AppState, extra: utoipa_axum::router::OpenApiRouter<AppState>)
     let (router, doc) = api_router().merge(extra).split_for_parts();
     openapi::publish(&doc);
     router
+        .merge(crate::upload::tus::http::routes(
+            &state.hub.config.allowed_origins,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

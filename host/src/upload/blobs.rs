@@ -152,6 +152,17 @@ impl Blobs {
         Path::from_iter(["chunks", id])
     }
 
+    /// A part of tus upload `id` starting at byte `start`; `tag` makes its
+    /// name its own.
+    pub fn tus_part(id: &str, start: u64, tag: &str) -> Path {
+        Path::from_iter(["tus", id, &format!("{start:020}-{tag}")])
+    }
+
+    /// The folder of tus upload `id`'s parts.
+    pub fn tus_parts_of(id: &str) -> Path {
+        Path::from_iter(["tus", id])
+    }
+
     /// Where upload `id` is merged; once registered, the content of its
     /// file (unless the same content was stored before).
     pub fn merged(id: &str) -> Path {
@@ -206,9 +217,18 @@ impl Blobs {
 
     /// Upload ids that have a chunk folder.
     pub async fn chunk_folders(&self) -> Result<Vec<String>, BlobError> {
+        self.folders("chunks").await
+    }
+
+    /// tus upload ids that have a folder of parts.
+    pub async fn tus_folders(&self) -> Result<Vec<String>, BlobError> {
+        self.folders("tus").await
+    }
+
+    async fn folders(&self, area: &str) -> Result<Vec<String>, BlobError> {
         let listing = self
             .store
-            .list_with_delimiter(Some(&Path::from("chunks")))
+            .list_with_delimiter(Some(&Path::from(area)))
             .await?;
         Ok(listing
             .common_prefixes

@@ -59,6 +59,12 @@ impl From<UploadError> for ApiError {
             E::Completing(_) => (StatusCode::CONFLICT, "completing"),
             E::Body(_) => (StatusCode::BAD_REQUEST, "bad-body"),
             E::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            E::Expired(_) => (StatusCode::GONE, "upload-expired"),
+            E::OffsetMismatch { .. } => (StatusCode::CONFLICT, "offset-mismatch"),
+            E::PastLength { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "past-length"),
+            E::ChecksumMismatch { .. } => (super::tus::CHECKSUM_MISMATCH, "checksum-mismatch"),
+            E::Busy(_) => (StatusCode::LOCKED, "upload-busy"),
+            E::NotAllowed(_) => (StatusCode::FORBIDDEN, "not-allowed"),
             E::Index(_) | E::Blob(_) | E::Merge(_) => return ApiError::internal(err),
         };
         let error = ApiError::new(status, code, message);

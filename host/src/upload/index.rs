@@ -150,9 +150,28 @@ pub enum Registration {
     ObjectGone,
 }
 
+/// The upload a file registers from: a native one (`uploads`) or a tus one
+/// (`tus_uploads`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source<'a> {
+    /// A native upload's id.
+    Native(&'a str),
+    /// A tus upload's id.
+    Tus(&'a str),
+}
+
+impl Source<'_> {
+    /// The upload's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Native(id) | Self::Tus(id) => id,
+        }
+    }
+}
+
 /// The metadata the upload store keeps.
 #[async_trait]
-pub trait UploadIndex: Send + Sync + std::fmt::Debug {
+pub trait UploadIndex: super::tus::index::TusIndex + Send + Sync + std::fmt::Debug {
     /// Stores a new upload.
     async fn create(&self, upload: &UploadRecord) -> Result<(), IndexError>;
     /// The open upload of this owner for this file, if any.
@@ -192,7 +211,7 @@ pub trait UploadIndex: Send + Sync + std::fmt::Debug {
     /// upload complete.
     async fn register(
         &self,
-        upload_id: &str,
+        upload: Source<'_>,
         file: &FileRecord,
         content: Content<'_>,
     ) -> Result<Registration, IndexError>;
@@ -230,6 +249,18 @@ impl SqlIndex {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+
+    pub(in crate::upload) fn pool(&self) -> &sqlx::AnyPool {
+        self.db.pool()
+    }
+
+    /// A write transaction holding the lock of `scope` (PostgreSQL).
+    pub(in crate::upload) async fn begin_write(
+        &self,
+        scope: &str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        self.db.db().begin_write(&[scope], false).await
+    }
 }
 
 // Macros, not constants: queries stay string literals (sqlx's guard
@@ -247,11 +278,11 @@ macro_rules! file_columns {
     };
 }
 
-fn to_u64(v: i64) -> u64 {
+pub(in crate::upload) fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-fn to_i64(v: u64) -> i64 {
+pub(in crate::upload) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
@@ -462,10 +493,11 @@ impl UploadIndex for SqlIndex {
 
     async fn register(
         &self,
-        upload_id: &str,
+        upload: Source<'_>,
         f: &FileRecord,
         content: Content<'_>,
     ) -> Result<Registration, IndexError> {
+        let upload_id = upload.id();
         let scopes = [
             format!("object:{}", f.sha256),
             format!("upload:{upload_id}"),
@@ -475,13 +507,19 @@ impl UploadIndex for SqlIndex {
             .db()
             .begin_write(&[&scopes[0], &scopes[1]], false)
             .await?;
-        let completed = sqlx::query(
-            "UPDATE uploads SET state = 'complete', file_id = $1 WHERE id = $2 AND state = 'open'",
-        )
-        .bind(&f.id)
-        .bind(upload_id)
-        .execute(&mut *tx)
-        .await?;
+        let complete = match upload {
+            Source::Native(_) => {
+                "UPDATE uploads SET state = 'complete', file_id = $1 WHERE id = $2 AND state = 'open'"
+            }
+            Source::Tus(_) => {
+                "UPDATE tus_uploads SET state = 'complete', file_id = $1 WHERE id = $2 AND state = 'open'"
+            }
+        };
+        let completed = sqlx::query(complete)
+            .bind(&f.id)
+            .bind(upload_id)
+            .execute(&mut *tx)
+            .await?;
         if completed.rows_affected() == 0 {
             return Ok(Registration::UploadGone);
         }
@@ -549,10 +587,11 @@ impl UploadIndex for SqlIndex {
         .bind(f.created_ms)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM upload_chunks WHERE upload_id = $1")
-            .bind(upload_id)
-            .execute(&mut *tx)
-            .await?;
+        let parts = match upload {
+            Source::Native(_) => "DELETE FROM upload_chunks WHERE upload_id = $1",
+            Source::Tus(_) => "DELETE FROM tus_parts WHERE upload_id = $1",
+        };
+        sqlx::query(parts).bind(upload_id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Registration::Stored(stored))
     }

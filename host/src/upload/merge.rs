@@ -32,7 +32,7 @@ const GAP_GRACE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The merged object is flushed to disk in the background every this many
 /// bytes (see [`Blobs::write_behind`]).
-const WRITE_BEHIND_BYTES: u64 = 64 << 20;
+pub(crate) const WRITE_BEHIND_BYTES: u64 = 64 << 20;
 
 /// Bytes of the file's start kept for the upload hooks.
 pub const HEAD_BYTES: usize = 4096;
@@ -50,6 +50,10 @@ pub enum MergeError {
     /// The object store failed.
     #[error("object store: {0}")]
     Blob(#[from] BlobError),
+    /// The stored bytes of an upload have a gap (a tus upload whose
+    /// index and object store disagree).
+    #[error("{0}")]
+    Gap(String),
     /// A hashing or writing task panicked or was cancelled.
     #[error("hashing failed: {0}")]
     Task(#[from] tokio::task::JoinError),

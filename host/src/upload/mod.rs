@@ -11,7 +11,8 @@
 //! Map: [`sizing`] picks chunk sizes, [`index`] keeps metadata, [`blobs`]
 //! names objects, [`merge`] hashes and merges while chunks arrive,
 //! [`access`] decides who reads a file and signs links, [`http`] and
-//! [`download`] are the routes, [`sweep`] removes expired uploads.
+//! [`download`] are the routes, [`sweep`] removes expired uploads, [`tus`]
+//! speaks tus 1.0 over the same store.
 
 pub mod access;
 pub mod blobs;
@@ -22,6 +23,7 @@ pub mod lease;
 pub mod merge;
 pub mod sizing;
 pub mod sweep;
+pub mod tus;
 
 mod service;
 
@@ -29,3 +31,4 @@ pub use service::{
     ChunkOutcome, Completed, OpenRequest, Opened, ProofOutcome, UploadConfig, UploadError,
     UploadStore, UploadView, guessed_content_type,
 };
+pub use service::{PART_BYTES as TUS_PART_BYTES, TusCreate, TusPatch};

@@ -6,6 +6,9 @@ mod chunks;
 mod files;
 mod finish;
 mod instant;
+mod tus;
+
+pub use tus::{PART_BYTES, TusCreate, TusPatch};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -216,6 +219,38 @@ pub enum UploadError {
     /// The file exists and is readable, but the action is not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// A tus upload is past its expiry.
+    #[error("upload {0} expired")]
+    Expired(String),
+    /// A tus `PATCH` starts elsewhere than where the upload stands.
+    #[error("the upload is at offset {at}; this request starts at {sent}")]
+    OffsetMismatch {
+        /// Bytes stored.
+        at: u64,
+        /// `Upload-Offset` sent.
+        sent: u64,
+    },
+    /// A tus body runs past the upload's length.
+    #[error("the upload is {length} bytes long; this request runs to byte {end}")]
+    PastLength {
+        /// The upload's length.
+        length: u64,
+        /// Where the body would end.
+        end: u64,
+    },
+    /// A tus body does not hash to its `Upload-Checksum`.
+    #[error("{algorithm} checksum mismatch: the request's bytes were discarded; send them again")]
+    ChecksumMismatch {
+        /// The algorithm named.
+        algorithm: &'static str,
+    },
+    /// Another request is writing to this tus upload.
+    #[error("upload {0} is busy with another request; try again")]
+    Busy(String),
+    /// The request does not fit the upload's state or kind (a `PATCH` of a
+    /// final upload, a second length, a bad concatenation).
+    #[error("{0}")]
+    NotAllowed(String),
     /// The metadata store failed.
     #[error(transparent)]
     Index(#[from] IndexError),
@@ -325,6 +360,8 @@ pub struct UploadStore {
     merge_budget: Arc<Semaphore>,
     merges: Mutex<HashMap<String, Arc<Merge>>>,
     completing: Mutex<HashSet<String>>,
+    /// tus uploads a request is writing to, on this process.
+    tus_writers: tus::Writers,
     /// Materialising and releasing objects of one hash never interleave.
     object_locks: [tokio::sync::Mutex<()>; 16],
     /// Opens of one file (by MD5) take turns, so concurrent identical opens
@@ -403,6 +440,7 @@ impl UploadStore {
             links: LinkSigner::new(link_secret),
             merges: Mutex::new(HashMap::new()),
             completing: Mutex::new(HashSet::new()),
+            tus_writers: tus::Writers::default(),
             object_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             open_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             decoy: tokio::sync::OnceCell::new(),
@@ -568,17 +606,37 @@ impl UploadStore {
     }
 
     fn new_file(&self, upload: &UploadRecord, sha256: String, head: Option<&[u8]>) -> FileRecord {
+        let declared = Declared {
+            owner: &upload.owner,
+            name: &upload.name,
+            content_type: &upload.content_type,
+        };
+        declared.file(upload.layout.size, upload.md5.clone(), sha256, head)
+    }
+}
+
+/// What an uploader said about a file.
+struct Declared<'a> {
+    owner: &'a str,
+    name: &'a str,
+    content_type: &'a str,
+}
+
+impl Declared<'_> {
+    /// A new file record; its content type is the one its first bytes
+    /// (`head`) show, else the declared one.
+    fn file(&self, size: u64, md5: String, sha256: String, head: Option<&[u8]>) -> FileRecord {
         let sniffed = head.and_then(infer::get);
         let (content_type, inline) = match sniffed {
             Some(kind) => (kind.mime_type().to_owned(), is_raster(kind.mime_type())),
-            None => (upload.content_type.clone(), false),
+            None => (self.content_type.to_owned(), false),
         };
         FileRecord {
             id: new_id("f_"),
-            owner: upload.owner.clone(),
-            name: upload.name.clone(),
-            size: upload.layout.size,
-            md5: upload.md5.clone(),
+            owner: self.owner.to_owned(),
+            name: self.name.to_owned(),
+            size,
+            md5,
             sha256,
             content_type,
             inline,

@@ -10,7 +10,7 @@ use crate::store::now_ms;
 /// Removes every expired upload (open ones lose their chunks; complete ones
 /// only their record), then chunk folders of uploads that are not open
 /// (left by a crash between registering a file and deleting its chunks),
-/// then the blobs in the trash (left by a crash between orphaning a blob
+/// the same for tus uploads and their parts, then the blobs in the trash (left by a crash between orphaning a blob
 /// and deleting it).
 /// Returns how many uploads were removed.
 ///
@@ -32,6 +32,17 @@ pub async fn sweep_once(store: &UploadStore) -> Result<usize, UploadError> {
             break;
         }
     }
+    loop {
+        let expired = store.index().tus_expired(now_ms(), 100).await?;
+        let batch = expired.len();
+        for id in expired {
+            store.tus_expire(&id).await?;
+            removed += 1;
+        }
+        if batch < 100 {
+            break;
+        }
+    }
     // Folders first: a folder seen here belongs to an upload whose record
     // existed before its first chunk, so it is in the open set read after.
     let folders = store.blobs().chunk_folders().await?;
@@ -39,6 +50,16 @@ pub async fn sweep_once(store: &UploadStore) -> Result<usize, UploadError> {
     for folder in folders {
         if !open.contains(&folder) {
             store.blobs().delete_all(&Blobs::chunks_of(&folder)).await?;
+        }
+    }
+    let tus_folders = store.blobs().tus_folders().await?;
+    let tus_open: HashSet<String> = store.index().tus_open_ids().await?.into_iter().collect();
+    for folder in tus_folders {
+        if !tus_open.contains(&folder) {
+            store
+                .blobs()
+                .delete_all(&Blobs::tus_parts_of(&folder))
+                .await?;
         }
     }
     store.drop_stale_merges(&open).await;

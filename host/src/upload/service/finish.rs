@@ -9,7 +9,7 @@ use crate::auth::Session;
 use crate::plugins::bindings::wit;
 use crate::store::alerts::{AlertKind, NewAlert};
 use crate::upload::blobs::Blobs;
-use crate::upload::index::{Content, Registration, UploadRecord, UploadState};
+use crate::upload::index::{Content, FileRecord, Registration, Source, UploadRecord, UploadState};
 use crate::upload::merge::Merge;
 
 /// How long a `complete` waits while another process finishes the same
@@ -111,6 +111,47 @@ impl UploadStore {
             });
         }
         let file = self.new_file(&upload, merged.sha256.clone(), Some(&merged.head));
+        let file = match self
+            .admit(Source::Native(id), file, merged.head, &upload.content_type)
+            .await?
+        {
+            Admitted::Registered(file) => file,
+            Admitted::Rejected { by, reason } => {
+                self.discard(id).await?;
+                return Err(UploadError::Rejected { by, reason });
+            }
+            Admitted::Gone => {
+                // Completed on another node meanwhile (its merge wrote the
+                // same bytes to the same place), or removed (expired,
+                // aborted), which put the merged object in the trash.
+                return match self.index.upload(id).await? {
+                    Some(done) if done.state == UploadState::Complete => {
+                        let file_id = done.file_id.unwrap_or_default();
+                        let file = self.index.file(&file_id).await?;
+                        file.map(|file| Completed { file })
+                            .ok_or(UploadError::UnknownFile(file_id))
+                    }
+                    _ => Err(UploadError::UnknownUpload(id.to_owned())),
+                };
+            }
+        };
+        self.drop_chunks(id);
+        tracing::info!(upload = %id, file = %file.id, sha256 = %file.sha256, "upload complete");
+        crate::metrics::metrics().upload_merges.inc();
+        Ok(Completed { file })
+    }
+
+    /// Runs the upload hooks on a merged file (its first bytes in `head`)
+    /// and, if they accept it, registers it from `source`, whose merged
+    /// object is at [`Blobs::merged`]. The hooks' flags become alerts.
+    pub(super) async fn admit(
+        &self,
+        source: Source<'_>,
+        file: FileRecord,
+        head: Vec<u8>,
+        declared_type: &str,
+    ) -> Result<Admitted, UploadError> {
+        let id = source.id();
         let decision = self
             .runtime
             .upload_chain()
@@ -120,9 +161,9 @@ impl UploadStore {
                     name: file.name.clone(),
                     size: file.size,
                     md5: file.md5.clone(),
-                    content_type: upload.content_type.clone(),
+                    content_type: declared_type.to_owned(),
                 },
-                merged.head.clone(),
+                head,
             )
             .await;
         for flag in decision.flags {
@@ -139,9 +180,8 @@ impl UploadStore {
             }
         }
         if let Some(rejection) = decision.rejected {
-            self.discard(id).await?;
             tracing::info!(upload = %id, by = %rejection.by, reason = %rejection.reason, "upload rejected");
-            return Err(UploadError::Rejected {
+            return Ok(Admitted::Rejected {
                 by: rejection.by.to_string(),
                 reason: rejection.reason,
             });
@@ -159,7 +199,7 @@ impl UploadStore {
                 location: merged_at.as_ref(),
                 replace,
             };
-            self.index.register(id, &file, content).await?
+            self.index.register(source, &file, content).await?
         };
         match registration {
             Registration::Stored(location) if location != merged_at.as_ref() => {
@@ -168,25 +208,9 @@ impl UploadStore {
                 self.empty_trash_item(&merged_at).await;
             }
             Registration::Stored(_) => {}
-            Registration::UploadGone | Registration::ObjectGone => {
-                // Completed on another node meanwhile (its merge wrote the
-                // same bytes to the same place), or removed (expired,
-                // aborted), which put the merged object in the trash.
-                return match self.index.upload(id).await? {
-                    Some(done) if done.state == UploadState::Complete => {
-                        let file_id = done.file_id.unwrap_or_default();
-                        let file = self.index.file(&file_id).await?;
-                        file.map(|file| Completed { file })
-                            .ok_or(UploadError::UnknownFile(file_id))
-                    }
-                    _ => Err(UploadError::UnknownUpload(id.to_owned())),
-                };
-            }
+            Registration::UploadGone | Registration::ObjectGone => return Ok(Admitted::Gone),
         }
-        self.drop_chunks(id);
-        tracing::info!(upload = %id, file = %file.id, sha256 = %file.sha256, "upload complete");
-        crate::metrics::metrics().upload_merges.inc();
-        Ok(Completed { file })
+        Ok(Admitted::Registered(file))
     }
 
     /// The file of a complete upload.
@@ -302,14 +326,29 @@ impl UploadStore {
     }
 }
 
+/// What the upload hooks and the index made of a merged file.
+pub(super) enum Admitted {
+    /// Accepted and registered.
+    Registered(FileRecord),
+    /// A hook rejected it: the caller discards the upload.
+    Rejected {
+        /// The plugin.
+        by: String,
+        /// Its reason.
+        reason: String,
+    },
+    /// The upload was no longer open (completed elsewhere, or removed).
+    Gone,
+}
+
 /// Marks an upload as being completed (or removed) until dropped.
-struct CompletingGuard<'a> {
+pub(super) struct CompletingGuard<'a> {
     set: &'a Mutex<HashSet<String>>,
     id: String,
 }
 
 impl<'a> CompletingGuard<'a> {
-    fn take(set: &'a Mutex<HashSet<String>>, id: &str) -> Option<Self> {
+    pub(super) fn take(set: &'a Mutex<HashSet<String>>, id: &str) -> Option<Self> {
         let fresh = set
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -7,7 +7,7 @@ use md5::{Digest as _, Md5};
 use super::{ProofOutcome, UploadError, UploadStore, lower_hex};
 use crate::auth::Session;
 use crate::upload::blobs::{BlobError, Blobs};
-use crate::upload::index::{Content, Registration, UploadRecord, UploadState};
+use crate::upload::index::{Content, Registration, Source, UploadRecord, UploadState};
 use crate::upload::merge::MergeError;
 
 impl UploadStore {
@@ -71,7 +71,7 @@ impl UploadStore {
             // cannot interleave.
             match self
                 .index
-                .register(&upload.id, &file, Content::Existing)
+                .register(Source::Native(&upload.id), &file, Content::Existing)
                 .await?
             {
                 Registration::Stored(_) => {}
