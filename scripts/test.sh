@@ -75,6 +75,17 @@ if ! command -v chromium >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends chromium
 fi
 cargo build -p hangar-host --bin hangar
+# tuspy, the tus project's Python client, for the tus test (the machine's
+# Python if it has it, else a virtualenv of this checkout).
+if python3 -c 'import tusclient' 2>/dev/null; then
+    export HANGAR_TEST_PYTHON=python3
+else
+    [ -x target/tus-venv/bin/python ] && target/tus-venv/bin/python -c 'import tusclient' 2>/dev/null || {
+        python3 -m venv target/tus-venv
+        target/tus-venv/bin/pip install -q 'tuspy==1.1.0'
+    }
+    export HANGAR_TEST_PYTHON="$PWD/target/tus-venv/bin/python"
+fi
 (cd tests/browser && npm ci --no-audit --no-fund && node --test)
 
 section "API fuzzing: schemathesis against the demo server's OpenAPI document"
