@@ -9,6 +9,9 @@
 //!   (target ≤ 1.3): every byte is hashed as a chunk and into the whole
 //!   file (in one interleaved pass when chunks arrive in order);
 //! - the server's peak RSS during the upload (target ≤ 128 MiB);
+//! - the same file through tus (tus-js-client in Node, 8 MiB `PATCH`es;
+//!   skipped when `node` or `tests/browser/node_modules` is missing), with
+//!   its ratios to the native CLI's run;
 //! - the same upload into a server keeping its blobs on S3 (a bucket on the
 //!   S3-compatible server `HANGAR_TEST_S3_ENDPOINT` names; skipped when it
 //!   is unset), with its ratios to the local-files run.
@@ -105,6 +108,23 @@ fn main() {
     let local = upload(&server, &path, &md5);
     print_figures("local files (the data directory)", &local, mb, floor);
     let runtime = tokio::runtime::Runtime::new().unwrap();
+    match runtime.block_on(tus_upload(&server, &path, &md5)) {
+        Ok(tus) => {
+            print_figures(
+                "local files, through tus (tus-js-client, 8 MiB PATCHes)",
+                &tus,
+                mb,
+                floor,
+            );
+            println!(
+                "  tus / native CLI: wall {:.2}x, server CPU {:.2}x, peak RSS {:.2}x",
+                tus.wall / local.wall,
+                tus.cpu / local.cpu,
+                tus.peak_mib / local.peak_mib
+            );
+        }
+        Err(why) => println!("  tus: skipped ({why})"),
+    }
     match runtime.block_on(hangar_testkit::backend::S3Bucket::create()) {
         Some(bucket) => {
             let s3_dir = tempfile::tempdir().unwrap();
@@ -186,6 +206,59 @@ fn upload(server: &Server, path: &std::path::Path, md5: &str) -> Figures {
         cpu,
         peak_mib,
     }
+}
+
+/// Uploads `path` with tus-js-client (`tests/tus/tus_upload.mjs`) into
+/// `server`; wall time, the server's CPU seconds and peak RSS during it.
+async fn tus_upload(server: &Server, path: &std::path::Path, md5: &str) -> Result<Figures, String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if !root
+        .join("tests/browser/node_modules/tus-js-client")
+        .exists()
+    {
+        return Err("run `npm ci` in tests/browser for tus-js-client".into());
+    }
+    let (status, session) = hangar_testkit::server::request(
+        reqwest::Method::POST,
+        &format!("{}/api/session", server.url),
+        None,
+        Some(&serde_json::json!({"user": "bench-tus", "role": "customer"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{session}");
+    let token = session["token"].as_str().unwrap();
+    let cpu_before = server.cpu_seconds().unwrap();
+    assert!(server.reset_peak_rss(), "cannot reset the peak RSS counter");
+    let started = Instant::now();
+    let output = std::process::Command::new("node")
+        .arg(root.join("tests/tus/tus_upload.mjs"))
+        .args([&server.url, token, path.to_str().unwrap(), "8"])
+        .output()
+        .map_err(|err| format!("node: {err}"))?;
+    let wall = started.elapsed().as_secs_f64();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let cpu = server.cpu_seconds().unwrap() - cpu_before;
+    let peak_mib = server.peak_rss_kib().unwrap() as f64 / 1024.0;
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let file = answer["file_id"].as_str().unwrap();
+    let (status, record) = hangar_testkit::server::request(
+        reqwest::Method::GET,
+        &format!("{}/api/files/{file}", server.url),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["md5"], md5, "{record}");
+    Ok(Figures {
+        wall,
+        cpu,
+        peak_mib,
+    })
 }
 
 fn print_figures(store: &str, f: &Figures, mb: f64, floor: f64) {
