@@ -142,12 +142,14 @@ pub enum ServeError {
 /// request id (`x-request-id`, taken from the request or generated, and
 /// returned in the answer).
 pub fn app(state: AppState, extra: utoipa_axum::router::OpenApiRouter<AppState>) -> Router {
-    let (router, doc) = api_router().merge(extra).split_for_parts();
-    openapi::publish(&doc);
-    router
+    let (router, doc) = api_router()
         .merge(crate::upload::tus::http::routes(
             &state.hub.config.allowed_origins,
         ))
+        .merge(extra)
+        .split_for_parts();
+    openapi::publish(&doc);
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -293,7 +293,7 @@ mod tests {
         for bad in [
             "a !!!",
             "a YQ==,a YQ==",
-            " YQ==",
+            ",a YQ==",
             "a YQ== YQ==",
             "a\u{1}b YQ==",
         ] {

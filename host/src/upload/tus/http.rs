@@ -1,16 +1,16 @@
 //! The tus endpoint: `/api/tus` (creation, discovery) and `/api/tus/{id}`
-//! (`HEAD`, `PATCH`, `DELETE`), with CORS for the allowed origins. Not in
-//! the OpenAPI document: tus is its own protocol, documented by tus.io
-//! and in `docs/uploads.md`.
+//! (`HEAD`, `PATCH`, `DELETE`), with CORS for the allowed origins. The
+//! protocol is tus.io's; the OpenAPI document lists the operations and
+//! `docs/uploads.md` says what this server does with them.
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{options, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::headers::{self, BadHeader, Checksum, ConcatRequest, Metadata};
 use super::index::{Concat, TusRecord};
@@ -56,17 +56,10 @@ const RESPONSE_HEADERS: [&str; 13] = [
 
 /// The routes, answering cross-origin requests from `allowed_origins`
 /// (`*`: any).
-pub fn routes(allowed_origins: &[String]) -> Router<AppState> {
-    let router = Router::new()
-        .route("/api/tus", post(create).options(discover))
-        .route(
-            "/api/tus/{id}",
-            options(discover)
-                .head(status)
-                .patch(append)
-                .delete(terminate)
-                .post(overridden),
-        )
+pub fn routes(allowed_origins: &[String]) -> OpenApiRouter<AppState> {
+    let router = OpenApiRouter::new()
+        .routes(routes!(create, discover_endpoint))
+        .routes(routes!(status, append, terminate, overridden, discover))
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(protocol));
     if allowed_origins.is_empty() {
@@ -120,7 +113,25 @@ async fn protocol(request: Request, next: Next) -> Response {
     response
 }
 
-/// `OPTIONS`: what this server supports.
+/// `OPTIONS /api/tus`: what this server supports.
+#[utoipa::path(
+    options,
+    path = "/api/tus",
+    tag = "tus",
+    responses((status = 204, description = "`Tus-Version`, `Tus-Extension`, `Tus-Max-Size`, `Tus-Checksum-Algorithm`")),
+)]
+async fn discover_endpoint(state: State<AppState>) -> Response {
+    discover(state).await
+}
+
+/// `OPTIONS /api/tus/{id}`: the same.
+#[utoipa::path(
+    options,
+    path = "/api/tus/{id}",
+    tag = "tus",
+    params(("id" = String, Path, description = "tus upload id")),
+    responses((status = 204, description = "`Tus-Version`, `Tus-Extension`, `Tus-Max-Size`, `Tus-Checksum-Algorithm`")),
+)]
 async fn discover(State(state): State<AppState>) -> Response {
     let max = state.uploads.config().limits.max_file_bytes.to_string();
     (
@@ -211,6 +222,22 @@ fn described(upload: &TusRecord, with_metadata: bool) -> HeaderMap {
 
 /// `POST /api/tus`: creates an upload, with its first bytes if the body
 /// carries them.
+#[utoipa::path(
+    post,
+    path = "/api/tus",
+    tag = "tus",
+    params(
+        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("Upload-Length" = Option<u64>, Header, description = "the upload's length"),
+        ("Upload-Defer-Length" = Option<String>, Header, description = "`1`: the length comes with a later PATCH"),
+        ("Upload-Metadata" = Option<String>, Header, description = "`key base64,…`: `filename`, `filetype`"),
+        ("Upload-Concat" = Option<String>, Header, description = "`partial`, or `final;<url> <url> …`"),
+        ("Upload-Checksum" = Option<String>, Header, description = "`md5|sha1|sha256 <base64>` of the body"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "optional: the first bytes"),
+    security(("session" = [])),
+    responses((status = 201, description = "created: `Location`, `Upload-Offset`, `Upload-Expires` (or `Hangar-File-Id` when complete)"), crate::server::openapi::Refusals),
+)]
 async fn create(
     _: Ready,
     State(state): State<AppState>,
@@ -296,6 +323,17 @@ async fn create(
 }
 
 /// `HEAD /api/tus/{id}`: where the upload stands.
+#[utoipa::path(
+    head,
+    path = "/api/tus/{id}",
+    tag = "tus",
+    params(
+        ("id" = String, Path, description = "tus upload id"),
+        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+    ),
+    security(("session" = [])),
+    responses((status = 200, description = "`Upload-Offset`, `Upload-Length` (or `Upload-Defer-Length`), `Upload-Metadata`, `Upload-Concat`, `Upload-Expires` or `Hangar-File-Id`"), crate::server::openapi::Refusals),
+)]
 async fn status(
     _: Ready,
     State(state): State<AppState>,
@@ -312,6 +350,21 @@ async fn status(
 }
 
 /// `PATCH /api/tus/{id}`: bytes at `Upload-Offset`.
+#[utoipa::path(
+    patch,
+    path = "/api/tus/{id}",
+    tag = "tus",
+    params(
+        ("id" = String, Path, description = "tus upload id"),
+        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("Upload-Offset" = u64, Header, description = "where the bytes start: the stored offset"),
+        ("Upload-Length" = Option<u64>, Header, description = "a deferred length"),
+        ("Upload-Checksum" = Option<String>, Header, description = "`md5|sha1|sha256 <base64>` of the body"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    security(("session" = [])),
+    responses((status = 204, description = "stored: `Upload-Offset`, and `Hangar-File-Id` once complete"), crate::server::openapi::Refusals),
+)]
 async fn append(
     ready: Ready,
     State(state): State<AppState>,
@@ -381,6 +434,17 @@ async fn patch(
 }
 
 /// `DELETE /api/tus/{id}`: termination.
+#[utoipa::path(
+    delete,
+    path = "/api/tus/{id}",
+    tag = "tus",
+    params(
+        ("id" = String, Path, description = "tus upload id"),
+        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+    ),
+    security(("session" = [])),
+    responses((status = 204, description = "terminated: an open upload's bytes are deleted; a complete upload's file stays"), crate::server::openapi::Refusals),
+)]
 async fn terminate(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -392,6 +456,19 @@ async fn terminate(
 
 /// `POST /api/tus/{id}` with `X-HTTP-Method-Override` (for clients that
 /// cannot send `PATCH` or `DELETE`).
+#[utoipa::path(
+    post,
+    path = "/api/tus/{id}",
+    tag = "tus",
+    params(
+        ("id" = String, Path, description = "tus upload id"),
+        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("X-HTTP-Method-Override" = String, Header, description = "`PATCH` or `DELETE`"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    security(("session" = [])),
+    responses((status = 204, description = "as PATCH or DELETE"), crate::server::openapi::Refusals),
+)]
 async fn overridden(
     ready: Ready,
     State(state): State<AppState>,
