@@ -639,6 +639,54 @@ async fn a_killed_server_keeps_the_bytes_it_stored_and_the_upload_resumes() {
     assert!(got.body == data, "resumed file differs");
 }
 
+async fn a_broken_connection_keeps_the_bytes_that_arrived() {
+    let store = Store::start(&[]);
+    let alice = store.api("alice", "customer").await;
+    let tus = Tus::new(&alice);
+    let data = pattern(16 * MIB, 9);
+    let path = tus.start("cut.txt", data.len()).await;
+
+    // 10 MiB of one PATCH arrive, then the client goes away.
+    let sent = 10 * MIB;
+    let request = {
+        let req = tus
+            .request(Method::PATCH, &path)
+            .header("content-type", "application/offset+octet-stream")
+            .header("upload-offset", "0")
+            .body(stalling_body(data.clone(), sent));
+        tokio::spawn(async move { req.send().await })
+    };
+    let mut stored = 0;
+    for _ in 0..200 {
+        stored = offset_of(&tus.head(&path).await.1);
+        if stored >= 8 * MIB {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        stored,
+        8 * MIB,
+        "the first part is recorded as it completes"
+    );
+    // Time for the rest to reach the server, then the connection closes.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    request.abort();
+    for _ in 0..100 {
+        stored = offset_of(&tus.head(&path).await.1);
+        if stored == sent {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        stored, sent,
+        "the bytes after the last whole part were lost"
+    );
+    let last = tus.send_from(&path, &data, stored, 4 * MIB).await;
+    assert_eq!(alice.download(&file_of(&last), &[]).await.body, data);
+}
+
 async fn browsers_on_allowed_origins_pass_the_preflight() {
     let store = Store::start(&["--allowed-origins", "http://designer.example"]);
     let preflight = |origin: &'static str| {
@@ -704,6 +752,7 @@ hangar_testkit::on_every_backend!(
     refusals_are_clear_and_change_nothing_stored,
     upload_hooks_decide_and_uploads_expire,
     a_killed_server_keeps_the_bytes_it_stored_and_the_upload_resumes,
+    a_broken_connection_keeps_the_bytes_that_arrived,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

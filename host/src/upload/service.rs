@@ -7,6 +7,7 @@ mod files;
 mod finish;
 mod instant;
 mod tus;
+mod tus_merge;
 
 pub use tus::{PART_BYTES, TusCreate, TusPatch};
 
@@ -362,6 +363,8 @@ pub struct UploadStore {
     completing: Mutex<HashSet<String>>,
     /// tus uploads a request is writing to, on this process.
     tus_writers: tus::Writers,
+    /// The running digests of tus uploads, between their requests.
+    tus_hashes: tus_merge::TusHashes,
     /// Materialising and releasing objects of one hash never interleave.
     object_locks: [tokio::sync::Mutex<()>; 16],
     /// Opens of one file (by MD5) take turns, so concurrent identical opens
@@ -441,6 +444,7 @@ impl UploadStore {
             merges: Mutex::new(HashMap::new()),
             completing: Mutex::new(HashSet::new()),
             tus_writers: tus::Writers::default(),
+            tus_hashes: tus_merge::TusHashes::default(),
             object_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             open_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             decoy: tokio::sync::OnceCell::new(),

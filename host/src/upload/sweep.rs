@@ -62,6 +62,7 @@ pub async fn sweep_once(store: &UploadStore) -> Result<usize, UploadError> {
                 .await?;
         }
     }
+    store.drop_stale_tus_hashes(&tus_open);
     store.drop_stale_merges(&open).await;
     let emptied = store.empty_trash().await?;
     if removed > 0 || emptied > 0 {

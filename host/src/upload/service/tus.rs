@@ -10,18 +10,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use hangar_md5pair::Md5;
-use md5::Digest as _;
-use object_store::{ObjectStoreExt as _, PutPayload, WriteMultipart};
-use sha2::Sha256;
+use object_store::PutPayload;
 
 use super::finish::{Admitted, CompletingGuard};
+use super::tus_merge::{Feeder, follow_on};
 use super::{Declared, UploadError, UploadStore, check_name, ms, new_id, valid_id};
 use crate::auth::Session;
 use crate::store::now_ms;
 use crate::upload::blobs::Blobs;
 use crate::upload::index::{Source, UploadState};
-use crate::upload::merge::{HEAD_BYTES, MergeError, Merged, WRITE_BEHIND_BYTES, budget_permits};
+use crate::upload::merge::budget_permits;
 use crate::upload::tus::headers::Checksum;
 use crate::upload::tus::index::{Concat, TusPart, TusRecord};
 
@@ -270,13 +268,18 @@ impl UploadStore {
             }
         };
         let limit = upload.length.unwrap_or(self.config.limits.max_file_bytes);
-        self.tus_receive(&upload, limit, patch.checksum, body)
-            .await?;
+        let mut feeder = Feeder::new(self.tus_hashes.take(id, upload.received));
+        let received = self
+            .tus_receive(&upload, limit, patch.checksum, body, &mut feeder)
+            .await;
+        let state = feeder.into_state().await;
         let upload = self
             .index
             .tus_upload(id)
             .await?
             .ok_or_else(|| UploadError::UnknownUpload(id.to_owned()))?;
+        self.tus_hashes.keep(id, state, upload.received);
+        received?;
         self.tus_settle(upload).await
     }
 
@@ -345,12 +348,19 @@ impl UploadStore {
         limit: u64,
         checksum: Option<Checksum>,
         mut body: S,
+        feeder: &mut Feeder,
     ) -> Result<(), UploadError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
         let mut hasher = checksum.as_ref().map(Checksum::hasher);
+        // A checksummed body's parts are fed as they are written; if the
+        // body is not recorded, the digests go back to this.
+        let before = match hasher {
+            Some(_) => feeder.current().await,
+            None => None,
+        };
         let mut pending = Pending {
             store: self,
             parts: Vec::new(),
@@ -387,12 +397,13 @@ impl UploadStore {
             buffered += frame.len();
             buffer.push(frame);
             if buffered >= PART_BYTES {
-                let part = self.tus_put_part(&upload.id, start, &mut buffer).await?;
+                let (part, payload) = self.tus_put_part(&upload.id, start, &mut buffer).await?;
                 start += part.len;
                 buffered = 0;
-                permit = None;
+                let part_start = part.start;
                 self.tus_keep(upload, part, hasher.is_some(), &mut pending)
                     .await?;
+                feeder.feed(part_start, payload, permit.take()).await;
             }
         };
         if let Some(err) = &broke
@@ -400,17 +411,21 @@ impl UploadStore {
         {
             tracing::info!(upload = %upload.id, error = %err, "tus body broke off; its checksum cannot hold");
             pending.discard().await;
+            feeder.reset(before).await;
             return Err(UploadError::Body(err.to_string()));
         }
         if buffered > 0 {
-            let part = self.tus_put_part(&upload.id, start, &mut buffer).await?;
+            let (part, payload) = self.tus_put_part(&upload.id, start, &mut buffer).await?;
+            let part_start = part.start;
             self.tus_keep(upload, part, hasher.is_some(), &mut pending)
                 .await?;
+            feeder.feed(part_start, payload, permit.take()).await;
         }
         drop(permit);
         if let (Some(hasher), Some(checksum)) = (hasher, checksum) {
             if hasher.finish() != checksum.digest {
                 pending.discard().await;
+                feeder.reset(before).await;
                 return Err(UploadError::ChecksumMismatch {
                     algorithm: checksum.algorithm.name(),
                 });
@@ -425,6 +440,7 @@ impl UploadStore {
             {
                 pending.parts = parts;
                 pending.discard().await;
+                feeder.reset(before).await;
                 return Err(self.tus_moved(&upload.id, first).await);
             }
         }
@@ -438,25 +454,26 @@ impl UploadStore {
         now_ms().saturating_add(ms(self.config.ttl))
     }
 
-    /// Writes the buffered bytes as the part starting at `start`.
+    /// Writes the buffered bytes as the part starting at `start`; the part
+    /// and its bytes.
     async fn tus_put_part(
         &self,
         id: &str,
         start: u64,
         buffer: &mut Vec<Bytes>,
-    ) -> Result<TusPart, UploadError> {
+    ) -> Result<(TusPart, PutPayload), UploadError> {
         let payload: PutPayload = std::mem::take(buffer).into_iter().collect();
         let len = payload.content_length() as u64;
         // A name of its own: a racing request's part never overwrites it.
         let path = Blobs::tus_part(id, start, &uuid::Uuid::new_v4().simple().to_string());
-        self.blobs.put(&path, payload).await?;
-        let metrics = crate::metrics::metrics();
-        metrics.upload_bytes.inc_by(len);
-        Ok(TusPart {
+        self.blobs.put(&path, payload.clone()).await?;
+        crate::metrics::metrics().upload_bytes.inc_by(len);
+        let part = TusPart {
             start,
             len,
             location: path.as_ref().to_owned(),
-        })
+        };
+        Ok((part, payload))
     }
 
     /// Records a written part at once, or (with a checksum to verify) keeps
@@ -533,8 +550,13 @@ impl UploadStore {
             follow_on(source, &of_source, length)?;
             parts.extend(of_source);
         }
+        // The digests of the bytes as they arrived, if this process saw them all.
+        let hashed = match (&upload.concat, upload.length) {
+            (Concat::None, Some(length)) => self.tus_hashes.take(id, length),
+            _ => None,
+        };
         let merging = std::time::Instant::now();
-        let merged = self.tus_merge(id, &parts).await;
+        let merged = self.tus_merge(id, &parts, hashed).await;
         crate::metrics::metrics()
             .upload_merge_seconds
             .observe(merging.elapsed().as_secs_f64());
@@ -577,70 +599,6 @@ impl UploadStore {
             .ok_or_else(|| UploadError::UnknownUpload(id.to_owned()))
     }
 
-    /// Reads `parts` in order into [`Blobs::merged`]`(id)`, hashing them.
-    async fn tus_merge(&self, id: &str, parts: &[TusPart]) -> Result<Merged, UploadError> {
-        let target = Blobs::merged(id);
-        let mut md5 = Md5::new();
-        let mut sha256 = Sha256::new();
-        let mut head = Vec::new();
-        if parts.is_empty() {
-            self.blobs.put(&target, PutPayload::default()).await?;
-        } else {
-            let upload = self.blobs.store().put_multipart(&target).await?;
-            let mut writer = WriteMultipart::new(upload);
-            let mut unflushed = 0u64;
-            let read = |part: &TusPart| {
-                let path = Blobs::at(&part.location);
-                async move { self.blobs.read(&path).await }
-            };
-            let mut current = match parts.first() {
-                Some(first) => Some(read(first).await?),
-                None => None,
-            };
-            let mut i = 0;
-            while let Some(bytes) = current.take() {
-                if head.len() < HEAD_BYTES {
-                    let take = (HEAD_BYTES - head.len()).min(bytes.len());
-                    head.extend_from_slice(&bytes[..take]);
-                }
-                let (for_md5, for_sha) = (bytes.clone(), bytes.clone());
-                let md5_task = tokio::task::spawn_blocking(move || {
-                    md5.update(&for_md5);
-                    md5
-                });
-                let sha_task = tokio::task::spawn_blocking(move || {
-                    sha256.update(&for_sha);
-                    sha256
-                });
-                // The next part is read while this one is hashed.
-                let following = async {
-                    match parts.get(i + 1) {
-                        Some(part) => Some(read(part).await),
-                        None => None,
-                    }
-                };
-                let (hashed, shaed, following) = tokio::join!(md5_task, sha_task, following);
-                md5 = hashed.map_err(MergeError::from)?;
-                sha256 = shaed.map_err(MergeError::from)?;
-                writer.wait_for_capacity(2).await?;
-                unflushed += bytes.len() as u64;
-                writer.put(bytes);
-                if unflushed >= WRITE_BEHIND_BYTES {
-                    unflushed = 0;
-                    self.blobs.write_behind(&target);
-                }
-                current = following.transpose()?;
-                i += 1;
-            }
-            writer.finish().await?;
-        }
-        Ok(Merged {
-            md5: md5.finalize_hex(),
-            sha256: hex::encode(sha256.finalize()),
-            head,
-        })
-    }
-
     /// Deletes the parts' objects after the answer.
     fn drop_tus_parts(&self, id: &str) {
         let (blobs, id) = (self.blobs.clone(), id.to_owned());
@@ -653,6 +611,7 @@ impl UploadStore {
 
     /// Removes a tus upload with its parts and merged object.
     async fn tus_discard(&self, id: &str) -> Result<(), UploadError> {
+        self.tus_hashes.forget(id);
         let was_open = self
             .index
             .tus_upload(id)
@@ -687,23 +646,12 @@ impl UploadStore {
         };
         self.tus_discard(id).await
     }
-}
 
-/// Checks that `parts` hold bytes 0 to `length` of upload `id`, in order.
-fn follow_on(id: &str, parts: &[TusPart], length: u64) -> Result<(), MergeError> {
-    let mut at = 0u64;
-    for part in parts {
-        if part.start != at {
-            return Err(MergeError::Gap(format!(
-                "the stored parts of upload {id} do not follow on at byte {at}"
-            )));
-        }
-        at += part.len;
+    /// Forgets the digests of tus uploads that are no longer open.
+    pub(in crate::upload) fn drop_stale_tus_hashes(
+        &self,
+        open: &std::collections::HashSet<String>,
+    ) {
+        self.tus_hashes.retain(open);
     }
-    if at != length {
-        return Err(MergeError::Gap(format!(
-            "upload {id} holds {at} of its {length} bytes"
-        )));
-    }
-    Ok(())
 }

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header}
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tracing::Instrument as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -295,20 +296,13 @@ async fn create(
     let upload = state.uploads.tus_create(&session, req).await?;
     let location = format!("/api/tus/{}", upload.id);
     let answer = if carries_bytes {
-        state
-            .uploads
-            .tus_append(
-                &session,
-                &upload.id,
-                TusPatch {
-                    offset: 0,
-                    length: None,
-                    checksum,
-                    declared: number(&request_headers, "content-length").ok().flatten(),
-                },
-                body.into_data_stream(),
-            )
-            .await
+        let patch = TusPatch {
+            offset: 0,
+            length: None,
+            checksum,
+            declared: number(&request_headers, "content-length").ok().flatten(),
+        };
+        receive(&state, session, upload.id.clone(), patch, body).await
     } else {
         Ok(upload)
     };
@@ -416,21 +410,39 @@ async fn patch(
             return Err(err);
         }
     };
-    let upload = state
-        .uploads
-        .tus_append(
-            &session,
-            id,
-            TusPatch {
-                offset,
-                length,
-                checksum,
-                declared,
-            },
-            body.into_data_stream(),
-        )
-        .await?;
+    let patch = TusPatch {
+        offset,
+        length,
+        checksum,
+        declared,
+    };
+    let upload = receive(state, session, id.to_owned(), patch, body).await?;
     Ok((StatusCode::NO_CONTENT, described(&upload, false)).into_response())
+}
+
+/// Appends `body` in a task of its own: a client that goes away drops its
+/// request, and the bytes that arrived must still be stored and recorded.
+async fn receive(
+    state: &AppState,
+    session: crate::auth::Session,
+    id: String,
+    patch: TusPatch,
+    body: Body,
+) -> Result<TusRecord, crate::upload::UploadError> {
+    let uploads = state.uploads.clone();
+    let task = tokio::spawn(
+        async move {
+            uploads
+                .tus_append(&session, &id, patch, body.into_data_stream())
+                .await
+        }
+        .in_current_span(),
+    );
+    task.await.unwrap_or_else(|err| {
+        Err(crate::upload::UploadError::Body(format!(
+            "the request's task failed: {err}"
+        )))
+    })
 }
 
 /// `DELETE /api/tus/{id}`: termination.
