@@ -188,6 +188,24 @@ async fn uploads_in_parts_become_files_of_the_same_store() {
     assert_eq!(status, 204, "{body}");
     assert_eq!(offset_of(&headers), chunk);
     assert!(headers.get("hangar-file-id").is_none());
+    // A refused checksummed PATCH: nothing of it is kept, and the merged
+    // object written as the bytes arrived is given up (the file is then
+    // merged from the parts at completion, with the digests kept so far).
+    let wrong = format!("md5 {}", b64(&md5::Md5::digest(b"other bytes")));
+    let (status, _, body) = tus
+        .patch(
+            &path,
+            chunk,
+            &data[chunk..2 * chunk],
+            &[("upload-checksum", &wrong)],
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (460, "checksum-mismatch"),
+        "{body}"
+    );
+    assert_eq!(offset_of(&tus.head(&path).await.1), chunk);
     let sha1 = sha1::Sha1::digest(&data[chunk..2 * chunk]);
     let checksum = format!("sha1 {}", b64(&sha1));
     let (status, headers, body) = tus

@@ -268,17 +268,16 @@ impl UploadStore {
             }
         };
         let limit = upload.length.unwrap_or(self.config.limits.max_file_bytes);
-        let mut feeder = Feeder::new(self.tus_hashes.take(id, upload.received));
+        let mut feeder = self.tus_hashes.take(id, upload.received);
         let received = self
             .tus_receive(&upload, limit, patch.checksum, body, &mut feeder)
             .await;
-        let state = feeder.into_state().await;
         let upload = self
             .index
             .tus_upload(id)
             .await?
             .ok_or_else(|| UploadError::UnknownUpload(id.to_owned()))?;
-        self.tus_hashes.keep(id, state, upload.received);
+        self.tus_hashes.keep(id, feeder, upload.received);
         received?;
         self.tus_settle(upload).await
     }
@@ -403,7 +402,15 @@ impl UploadStore {
                 let part_start = part.start;
                 self.tus_keep(upload, part, hasher.is_some(), &mut pending)
                     .await?;
-                feeder.feed(part_start, payload, permit.take()).await;
+                feeder
+                    .feed(
+                        &self.blobs,
+                        (&upload.id, upload.length),
+                        part_start,
+                        payload,
+                        permit.take(),
+                    )
+                    .await;
             }
         };
         if let Some(err) = &broke
@@ -419,7 +426,15 @@ impl UploadStore {
             let part_start = part.start;
             self.tus_keep(upload, part, hasher.is_some(), &mut pending)
                 .await?;
-            feeder.feed(part_start, payload, permit.take()).await;
+            feeder
+                .feed(
+                    &self.blobs,
+                    (&upload.id, upload.length),
+                    part_start,
+                    payload,
+                    permit.take(),
+                )
+                .await;
         }
         drop(permit);
         if let (Some(hasher), Some(checksum)) = (hasher, checksum) {
@@ -550,13 +565,15 @@ impl UploadStore {
             follow_on(source, &of_source, length)?;
             parts.extend(of_source);
         }
-        // The digests of the bytes as they arrived, if this process saw them all.
-        let hashed = match (&upload.concat, upload.length) {
-            (Concat::None, Some(length)) => self.tus_hashes.take(id, length),
-            _ => None,
+        // What was hashed and merged as the bytes arrived, if this process
+        // saw them all.
+        let length = match upload.concat {
+            Concat::None => upload.length.unwrap_or(0),
+            _ => u64::MAX,
         };
+        let streamed = self.tus_hashes.whole(id, length).await;
         let merging = std::time::Instant::now();
-        let merged = self.tus_merge(id, &parts, hashed).await;
+        let merged = self.tus_merge(id, &parts, streamed).await;
         crate::metrics::metrics()
             .upload_merge_seconds
             .observe(merging.elapsed().as_secs_f64());

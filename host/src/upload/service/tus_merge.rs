@@ -1,17 +1,20 @@
 //! Hashing and merging a tus upload's parts. Bytes arrive in order, so
-//! the whole-file MD5 and SHA-256 advance with each recorded part, on two
-//! threads while the next part is received ([`Feeder`]); the state is kept
-//! between requests ([`TusHashes`]) while it matches the recorded offset.
-//! Completion then only copies the parts into the merged object. After a
-//! restart, or when another node received some of the bytes, completion
-//! hashes while it copies.
+//! with each recorded part the whole-file MD5 and SHA-256 advance (on two
+//! threads) and the part is appended to the merged object (a multipart
+//! put), while the next part is received ([`Feeder`]). Between requests the
+//! state is kept ([`TusHashes`]) while it matches the recorded offset, and
+//! completion only finishes the merged object. When that chain is broken (a
+//! restart, bytes received by another node, a part under the object
+//! store's minimum part size, a checksummed body that was refused),
+//! completion copies the parts into the merged object, hashing them unless
+//! the digests survived.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 
 use hangar_md5pair::Md5;
 use md5::Digest as _;
-use object_store::{ObjectStoreExt as _, PutPayload, WriteMultipart};
+use object_store::{MultipartUpload, ObjectStoreExt as _, PutPayload, WriteMultipart};
 use sha2::Sha256;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinHandle;
@@ -78,30 +81,66 @@ impl Hashing {
     }
 }
 
-/// The hashing state of the uploads this process received bytes of.
-#[derive(Debug, Default)]
-pub(in crate::upload) struct TusHashes(Mutex<HashMap<String, Hashing>>);
+/// Smallest part of a multipart put but the last (S3's rule).
+const MIN_PART_BYTES: u64 = 5 << 20;
+
+/// Most uploads whose merged object stays open between their requests (on
+/// a local store each holds a file open).
+const MAX_OPEN_MERGES: usize = 256;
+
+/// The hashing and merging of the uploads this process received bytes of,
+/// between their requests (the last part may still be in flight: the next
+/// request waits for it while the client sends it more bytes).
+#[derive(Default)]
+pub(in crate::upload) struct TusHashes(Mutex<HashMap<String, Feeder>>);
+
+impl std::fmt::Debug for TusHashes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TusHashes")
+            .field("uploads", &self.map().len())
+            .finish()
+    }
+}
 
 impl TusHashes {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Hashing>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Feeder>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The state of upload `id` if it covers exactly its `received` bytes
-    /// (a fresh one for an upload with none); `None` otherwise.
-    pub(super) fn take(&self, id: &str, received: u64) -> Option<Hashing> {
+    /// The feeder of upload `id` if it covers exactly its `received` bytes
+    /// (a fresh one for an upload with none); one that does nothing
+    /// otherwise.
+    pub(super) fn take(&self, id: &str, received: u64) -> Feeder {
         match self.map().remove(id) {
-            Some(state) if state.next == received => Some(state),
-            _ if received == 0 => Some(Hashing::new()),
-            _ => None,
+            Some(feeder) if feeder.fed_to == Some(received) => feeder,
+            _ if received == 0 => Feeder::new(Some(Hashing::new())),
+            _ => Feeder::new(None),
         }
     }
 
-    /// Keeps `state` for the next request if it covers `received` bytes.
-    pub(super) fn keep(&self, id: &str, state: Option<Hashing>, received: u64) {
-        if let Some(state) = state.filter(|s| s.next == received) {
-            self.map().insert(id.to_owned(), state);
+    /// What upload `id`'s feeder made of its `length` bytes.
+    pub(super) async fn whole(&self, id: &str, length: u64) -> Streamed {
+        let mut feeder = self.take(id, length);
+        feeder.settle().await;
+        let digests = feeder.digests.take().filter(|s| s.next == length);
+        let merged = feeder
+            .merging
+            .take_if(|m| m.written_to == length && digests.is_some());
+        Streamed { digests, merged }
+    }
+
+    /// Keeps `feeder` for the next request if it covers `received` bytes.
+    pub(super) fn keep(&self, id: &str, mut feeder: Feeder, received: u64) {
+        if feeder.fed_to != Some(received) {
+            return;
         }
+        let mut map = self.map();
+        if feeder.merging.is_some()
+            && map.values().filter(|f| f.merging.is_some()).count() >= MAX_OPEN_MERGES
+        {
+            feeder.abandon_merge();
+        }
+        map.insert(id.to_owned(), feeder);
     }
 
     /// Forgets upload `id`.
@@ -115,77 +154,186 @@ impl TusHashes {
     }
 }
 
-/// Feeds written parts to a [`Hashing`], one part hashing while the next
-/// is received.
+/// What arrived in order for a whole upload.
+pub(super) struct Streamed {
+    /// The digests of every byte.
+    digests: Option<Hashing>,
+    /// The merged object, every byte written (given the digests).
+    merged: Option<Merging>,
+}
+
+/// The merged object, written as the parts arrive.
+struct Merging {
+    target: Box<dyn MultipartUpload>,
+    written_to: u64,
+    unflushed: u64,
+}
+
+/// The part in flight: its hashing, and its write to the merged object.
+type InFlight = JoinHandle<(
+    Result<Hashing, MergeError>,
+    Option<object_store::Result<()>>,
+)>;
+
+/// Feeds written parts to the digests and the merged object, one part in
+/// flight while the next is received.
 pub(super) struct Feeder {
-    state: Option<Hashing>,
-    hashing: Option<JoinHandle<Result<Hashing, MergeError>>>,
+    digests: Option<Hashing>,
+    in_flight: Option<InFlight>,
+    /// Where the digests will stand once the part in flight is done.
+    fed_to: Option<u64>,
+    merging: Option<Merging>,
+}
+
+impl Drop for Feeder {
+    fn drop(&mut self) {
+        self.abandon_merge();
+    }
 }
 
 impl Feeder {
-    pub(super) fn new(state: Option<Hashing>) -> Self {
+    fn new(digests: Option<Hashing>) -> Self {
         Self {
-            state,
-            hashing: None,
+            fed_to: digests.as_ref().map(|s| s.next),
+            digests,
+            in_flight: None,
+            merging: None,
+        }
+    }
+
+    /// Aborts the merged object (in the background).
+    fn abandon_merge(&mut self) {
+        if let Some(mut merging) = self.merging.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                let _ = merging.target.abort().await;
+            });
         }
     }
 
     async fn settle(&mut self) {
-        if let Some(task) = self.hashing.take() {
-            self.state = task.await.ok().and_then(Result::ok);
+        let Some(task) = self.in_flight.take() else {
+            return;
+        };
+        let (digests, written) = match task.await {
+            Ok((fed, wrote)) => (fed.ok(), !matches!(wrote, Some(Err(_)))),
+            Err(_) => (None, false),
+        };
+        self.digests = digests;
+        if self.digests.is_none() {
+            self.fed_to = None;
+        }
+        if !written {
+            self.abandon_merge();
         }
     }
 
-    /// Adds the part at `start` (the state is dropped if it does not end
-    /// there); `permit` (its memory) is released once it is hashed.
+    /// Adds the part of upload `id` (of `length`, when known) at `start`;
+    /// the chain breaks if the digests do not end there. `permit` (the
+    /// part's memory) is released once it is hashed and written.
     pub(super) async fn feed(
         &mut self,
+        blobs: &Blobs,
+        (id, length): (&str, Option<u64>),
         start: u64,
         payload: PutPayload,
         permit: Option<OwnedSemaphorePermit>,
     ) {
         self.settle().await;
-        let Some(state) = self.state.take().filter(|s| s.next == start) else {
+        let Some(digests) = self.digests.take().filter(|s| s.next == start) else {
+            self.fed_to = None;
+            self.abandon_merge();
             return;
         };
-        self.hashing = Some(tokio::spawn(async move {
-            let fed = state.fed(payload).await;
+        let len = payload.content_length() as u64;
+        let last = length == Some(start + len);
+        let write = if len >= MIN_PART_BYTES || last {
+            self.append(blobs, id, start, &payload).await
+        } else {
+            self.abandon_merge();
+            None
+        };
+        self.fed_to = Some(start + len);
+        self.in_flight = Some(tokio::spawn(async move {
+            let wrote = match write {
+                Some(write) => Some(write.await),
+                None => None,
+            };
+            let fed = digests.fed(payload).await;
             drop(permit);
-            fed
+            (fed, wrote)
         }));
     }
 
-    /// The state as of every part fed.
+    /// Appends the part at `start` to the merged object (started for the
+    /// first part); the write, or `None` when the object is not written.
+    async fn append(
+        &mut self,
+        blobs: &Blobs,
+        id: &str,
+        start: u64,
+        payload: &PutPayload,
+    ) -> Option<object_store::UploadPart> {
+        if start == 0 && self.merging.is_none() {
+            let target = blobs.store().put_multipart(&Blobs::merged(id)).await.ok()?;
+            self.merging = Some(Merging {
+                target,
+                written_to: 0,
+                unflushed: 0,
+            });
+        }
+        let merging = self.merging.as_mut().filter(|m| m.written_to == start)?;
+        let len = payload.content_length() as u64;
+        let write = merging.target.put_part(payload.clone());
+        merging.written_to += len;
+        merging.unflushed += len;
+        if merging.unflushed >= WRITE_BEHIND_BYTES {
+            merging.unflushed = 0;
+            blobs.write_behind(&Blobs::merged(id));
+        }
+        Some(write)
+    }
+
+    /// The digests as of every part fed.
     pub(super) async fn current(&mut self) -> Option<Hashing> {
         self.settle().await;
-        self.state.clone()
+        self.digests.clone()
     }
 
-    /// Replaces the state (a checksummed body that was not recorded).
-    pub(super) async fn reset(&mut self, state: Option<Hashing>) {
+    /// Goes back to `digests` (a checksummed body that was not recorded):
+    /// the merged object, which holds the refused bytes, is abandoned.
+    pub(super) async fn reset(&mut self, digests: Option<Hashing>) {
         self.settle().await;
-        self.state = state;
-    }
-
-    /// The final state.
-    pub(super) async fn into_state(mut self) -> Option<Hashing> {
-        self.settle().await;
-        self.state
+        if self.fed_to != digests.as_ref().map(|s| s.next) {
+            self.abandon_merge();
+        }
+        self.fed_to = digests.as_ref().map(|s| s.next);
+        self.digests = digests;
     }
 }
 
 impl UploadStore {
-    /// Copies `parts` in order into [`Blobs::merged`]`(id)`, hashing them
-    /// unless `hashed` already covers them.
+    /// The merged object of `parts` at [`Blobs::merged`]`(id)` and its
+    /// digests: finished if it was written as the parts arrived, else the
+    /// parts are copied into it in order, hashed unless the digests are
+    /// known.
     pub(super) async fn tus_merge(
         &self,
         id: &str,
         parts: &[TusPart],
-        hashed: Option<Hashing>,
+        streamed: Streamed,
     ) -> Result<Merged, UploadError> {
+        let Streamed { digests, merged } = streamed;
+        if let (Some(digests), Some(mut merging)) = (digests.clone(), merged) {
+            merging.target.complete().await?;
+            tracing::debug!(upload = %id, "merged as the parts arrived");
+            return Ok(digests.finish());
+        }
+        tracing::debug!(upload = %id, hashed = digests.is_some(), "copying the parts into the merged object");
         let target = Blobs::merged(id);
-        let copy_only = hashed.is_some();
-        let mut hashing = hashed.unwrap_or_else(Hashing::new);
+        let copy_only = digests.is_some();
+        let mut hashing = digests.unwrap_or_else(Hashing::new);
         if parts.is_empty() {
             self.blobs.put(&target, PutPayload::default()).await?;
             return Ok(hashing.finish());
