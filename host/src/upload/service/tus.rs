@@ -109,6 +109,8 @@ impl Drop for Writing<'_> {
 /// Parts written by one request and not yet recorded.
 struct Pending<'a> {
     store: &'a UploadStore,
+    /// The request's body has a checksum: its parts wait for it.
+    checksummed: bool,
     parts: Vec<TusPart>,
 }
 
@@ -362,6 +364,7 @@ impl UploadStore {
         };
         let mut pending = Pending {
             store: self,
+            checksummed: hasher.is_some(),
             parts: Vec::new(),
         };
         // Where the next part starts, and the bytes of the part being filled.
@@ -396,21 +399,17 @@ impl UploadStore {
             buffered += frame.len();
             buffer.push(frame);
             if buffered >= PART_BYTES {
-                let (part, payload) = self.tus_put_part(&upload.id, start, &mut buffer).await?;
-                start += part.len;
-                buffered = 0;
-                let part_start = part.start;
-                self.tus_keep(upload, part, hasher.is_some(), &mut pending)
-                    .await?;
-                feeder
-                    .feed(
-                        &self.blobs,
-                        (&upload.id, upload.length),
-                        part_start,
-                        payload,
+                start += self
+                    .tus_part(
+                        upload,
+                        start,
+                        &mut buffer,
+                        &mut pending,
+                        feeder,
                         permit.take(),
                     )
-                    .await;
+                    .await?;
+                buffered = 0;
             }
         };
         if let Some(err) = &broke
@@ -422,19 +421,15 @@ impl UploadStore {
             return Err(UploadError::Body(err.to_string()));
         }
         if buffered > 0 {
-            let (part, payload) = self.tus_put_part(&upload.id, start, &mut buffer).await?;
-            let part_start = part.start;
-            self.tus_keep(upload, part, hasher.is_some(), &mut pending)
-                .await?;
-            feeder
-                .feed(
-                    &self.blobs,
-                    (&upload.id, upload.length),
-                    part_start,
-                    payload,
-                    permit.take(),
-                )
-                .await;
+            self.tus_part(
+                upload,
+                start,
+                &mut buffer,
+                &mut pending,
+                feeder,
+                permit.take(),
+            )
+            .await?;
         }
         drop(permit);
         if let (Some(hasher), Some(checksum)) = (hasher, checksum) {
@@ -469,6 +464,26 @@ impl UploadStore {
         now_ms().saturating_add(ms(self.config.ttl))
     }
 
+    /// Writes the buffered bytes as the part at `start`, records it (or
+    /// keeps it pending), and feeds it to the digests and the merged
+    /// object; its length.
+    async fn tus_part(
+        &self,
+        upload: &TusRecord,
+        start: u64,
+        buffer: &mut Vec<Bytes>,
+        pending: &mut Pending<'_>,
+        feeder: &mut Feeder,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> Result<u64, UploadError> {
+        let (part, payload) = self.tus_put_part(&upload.id, start, buffer).await?;
+        let len = part.len;
+        self.tus_keep(upload, part, pending).await?;
+        let of = (upload.id.as_str(), upload.length);
+        feeder.feed(&self.blobs, of, start, payload, permit).await;
+        Ok(len)
+    }
+
     /// Writes the buffered bytes as the part starting at `start`; the part
     /// and its bytes.
     async fn tus_put_part(
@@ -497,10 +512,9 @@ impl UploadStore {
         &self,
         upload: &TusRecord,
         part: TusPart,
-        checksummed: bool,
         pending: &mut Pending<'_>,
     ) -> Result<(), UploadError> {
-        if checksummed {
+        if pending.checksummed {
             pending.parts.push(part);
             return Ok(());
         }
