@@ -44,8 +44,9 @@ customer=$(curl -sf -X POST -H 'Content-Type: application/json' \
 # mismatch").
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
 # From target/, where schemathesis keeps its cache (.schemathesis/).
+# The hooks teach it the tus bodies' media type (raw bytes).
 run() {
-    (cd target && "${st[@]}" run "$base/api/openapi.json" --checks "$checks" \
+    (cd target && PYTHONPATH="$PWD/../scripts" SCHEMATHESIS_HOOKS=schemathesis_hooks "${st[@]}" run "$base/api/openapi.json" --checks "$checks" \
         --max-examples "${SCHEMATHESIS_EXAMPLES:-100}" --workers 1 --no-color "$@")
 }
 status=0

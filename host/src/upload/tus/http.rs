@@ -23,6 +23,14 @@ use crate::server::ready::Ready;
 use crate::upload::index::UploadState;
 use crate::upload::{TusCreate, TusPatch};
 
+/// `Tus-Resumable`: the one version spoken (for the OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // a schema, never built
+enum TusResumable {
+    #[schema(rename = "1.0.0")]
+    V1,
+}
+
 /// The request headers a browser client sends (its CORS preflight names them).
 const REQUEST_HEADERS: [&str; 11] = [
     "authorization",
@@ -228,7 +236,7 @@ fn described(upload: &TusRecord, with_metadata: bool) -> HeaderMap {
     path = "/api/tus",
     tag = "tus",
     params(
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("Tus-Resumable" = inline(TusResumable), Header, description = "the protocol version"),
         ("Upload-Length" = Option<u64>, Header, description = "the upload's length"),
         ("Upload-Defer-Length" = Option<String>, Header, description = "`1`: the length comes with a later PATCH"),
         ("Upload-Metadata" = Option<String>, Header, description = "`key base64,…`: `filename`, `filetype`"),
@@ -323,7 +331,7 @@ async fn create(
     tag = "tus",
     params(
         ("id" = String, Path, description = "tus upload id"),
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("Tus-Resumable" = inline(TusResumable), Header, description = "the protocol version"),
     ),
     security(("session" = [])),
     responses((status = 200, description = "`Upload-Offset`, `Upload-Length` (or `Upload-Defer-Length`), `Upload-Metadata`, `Upload-Concat`, `Upload-Expires` or `Hangar-File-Id`"), crate::server::openapi::Refusals),
@@ -350,7 +358,7 @@ async fn status(
     tag = "tus",
     params(
         ("id" = String, Path, description = "tus upload id"),
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("Tus-Resumable" = inline(TusResumable), Header, description = "the protocol version"),
         ("Upload-Offset" = u64, Header, description = "where the bytes start: the stored offset"),
         ("Upload-Length" = Option<u64>, Header, description = "a deferred length"),
         ("Upload-Checksum" = Option<String>, Header, description = "`md5|sha1|sha256 <base64>` of the body"),
@@ -452,7 +460,7 @@ async fn receive(
     tag = "tus",
     params(
         ("id" = String, Path, description = "tus upload id"),
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("Tus-Resumable" = inline(TusResumable), Header, description = "the protocol version"),
     ),
     security(("session" = [])),
     responses((status = 204, description = "terminated: an open upload's bytes are deleted; a complete upload's file stays"), crate::server::openapi::Refusals),
@@ -474,7 +482,7 @@ async fn terminate(
     tag = "tus",
     params(
         ("id" = String, Path, description = "tus upload id"),
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("Tus-Resumable" = inline(TusResumable), Header, description = "the protocol version"),
         ("X-HTTP-Method-Override" = String, Header, description = "`PATCH` or `DELETE`"),
     ),
     request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
