@@ -14,7 +14,8 @@
 //!   its ratios to the native CLI's run;
 //! - the same upload into a server keeping its blobs on S3 (a bucket on the
 //!   S3-compatible server `HANGAR_TEST_S3_ENDPOINT` names; skipped when it
-//!   is unset), with its ratios to the local-files run.
+//!   is unset), with its ratios to the local-files run, and through tus
+//!   there too.
 //!
 //! Run: `cargo bench -p hangar-testkit --bench upload`
 //! (`HANGAR_BENCH_MIB=256` uploads a smaller file).
@@ -146,6 +147,20 @@ fn main() {
                 s3.cpu / local.cpu,
                 s3.peak_mib / local.peak_mib
             );
+            if let Ok(tus) = runtime.block_on(tus_upload(&s3_server, &path, &md5)) {
+                print_figures(
+                    "S3, through tus (tus-js-client, 8 MiB PATCHes)",
+                    &tus,
+                    mb,
+                    floor,
+                );
+                println!(
+                    "  tus / native CLI on S3: wall {:.2}x, server CPU {:.2}x, peak RSS {:.2}x",
+                    tus.wall / s3.wall,
+                    tus.cpu / s3.cpu,
+                    tus.peak_mib / s3.peak_mib
+                );
+            }
         }
         None => println!("  S3: skipped (set HANGAR_TEST_S3_ENDPOINT to an S3-compatible server)"),
     }
