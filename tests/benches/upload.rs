@@ -117,12 +117,7 @@ fn main() {
                 mb,
                 floor,
             );
-            println!(
-                "  tus / native CLI: wall {:.2}x, server CPU {:.2}x, peak RSS {:.2}x",
-                tus.wall / local.wall,
-                tus.cpu / local.cpu,
-                tus.peak_mib / local.peak_mib
-            );
+            print_ratios("tus / native CLI", &tus, &local);
         }
         Err(why) => println!("  tus: skipped ({why})"),
     }
@@ -141,12 +136,7 @@ fn main() {
                 mb,
                 floor,
             );
-            println!(
-                "  S3 / local: wall {:.2}x, server CPU {:.2}x, peak RSS {:.2}x",
-                s3.wall / local.wall,
-                s3.cpu / local.cpu,
-                s3.peak_mib / local.peak_mib
-            );
+            print_ratios("S3 / local", &s3, &local);
             if let Ok(tus) = runtime.block_on(tus_upload(&s3_server, &path, &md5)) {
                 print_figures(
                     "S3, through tus (tus-js-client, 8 MiB PATCHes)",
@@ -154,12 +144,7 @@ fn main() {
                     mb,
                     floor,
                 );
-                println!(
-                    "  tus / native CLI on S3: wall {:.2}x, server CPU {:.2}x, peak RSS {:.2}x",
-                    tus.wall / s3.wall,
-                    tus.cpu / s3.cpu,
-                    tus.peak_mib / s3.peak_mib
-                );
+                print_ratios("tus / native CLI on S3", &tus, &s3);
             }
         }
         None => println!("  S3: skipped (set HANGAR_TEST_S3_ENDPOINT to an S3-compatible server)"),
@@ -187,44 +172,57 @@ struct Figures {
     peak_mib: f64,
 }
 
-/// Uploads `path` with the CLI into `server`; wall time, the server's CPU
-/// seconds and peak RSS during it.
-fn upload(server: &Server, path: &std::path::Path, md5: &str) -> Figures {
+/// Runs `command` (an upload into `server`): its output, with the wall
+/// time, the server's CPU seconds and peak RSS during it; why it could
+/// not be started.
+fn measured(
+    server: &Server,
+    command: &mut std::process::Command,
+) -> Result<(Figures, Vec<u8>), String> {
     let cpu_before = server.cpu_seconds().unwrap();
     assert!(server.reset_peak_rss(), "cannot reset the peak RSS counter");
     let started = Instant::now();
-    let output = std::process::Command::new(hangar_testkit::server::binary())
-        .args(["upload", path.to_str().unwrap(), "--server", &server.url])
-        .args([
-            "--user",
-            "bench",
-            "--parallel",
-            "4",
-            "--json",
-            "--no-hash-cache",
-        ])
+    let output = command
         .output()
-        .unwrap();
+        .map_err(|err| format!("{}: {err}", command.get_program().to_string_lossy()))?;
     let wall = started.elapsed().as_secs_f64();
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let cpu = server.cpu_seconds().unwrap() - cpu_before;
-    let peak_mib = server.peak_rss_kib().unwrap() as f64 / 1024.0;
-    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let figures = Figures {
+        wall,
+        cpu: server.cpu_seconds().unwrap() - cpu_before,
+        peak_mib: server.peak_rss_kib().unwrap() as f64 / 1024.0,
+    };
+    Ok((figures, output.stdout))
+}
+
+/// Uploads `path` with the CLI into `server`.
+fn upload(server: &Server, path: &std::path::Path, md5: &str) -> Figures {
+    let (figures, stdout) = measured(
+        server,
+        std::process::Command::new(hangar_testkit::server::binary())
+            .args(["upload", path.to_str().unwrap(), "--server", &server.url])
+            .args([
+                "--user",
+                "bench",
+                "--parallel",
+                "4",
+                "--json",
+                "--no-hash-cache",
+            ]),
+    )
+    .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(answer["file"]["md5"], md5, "{answer}");
     assert_eq!(answer["instant"], false);
-    Figures {
-        wall,
-        cpu,
-        peak_mib,
-    }
+    figures
 }
 
 /// Uploads `path` with tus-js-client (`tests/tus/tus_upload.mjs`) into
-/// `server`; wall time, the server's CPU seconds and peak RSS during it.
+/// `server`.
 async fn tus_upload(server: &Server, path: &std::path::Path, md5: &str) -> Result<Figures, String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     if !root
@@ -242,23 +240,13 @@ async fn tus_upload(server: &Server, path: &std::path::Path, md5: &str) -> Resul
     .await;
     assert_eq!(status, 200, "{session}");
     let token = session["token"].as_str().unwrap();
-    let cpu_before = server.cpu_seconds().unwrap();
-    assert!(server.reset_peak_rss(), "cannot reset the peak RSS counter");
-    let started = Instant::now();
-    let output = std::process::Command::new("node")
-        .arg(root.join("tests/tus/tus_upload.mjs"))
-        .args([&server.url, token, path.to_str().unwrap(), "8"])
-        .output()
-        .map_err(|err| format!("node: {err}"))?;
-    let wall = started.elapsed().as_secs_f64();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let cpu = server.cpu_seconds().unwrap() - cpu_before;
-    let peak_mib = server.peak_rss_kib().unwrap() as f64 / 1024.0;
-    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (figures, stdout) = measured(
+        server,
+        std::process::Command::new("node")
+            .arg(root.join("tests/tus/tus_upload.mjs"))
+            .args([&server.url, token, path.to_str().unwrap(), "8"]),
+    )?;
+    let answer: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     let file = answer["file_id"].as_str().unwrap();
     let (status, record) = hangar_testkit::server::request(
         reqwest::Method::GET,
@@ -269,11 +257,17 @@ async fn tus_upload(server: &Server, path: &std::path::Path, md5: &str) -> Resul
     .await;
     assert_eq!(status, 200, "{record}");
     assert_eq!(record["md5"], md5, "{record}");
-    Ok(Figures {
-        wall,
-        cpu,
-        peak_mib,
-    })
+    Ok(figures)
+}
+
+/// Prints the wall time, server CPU and peak RSS of `a` over `b`.
+fn print_ratios(label: &str, a: &Figures, b: &Figures) {
+    println!(
+        "  {label}: wall {:.2}x, server CPU {:.2}x, peak RSS {:.2}x",
+        a.wall / b.wall,
+        a.cpu / b.cpu,
+        a.peak_mib / b.peak_mib
+    );
 }
 
 fn print_figures(store: &str, f: &Figures, mb: f64, floor: f64) {

@@ -126,16 +126,13 @@ impl UploadStore {
                 // aborted), which put the merged object in the trash.
                 return match self.index.upload(id).await? {
                     Some(done) if done.state == UploadState::Complete => {
-                        let file_id = done.file_id.unwrap_or_default();
-                        let file = self.index.file(&file_id).await?;
-                        file.map(|file| Completed { file })
-                            .ok_or(UploadError::UnknownFile(file_id))
+                        self.completed(&done).await
                     }
                     _ => Err(UploadError::UnknownUpload(id.to_owned())),
                 };
             }
         };
-        self.drop_chunks(id);
+        self.delete_later(Blobs::chunks_of(id));
         tracing::info!(upload = %id, file = %file.id, sha256 = %file.sha256, "upload complete");
         crate::metrics::metrics().upload_merges.inc();
         Ok(Completed { file })
@@ -290,14 +287,15 @@ impl UploadStore {
         }
     }
 
-    /// Chunks are not needed once the file is registered: they are deleted
-    /// after the answer (a gigabyte of them takes a while), and failing to
-    /// delete them only leaves garbage the sweep removes.
-    pub(super) fn drop_chunks(&self, id: &str) {
-        let (blobs, id) = (self.blobs.clone(), id.to_owned());
+    /// Chunks (or tus parts) are not needed once the file is registered:
+    /// everything under `prefix` is deleted after the answer (a gigabyte of
+    /// them takes a while), and failing to delete it only leaves garbage
+    /// the sweep removes.
+    pub(super) fn delete_later(&self, prefix: object_store::path::Path) {
+        let blobs = self.blobs.clone();
         tokio::spawn(async move {
-            if let Err(err) = blobs.delete_all(&Blobs::chunks_of(&id)).await {
-                tracing::warn!(upload = %id, error = %err, "could not delete merged chunks");
+            if let Err(err) = blobs.delete_all(&prefix).await {
+                tracing::warn!(blobs = %prefix, error = %err, "could not delete merged chunks or parts");
             }
         });
     }

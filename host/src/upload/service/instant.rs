@@ -83,7 +83,7 @@ impl UploadStore {
                 }
             }
         }
-        self.drop_chunks(&upload.id);
+        self.delete_later(Blobs::chunks_of(&upload.id));
         tracing::info!(upload = %upload.id, file = %file.id, "instant upload");
         crate::metrics::metrics().upload_instant.inc();
         Ok(ProofOutcome::Instant(file))

@@ -109,8 +109,8 @@ impl Drop for Writing<'_> {
 /// Parts written by one request and not yet recorded.
 struct Pending<'a> {
     store: &'a UploadStore,
-    /// The request's body has a checksum: its parts wait for it.
-    checksummed: bool,
+    /// The body's checksum: its parts wait for it to match.
+    checksum: Option<Checksum>,
     parts: Vec<TusPart>,
 }
 
@@ -270,7 +270,12 @@ impl UploadStore {
             }
         };
         let limit = upload.length.unwrap_or(self.config.limits.max_file_bytes);
-        let mut feeder = self.tus_hashes.take(id, upload.received);
+        // A partial upload never becomes a file by itself: its bytes are
+        // hashed and merged with the final upload's.
+        let mut feeder = match upload.concat {
+            Concat::Partial => Feeder::idle(),
+            _ => self.tus_hashes.take(id, upload.received),
+        };
         let received = self
             .tus_receive(&upload, limit, patch.checksum, body, &mut feeder)
             .await;
@@ -343,30 +348,57 @@ impl UploadStore {
     }
 
     /// Stores `body` as parts from `upload.received` on, up to `limit`.
+    /// Nothing of a checksummed body that is refused (or breaks off) is
+    /// kept, and the digests go back to where they stood.
     async fn tus_receive<S, E>(
         &self,
         upload: &TusRecord,
         limit: u64,
         checksum: Option<Checksum>,
-        mut body: S,
+        body: S,
         feeder: &mut Feeder,
     ) -> Result<(), UploadError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let mut hasher = checksum.as_ref().map(Checksum::hasher);
-        // A checksummed body's parts are fed as they are written; if the
-        // body is not recorded, the digests go back to this.
-        let before = match hasher {
-            Some(_) => feeder.current().await,
-            None => None,
+        let checksummed = checksum.is_some();
+        let before = if checksummed {
+            feeder.current().await
+        } else {
+            None
         };
         let mut pending = Pending {
             store: self,
-            checksummed: hasher.is_some(),
+            checksum,
             parts: Vec::new(),
         };
+        let received = self
+            .tus_take_body(upload, limit, body, &mut pending, feeder)
+            .await;
+        if received.is_err() && checksummed {
+            pending.discard().await;
+            feeder.reset(before).await;
+        }
+        received
+    }
+
+    /// Reads `body` into parts, recorded as they are written (or, with a
+    /// checksum, together once it matched; until then they are in
+    /// `pending`).
+    async fn tus_take_body<S, E>(
+        &self,
+        upload: &TusRecord,
+        limit: u64,
+        mut body: S,
+        pending: &mut Pending<'_>,
+        feeder: &mut Feeder,
+    ) -> Result<(), UploadError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let mut hasher = pending.checksum.as_ref().map(Checksum::hasher);
         // Where the next part starts, and the bytes of the part being filled.
         let mut start = upload.received;
         let mut buffer: Vec<Bytes> = Vec::new();
@@ -380,7 +412,6 @@ impl UploadStore {
             };
             let end = start + (buffered + frame.len()) as u64;
             if end > limit {
-                pending.discard().await;
                 return Err(UploadError::PastLength { length: limit, end });
             }
             if let Some(hasher) = hasher.as_mut() {
@@ -400,59 +431,37 @@ impl UploadStore {
             buffer.push(frame);
             if buffered >= PART_BYTES {
                 start += self
-                    .tus_part(
-                        upload,
-                        start,
-                        &mut buffer,
-                        &mut pending,
-                        feeder,
-                        permit.take(),
-                    )
+                    .tus_part(upload, start, &mut buffer, pending, feeder, permit.take())
                     .await?;
                 buffered = 0;
             }
         };
-        if let Some(err) = &broke
-            && hasher.is_some()
+        if hasher.is_some()
+            && let Some(err) = broke
         {
             tracing::info!(upload = %upload.id, error = %err, "tus body broke off; its checksum cannot hold");
-            pending.discard().await;
-            feeder.reset(before).await;
-            return Err(UploadError::Body(err.to_string()));
+            return Err(err);
         }
         if buffered > 0 {
-            self.tus_part(
-                upload,
-                start,
-                &mut buffer,
-                &mut pending,
-                feeder,
-                permit.take(),
-            )
-            .await?;
+            self.tus_part(upload, start, &mut buffer, pending, feeder, permit.take())
+                .await?;
         }
         drop(permit);
-        if let (Some(hasher), Some(checksum)) = (hasher, checksum) {
+        if let (Some(hasher), Some(checksum)) = (hasher, &pending.checksum) {
             if hasher.finish() != checksum.digest {
-                pending.discard().await;
-                feeder.reset(before).await;
                 return Err(UploadError::ChecksumMismatch {
                     algorithm: checksum.algorithm.name(),
                 });
             }
-            let parts = std::mem::take(&mut pending.parts);
-            let first = parts.first().map_or(upload.received, |p| p.start);
-            if !parts.is_empty()
+            if let Some(first) = pending.parts.first().map(|p| p.start)
                 && !self
                     .index
-                    .tus_append(&upload.id, first, &parts, self.expiry())
+                    .tus_append(&upload.id, first, &pending.parts, self.expiry())
                     .await?
             {
-                pending.parts = parts;
-                pending.discard().await;
-                feeder.reset(before).await;
                 return Err(self.tus_moved(&upload.id, first).await);
             }
+            pending.parts.clear();
         }
         match broke {
             Some(err) => Err(err),
@@ -514,7 +523,7 @@ impl UploadStore {
         part: TusPart,
         pending: &mut Pending<'_>,
     ) -> Result<(), UploadError> {
-        if pending.checksummed {
+        if pending.checksum.is_some() {
             pending.parts.push(part);
             return Ok(());
         }
@@ -612,7 +621,7 @@ impl UploadStore {
                     if source != id {
                         self.index.tus_delete(source).await?;
                     }
-                    self.drop_tus_parts(source);
+                    self.delete_later(Blobs::tus_parts_of(source));
                 }
                 tracing::info!(upload = %id, file = %file.id, sha256 = %file.sha256, "tus upload complete");
                 crate::metrics::metrics().upload_merges.inc();
@@ -628,16 +637,6 @@ impl UploadStore {
             .await?
             .filter(|u| u.state == UploadState::Complete)
             .ok_or_else(|| UploadError::UnknownUpload(id.to_owned()))
-    }
-
-    /// Deletes the parts' objects after the answer.
-    fn drop_tus_parts(&self, id: &str) {
-        let (blobs, id) = (self.blobs.clone(), id.to_owned());
-        tokio::spawn(async move {
-            if let Err(err) = blobs.delete_all(&Blobs::tus_parts_of(&id)).await {
-                tracing::warn!(upload = %id, error = %err, "could not delete tus parts");
-            }
-        });
     }
 
     /// Removes a tus upload with its parts and merged object.

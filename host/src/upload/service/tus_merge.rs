@@ -192,6 +192,11 @@ impl Drop for Feeder {
 }
 
 impl Feeder {
+    /// A feeder that hashes and merges nothing.
+    pub(super) fn idle() -> Self {
+        Self::new(None)
+    }
+
     fn new(digests: Option<Hashing>) -> Self {
         Self {
             fed_to: digests.as_ref().map(|s| s.next),
@@ -324,12 +329,17 @@ impl UploadStore {
         parts: &[TusPart],
         streamed: Streamed,
     ) -> Result<Merged, UploadError> {
-        let Streamed { digests, merged } = streamed;
-        if let (Some(digests), Some(mut merging)) = (digests.clone(), merged) {
-            merging.target.complete().await?;
-            tracing::debug!(upload = %id, "merged as the parts arrived");
-            return Ok(digests.finish());
-        }
+        let digests = match streamed {
+            Streamed {
+                digests: Some(digests),
+                merged: Some(mut merging),
+            } => {
+                merging.target.complete().await?;
+                tracing::debug!(upload = %id, "merged as the parts arrived");
+                return Ok(digests.finish());
+            }
+            Streamed { digests, .. } => digests,
+        };
         tracing::debug!(upload = %id, hashed = digests.is_some(), "copying the parts into the merged object");
         let target = Blobs::merged(id);
         let copy_only = digests.is_some();
