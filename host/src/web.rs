@@ -1,7 +1,8 @@
 //! The static pages the host serves, compiled into the binary: the admin
 //! console (`/admin`), the page designer (`/designer`), the chat page
 //! (`/chat`), and the browser SDK they use (`/sdk/js/hangar-client.js`, the
-//! bundled ES module of `sdk/js`, and its hashing worker, for any page).
+//! bundled ES module of `sdk/js`, its hashing worker, and
+//! `/sdk/js/hangar-materials.js`, the material loader, for any page).
 
 use axum::extract::State;
 use axum::http::header;
@@ -39,6 +40,21 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../web/designer/designer.js"),
     ),
     (
+        "/designer/model.js",
+        JS,
+        include_str!("../web/designer/model.js"),
+    ),
+    (
+        "/designer/canvas.js",
+        JS,
+        include_str!("../web/designer/canvas.js"),
+    ),
+    (
+        "/designer/panels.js",
+        JS,
+        include_str!("../web/designer/panels.js"),
+    ),
+    (
         "/designer/designer.css",
         CSS,
         include_str!("../web/designer/designer.css"),
@@ -56,6 +72,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "/sdk/js/hangar-client.js",
         JS,
         include_str!("../../sdk/js/dist/hangar-client.js"),
+    ),
+    (
+        "/sdk/js/hangar-materials.js",
+        JS,
+        include_str!("../../sdk/js/dist/hangar-materials.js"),
+    ),
+    (
+        "/sdk/js/page-runtime.js",
+        JS,
+        include_str!("../../sdk/js/dist/page-runtime.js"),
     ),
     (
         "/sdk/js/hash-worker.js",
@@ -109,7 +135,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The policy of the served pages: scripts, styles and workers from this
-/// server only, no inline script; style attributes allowed (the designer
+/// server only, no inline script (WebAssembly may be compiled: the
+/// designer renders materials in the page); style attributes allowed (the designer
 /// previews material HTML, whose style values the sanitiser checks); never
 /// framed. Pages connect to this server and to the allowed origins (the
 /// other nodes of a cluster, where a page's socket fails over to), over
@@ -139,7 +166,7 @@ pub fn page_csp(allowed_origins: &[String]) -> String {
         }
     }
     format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; \
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
          style-src-attr 'unsafe-inline'; img-src 'self' blob:; connect-src {connect}; \
          worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
          frame-ancestors 'none'"

@@ -148,6 +148,77 @@ async fn keyword_moderation_gives_every_verdict() {
     }
 }
 
+/// Components built against `hangar:plugin@0.1.0`, kept as they were built
+/// (`plugins/contract-0.1.0`): a chat plugin importing the 0.1.0 host
+/// interface still moderates with its configuration, and a material
+/// without the 0.2.0 `structure` export still describes and renders, as
+/// a leaf.
+#[tokio::test]
+async fn components_built_against_contract_0_1_0_keep_working() {
+    let f = fixture().await;
+    let fixture = |file: &str| {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../plugins/contract-0.1.0")
+                .join(file),
+        )
+        .unwrap()
+    };
+    let moderation = f
+        .runtime
+        .load(
+            name("legacy-moderation"),
+            v("0.1.0"),
+            fixture("keyword_moderation.wasm").into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let p = f
+        .runtime
+        .install(
+            moderation,
+            PluginSettings::default(),
+            Arc::new(MODERATION.to_owned()),
+        )
+        .unwrap();
+    assert_eq!(
+        rewritten(&chat(&p, "well DARN it").await.unwrap()),
+        "well **** it"
+    );
+    let card = f
+        .runtime
+        .load(
+            name("legacy-card"),
+            v("0.1.0"),
+            fixture("material_card.wasm").into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let p = f
+        .runtime
+        .install(card, PluginSettings::default(), Arc::new("{}".to_owned()))
+        .unwrap();
+    let (contract, structure, html) = p
+        .invoke(|exports, store| {
+            let calls = exports.material()?;
+            let contract = calls.contract();
+            Ok(calls.call_structure(store).and_then(|structure| {
+                let html = calls.call_render(store, r#"{"title": "Plans"}"#)?;
+                Ok((contract, structure, html))
+            }))
+        })
+        .await
+        .unwrap();
+    assert_eq!(contract, "0.1.0");
+    assert!(structure.slots.is_empty() && structure.events.is_empty());
+    assert_eq!(
+        html.unwrap(),
+        r#"<article class="hm-card"><h3>Plans</h3></article>"#
+    );
+}
+
 async fn faq_bot_replies_once_per_cooldown_using_its_kv_store() {
     let f = fixture().await;
     let config = r#"{"entries": [{"keywords": ["退款", "refund"], "answer": "Refunds take 3 days."}], "cooldown_secs": 60}"#;
@@ -1005,7 +1076,7 @@ async fn example_plugins_import_only_the_host_interface_and_wasi() {
             assert!(
                 imports
                     .iter()
-                    .any(|i| i.starts_with("hangar:plugin/host@0.1.0")),
+                    .any(|i| i.starts_with("hangar:plugin/host@0.2.0")),
                 "{guest}: {imports:?}"
             );
         }

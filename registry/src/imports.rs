@@ -47,6 +47,7 @@ pub const LINKED: &[(&str, &str, &[&str])] = &[
         ],
     ),
     ("hangar:plugin", "0.1", &["types", "host"]),
+    ("hangar:plugin", "0.2", &["types", "host"]),
 ];
 
 /// Whether the host links `import` (`wasi:io/poll@0.2.3`).
@@ -73,7 +74,7 @@ pub fn hint(import: &str) -> &'static str {
         "the host links WASI 0.2 (io, clocks, random, cli, filesystem, sockets) and no other \
          version or interface: build against WASI 0.2 (Rust: the wasm32-wasip2 target)"
     } else {
-        "a plugin imports only WASI 0.2 and hangar:plugin@0.1 (`host`, `types`): \
+        "a plugin imports only WASI 0.2 and hangar:plugin@0.2 or 0.1 (`host`, `types`): \
          generate the bindings from wit/plugin.wit"
     }
 }

@@ -25,4 +25,4 @@ mod world;
 
 pub use digest::{Digest, DigestError};
 pub use name::{InvalidPluginName, PluginName};
-pub use world::{InspectError, Inspector, World, inspect};
+pub use world::{InspectError, Inspected, Inspector, World, inspect};

@@ -140,6 +140,10 @@ pub struct VersionInfo {
     /// Yanked versions stay fetchable for whoever pinned them but are not
     /// offered as latest.
     pub yanked: bool,
+    /// The `hangar:plugin` contract version it was built against (`0.2.0`),
+    /// when its imports or exports tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<String>,
     /// The publisher's signature over name, version and digest, when it
     /// was published signed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -201,6 +205,7 @@ fn row_info(row: &AnyRow) -> Result<VersionInfo, sqlx::Error> {
         publisher: row.try_get("publisher")?,
         published_ms: row.try_get("published_ms")?,
         yanked: row.try_get::<i64, _>("yanked")? != 0,
+        contract: row.try_get("contract")?,
         signed: match (
             row.try_get::<Option<String>, _>("signer")?,
             row.try_get::<Option<String>, _>("signature")?,
@@ -404,7 +409,7 @@ impl Registry {
         &self,
         staging: &ObjectPath,
         body: impl futures_util::Stream<Item = Result<Bytes, E>> + Send,
-    ) -> Result<(Digest, u64, World), RegistryError> {
+    ) -> Result<(Digest, u64, crate::Inspected), RegistryError> {
         use futures_util::StreamExt as _;
         use sha2::Digest as _;
         let upload = self.blobs.put_multipart(staging).await?;
@@ -433,10 +438,10 @@ impl Registry {
         }
         .await;
         match outcome {
-            Ok(world) => {
+            Ok(inspected) => {
                 writer.finish().await?;
                 let digest = Digest::from(<[u8; 32]>::from(hasher.finalize()));
-                Ok((digest, size as u64, world))
+                Ok((digest, size as u64, inspected))
             }
             Err(err) => {
                 if let Err(abort) = writer.abort().await {
@@ -454,7 +459,7 @@ impl Registry {
         staging: &ObjectPath,
         name: PluginName,
         version: Version,
-        (digest, size, world): (Digest, u64, World),
+        (digest, size, inspected): (Digest, u64, crate::Inspected),
         publisher: &str,
         signed: Option<Signed>,
     ) -> Result<Published, RegistryError> {
@@ -472,6 +477,7 @@ impl Registry {
                 })
             };
         }
+        let world = inspected.world;
         if let Some(first) = self.versions(&name).await?.first()
             && first.world != world
         {
@@ -493,11 +499,12 @@ impl Registry {
             publisher: publisher.to_owned(),
             published_ms: now_ms(),
             yanked: false,
+            contract: inspected.contract,
             signed,
         };
         let inserted = sqlx::query(
-            "INSERT INTO versions (name, version, world, digest, size, publisher, published_ms, signer, signature) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name, version) DO NOTHING",
+            "INSERT INTO versions (name, version, world, digest, size, publisher, published_ms, signer, signature, contract) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name, version) DO NOTHING",
         )
         .bind(info.name.as_str())
         .bind(info.version.to_string())
@@ -508,6 +515,7 @@ impl Registry {
         .bind(info.published_ms)
         .bind(info.signed.as_ref().map(|s| s.signer.to_string()))
         .bind(info.signed.as_ref().map(|s| s.signature.clone()))
+        .bind(info.contract.clone())
         .execute(self.db.pool())
         .await?;
         if inserted.rows_affected() == 0 {

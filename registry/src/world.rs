@@ -87,6 +87,17 @@ pub enum InspectError {
     },
 }
 
+/// What inspecting a component told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspected {
+    /// The world it exports.
+    pub world: World,
+    /// The `hangar:plugin` version it was built against, when it tells: a
+    /// material by its exports (`structure` is new in 0.2.0), any plugin by
+    /// the version of the `hangar:plugin` interfaces it imports.
+    pub contract: Option<String>,
+}
+
 /// Parses `bytes` far enough to list the component's own exports and tell
 /// its world. Full type checking happens when the host compiles it.
 ///
@@ -95,7 +106,7 @@ pub enum InspectError {
 pub fn inspect(bytes: &[u8]) -> Result<World, InspectError> {
     let mut inspector = Inspector::default();
     inspector.feed(bytes)?;
-    inspector.finish()
+    inspector.finish().map(|i| i.world)
 }
 
 /// [`inspect`] over bytes as they arrive, in constant memory: it frames
@@ -113,6 +124,8 @@ pub struct Inspector {
     /// Offset of the next byte.
     offset: usize,
     exports: Vec<String>,
+    /// Version of the `hangar:plugin` interfaces it imports.
+    contract_import: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -238,6 +251,13 @@ impl Inspector {
                             continue;
                         }
                         let name = import.name.name.to_owned();
+                        if let Some(version) = name
+                            .strip_prefix("hangar:plugin/")
+                            .and_then(|rest| rest.split_once('@'))
+                            .map(|(_, version)| version)
+                        {
+                            self.contract_import = Some(version.to_owned());
+                        }
                         // Refused as soon as it is read: nothing after it
                         // needs to arrive.
                         if !crate::imports::is_linked(&name) {
@@ -262,15 +282,23 @@ impl Inspector {
         Ok(())
     }
 
-    /// The world, once every byte was fed.
+    /// The world and contract version, once every byte was fed.
     ///
     /// # Errors
     /// [`InspectError`] when the bytes end early or are no plugin component.
-    pub fn finish(self) -> Result<World, InspectError> {
+    pub fn finish(self) -> Result<Inspected, InspectError> {
         if self.state != Frame::SectionId {
             return Err(InspectError::Malformed("truncated".into()));
         }
-        World::from_exports(&self.exports).ok_or(InspectError::UnknownWorld(self.exports))
+        let world = World::from_exports(&self.exports)
+            .ok_or_else(|| InspectError::UnknownWorld(self.exports.clone()))?;
+        let contract = if world == World::Material {
+            let current = self.exports.iter().any(|e| e == "structure");
+            Some(if current { "0.2.0" } else { "0.1.0" }.to_owned())
+        } else {
+            self.contract_import
+        };
+        Ok(Inspected { world, contract })
     }
 }
 

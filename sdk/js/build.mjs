@@ -1,6 +1,7 @@
 // Bundles the SDK for browsers: dist/hangar-client.js (ES module, the
-// package's dependencies included) and dist/hash-worker.js (the uploader's
-// worker). The host serves both at /sdk/js/. `node build.mjs --check`
+// package's dependencies included), dist/hash-worker.js (the uploader's
+// worker), dist/hangar-materials.js (materials rendered in the page) and
+// dist/page-runtime.js (the actions and forms of published pages). The host serves both at /sdk/js/. `node build.mjs --check`
 // fails when the committed bundles differ from a fresh build.
 
 import { build } from 'esbuild';
@@ -13,6 +14,8 @@ const check = process.argv.includes('--check');
 const bundles = [
   { entry: 'src/index.js', out: 'dist/hangar-client.js', format: 'esm' },
   { entry: 'src/hash-worker.js', out: 'dist/hash-worker.js', format: 'iife' },
+  { entry: 'src/materials.js', out: 'dist/hangar-materials.js', format: 'esm' },
+  { entry: 'src/page-runtime.js', out: 'dist/page-runtime.js', format: 'esm' },
 ];
 
 let stale = [];

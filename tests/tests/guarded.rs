@@ -150,7 +150,7 @@ async fn an_interrupted_first_start_is_completed_by_the_next() {
         json!({"chat-messages": ["keyword-moderation", "faq-bot"], "uploads": ["upload-policy"]})
     );
     let (_, plugins) = get(&second.url, "/api/plugins", None).await;
-    assert_eq!(plugins.as_array().unwrap().len(), 8, "{plugins}");
+    assert_eq!(plugins.as_array().unwrap().len(), 10, "{plugins}");
     let (_, room, mut client) = demo_customer(&second.url, "bob").await;
     let verdict = send(&mut client, &room, "c1", "visit scam-link.example now").await;
     assert_eq!(verdict["type"], "rejected", "{verdict}");

@@ -52,7 +52,18 @@ async fn materials_are_listed_described_validated_and_rendered() {
         .iter()
         .map(|m| m["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["button", "card", "form-input", "image", "text"]);
+    assert_eq!(
+        names,
+        [
+            "button",
+            "card",
+            "columns",
+            "form",
+            "form-input",
+            "image",
+            "text"
+        ]
+    );
     let card = &list[1];
     assert_eq!(
         (card["title"].as_str(), card["category"].as_str()),
@@ -60,7 +71,7 @@ async fn materials_are_listed_described_validated_and_rendered() {
     );
     assert_eq!(
         (card["latest"].as_str(), card["versions"].clone()),
-        (Some("0.1.0"), json!(["0.1.0"]))
+        (Some("0.2.0"), json!(["0.1.0", "0.2.0"]))
     );
 
     let (status, button) = call(&server, Method::GET, "/api/materials/button", None, None).await;
@@ -423,7 +434,7 @@ async fn pages_keep_revisions_pin_versions_and_refuse_stale_writes() {
 
     // A new version of a material changes nothing on the page; a yanked
     // pinned version still renders.
-    publish(&server, "button", "0.2.0", wasm("guest-material-evil")).await;
+    publish(&server, "button", "0.3.0", wasm("guest-material-evil")).await;
     // The listing reuses the registry's package list for up to 5 s.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
@@ -435,7 +446,7 @@ async fn pages_keep_revisions_pin_versions_and_refuse_stale_writes() {
             .find(|m| m["name"] == "button")
             .unwrap()
             .clone();
-        if button["latest"] == "0.2.0" {
+        if button["latest"] == "0.3.0" {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "{listed}");

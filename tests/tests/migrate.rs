@@ -90,7 +90,7 @@ async fn a_demo_installation_moves_to_postgres_and_s3_with_nothing_lost() {
         packages_before.to_string().contains("keyword-moderation"),
         "{packages_before}"
     );
-    assert_eq!(health_before["plugins"], 8, "{health_before}");
+    assert_eq!(health_before["plugins"], 10, "{health_before}");
     assert_eq!(
         messages_before["messages"].as_array().unwrap().len(),
         5,
@@ -108,7 +108,7 @@ async fn a_demo_installation_moves_to_postgres_and_s3_with_nothing_lost() {
         String::from_utf8_lossy(&moved.stderr)
     );
     assert!(said.contains("table messages: "), "{said}");
-    assert!(said.contains("blobs registry: 8 copied"), "{said}");
+    assert!(said.contains("blobs registry: 15 copied"), "{said}");
 
     // A second run finds the target in use and changes nothing.
     let again = migrate(&data, &target.url, &bucket);

@@ -195,7 +195,7 @@ async fn readyz_waits_for_the_plugins_while_livez_answers_at_once() {
     // Ready means the demo's plugins answer: the chain moderates.
     let (status, plugins) = get(&server.url, "/api/plugins").await;
     assert_eq!(status, 200, "{plugins}");
-    assert_eq!(plugins.as_array().unwrap().len(), 8, "{plugins}");
+    assert_eq!(plugins.as_array().unwrap().len(), 10, "{plugins}");
 }
 
 #[tokio::test]

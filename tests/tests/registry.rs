@@ -1218,7 +1218,7 @@ fn the_streaming_inspector_tells_the_same_world_whatever_the_chunking() {
                 inspector.feed(part).unwrap();
             }
             assert_eq!(
-                inspector.finish().unwrap(),
+                inspector.finish().unwrap().world,
                 whole,
                 "{guest} in parts of {size}"
             );

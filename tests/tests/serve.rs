@@ -48,20 +48,23 @@ async fn demo_server_is_healthy_and_lists_the_example_plugins() {
         })
         .collect();
     rows.sort();
+    // The materials at their 0.2.0 builds (their 0.1.0 ones are published
+    // too, and activated first).
     let expected = [
-        ("button", "material"),
-        ("card", "material"),
-        ("faq-bot", "chat-plugin"),
-        ("form-input", "material"),
-        ("image", "material"),
-        ("keyword-moderation", "chat-plugin"),
-        ("text", "material"),
-        ("upload-policy", "upload-hook"),
+        ("button", "material", "0.2.0"),
+        ("card", "material", "0.2.0"),
+        ("columns", "material", "0.2.0"),
+        ("faq-bot", "chat-plugin", "0.1.0"),
+        ("form", "material", "0.2.0"),
+        ("form-input", "material", "0.2.0"),
+        ("image", "material", "0.2.0"),
+        ("keyword-moderation", "chat-plugin", "0.1.0"),
+        ("text", "material", "0.2.0"),
+        ("upload-policy", "upload-hook", "0.1.0"),
     ];
     assert_eq!(rows.len(), expected.len(), "{rows:?}");
-    for ((name, world, version), (want_name, want_world)) in rows.iter().zip(expected) {
-        assert_eq!((name.as_str(), world.as_str()), (want_name, want_world));
-        assert_eq!(version, "0.1.0");
+    for ((name, world, version), want) in rows.iter().zip(expected) {
+        assert_eq!((name.as_str(), world.as_str(), version.as_str()), want);
     }
     let (status, error) = server.get_json("/api/nope").await;
     assert_eq!(status, 404);
@@ -95,7 +98,7 @@ async fn configuration_comes_from_flags_environment_and_file() {
     let (_, list) = server.get_json("/api/plugins").await;
     assert_eq!(
         list.as_array().unwrap().len(),
-        8,
+        10,
         "demo = true came from the file"
     );
     drop(server);

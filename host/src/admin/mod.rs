@@ -1,7 +1,7 @@
 //! The administration API (`/api/admin/...`, admin bearer token; see
 //! `docs/admin.md`), and the public plugin list (`GET /api/plugins`).
 
-mod auth;
+pub mod auth;
 pub mod jobs;
 mod materials;
 

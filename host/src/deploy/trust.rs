@@ -112,6 +112,7 @@ mod tests {
             publisher: "ci".into(),
             published_ms: 0,
             yanked: false,
+            contract: None,
             signed,
         }
     }

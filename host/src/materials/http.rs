@@ -21,6 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(describe))
         .routes(routes!(render))
+        .routes(routes!(module_file))
 }
 
 impl From<MaterialError> for ApiError {
@@ -50,6 +51,7 @@ impl From<MaterialError> for ApiError {
             .with_retry_after(5),
             MaterialError::Load(_)
             | MaterialError::BadSchema { .. }
+            | MaterialError::BadStructure { .. }
             | MaterialError::Failed { .. } => {
                 ApiError::new(StatusCode::BAD_GATEWAY, "material-failed", message)
             }
@@ -115,4 +117,62 @@ async fn render(
         response.headers_mut().insert("server-timing", value);
     }
     Ok(response)
+}
+
+#[utoipa::path(
+    get,
+    path = "/materials/js/{reference}/{digest}/{file}",
+    tag = "materials",
+    params(
+        ("reference" = String, Path, description = "`NAME@VERSION`"),
+        ("digest" = String, Path, description = "the version's component digest: 64 hex digits"),
+        ("file" = String, Path, description = "`material.js` or one of the core modules it names"),
+    ),
+    responses(
+        (status = 200, description = "the file; immutable (the digest names the component)", content(
+            (String = "text/javascript"),
+            (Vec<u8> = "application/wasm"),
+        )),
+        crate::server::openapi::Refusals,
+    ),
+)]
+async fn module_file(
+    _: Ready,
+    _: Metered,
+    State(state): State<AppState>,
+    ApiPath((reference, digest, file)): ApiPath<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    use axum::http::header;
+    let digest: hangar_registry::Digest = format!("sha256:{digest}")
+        .parse()
+        .map_err(|_| ApiError::bad_request("the digest must be 64 lowercase hex digits"))?;
+    let (name, version) = parse_reference(&reference)?;
+    let version = version.ok_or_else(|| ApiError::bad_request("name the version: NAME@VERSION"))?;
+    let loaded = state.materials.load(&name, &version).await?;
+    let unknown = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown-material",
+            format!(
+                "{name}@{version} has no file {file:?} under this digest; ask /api/materials/{name}@{version} for its module"
+            ),
+        )
+    };
+    if loaded.digest() != Some(digest) {
+        return Err(unknown());
+    }
+    let bundle = state.materials.bundle(&loaded).await.map_err(|err| {
+        tracing::error!(%digest, error = %err, "material bundle failed");
+        ApiError::new(StatusCode::BAD_GATEWAY, "material-failed", err.to_string())
+    })?;
+    let (content_type, body) = bundle.file(&file).ok_or_else(unknown)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -253,7 +253,7 @@ impl Loads {
         let plugin = deployer
             .runtime()
             .detached(component, deployer.defaults().clone());
-        let loaded = Loaded::describe(plugin, Some((name, version))).await?;
+        let loaded = Loaded::describe(plugin, Some((name, version, info.digest))).await?;
         tracing::info!(material = %reference, "material loaded");
         Ok(Arc::new(loaded))
     }

@@ -7,15 +7,20 @@
 //!   many ask, a few at a time; a failed load is remembered and retried
 //!   with backoff, so no request compiles and no listing waits for one;
 //! - [`sanitize`]: the HTML budget (size, nesting) and policy;
+//! - [`structure`]: slots, events and form roles (`hangar:plugin@0.2.0`);
+//! - [`browser`]: each version as an ES module and core WebAssembly, for
+//!   the browser SDK to render in the page;
 //! - [`http`]: the API (`docs/materials.md`).
 //!
 //! A material is a pure function of its props: the same version renders
 //! the same props to the same HTML, which is what lets pages be cached per
 //! revision (`wit/plugin.wit` says so to authors).
 
+pub mod browser;
 pub mod http;
 pub mod loading;
 pub mod sanitize;
+pub mod structure;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -61,6 +66,14 @@ pub enum MaterialError {
     /// The registry could not be asked.
     #[error("the registry is unavailable; retry later")]
     RegistryUnavailable,
+    /// Its slots or events are malformed.
+    #[error("material {name} describes an unusable structure: {reason}")]
+    BadStructure {
+        /// `name@version`.
+        name: String,
+        /// Why.
+        reason: String,
+    },
     /// Its props schema is not a usable JSON Schema.
     #[error("material {name} has an unusable props schema: {reason}")]
     BadSchema {
@@ -146,11 +159,24 @@ pub struct Described {
     pub props_schema: Value,
     /// Default props.
     pub default_props: Value,
+    /// Its slots, events and role in forms.
+    #[serde(flatten)]
+    pub structure: structure::Structure,
+    /// The `hangar:plugin` version it was built against.
+    pub contract: &'static str,
+    /// Digest of its component (`sha256:...`), when it came from the registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Path of its ES module for browsers (`docs/materials.md`), when it
+    /// came from the registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
 }
 
 /// A loaded material version.
 pub struct Loaded {
     plugin: Arc<Plugin>,
+    digest: Option<hangar_registry::Digest>,
     /// Its description.
     pub info: Described,
     validator: jsonschema::Validator,
@@ -160,6 +186,11 @@ impl Loaded {
     /// The sandboxed plugin behind it (health, quarantine).
     pub fn plugin(&self) -> &Arc<Plugin> {
         &self.plugin
+    }
+
+    /// Digest of its component, when it came from the registry.
+    pub fn digest(&self) -> Option<hangar_registry::Digest> {
+        self.digest
     }
 }
 
@@ -176,6 +207,7 @@ impl std::fmt::Debug for Loaded {
 pub struct Materials {
     config: MaterialsConfig,
     loads: Loads,
+    bundles: browser::Bundles,
 }
 
 impl std::fmt::Debug for Materials {
@@ -260,6 +292,7 @@ impl Materials {
     /// Materials loaded through `deployer`'s registry and runtime.
     pub fn new(deployer: Deployer, config: MaterialsConfig) -> Self {
         Self {
+            bundles: browser::Bundles::new(deployer.fetcher().clone()),
             loads: Loads::new(deployer, config),
             config,
         }
@@ -392,6 +425,21 @@ impl Materials {
         self.loads.loaded()
     }
 
+    /// The browser bundle of `loaded`, made on first request.
+    ///
+    /// # Errors
+    /// It came from no registry (a file tried locally), or the bundle
+    /// could not be made.
+    pub async fn bundle(
+        &self,
+        loaded: &Loaded,
+    ) -> Result<Arc<browser::Bundle>, browser::BundleError> {
+        let digest = loaded
+            .digest
+            .ok_or_else(|| browser::BundleError::Fetch("not from the registry".into()))?;
+        self.bundles.get(digest).await
+    }
+
     /// Renders `props` with `loaded` within this server's HTML budget (see
     /// [`Loaded::render`]).
     ///
@@ -416,20 +464,27 @@ impl Loaded {
     /// The material failed, or its schema or defaults are unusable.
     pub async fn describe(
         plugin: Arc<Plugin>,
-        known: Option<(&PluginName, &Version)>,
+        known: Option<(&PluginName, &Version, hangar_registry::Digest)>,
     ) -> Result<Self, MaterialError> {
         let label = known.map_or_else(
             || plugin.name().to_string(),
-            |(name, version)| format!("{name}@{version}"),
+            |(name, version, _)| format!("{name}@{version}"),
         );
-        let raw = plugin
-            .invoke(|exports, store| Ok(exports.material()?.call_describe(store)))
+        let (raw, structure, contract) = plugin
+            .invoke(|exports, store| {
+                let calls = exports.material()?;
+                let contract = calls.contract();
+                Ok(calls
+                    .call_describe(store)
+                    .and_then(|info| Ok((info, calls.call_structure(store)?, contract))))
+            })
             .await
             .map_err(|why| render_failure(&label, &why))?;
         let (name, version) = known.map_or_else(
             || (raw.name.clone(), raw.version.clone()),
-            |(name, version)| (name.to_string(), version.to_string()),
+            |(name, version, _)| (name.to_string(), version.to_string()),
         );
+        let digest = known.map(|(_, _, digest)| digest);
         let reference = format!("{name}@{version}");
         let bad_schema = |reason: String| MaterialError::BadSchema {
             name: reference.clone(),
@@ -448,15 +503,26 @@ impl Loaded {
                 "its default props do not match it: {error}"
             )));
         }
+        let structure = structure::Structure::checked(structure).map_err(|reason| {
+            MaterialError::BadStructure {
+                name: reference.clone(),
+                reason,
+            }
+        })?;
         Ok(Self {
             plugin,
+            digest,
             info: Described {
+                digest: digest.map(|d| d.to_string()),
+                module: digest.map(|d| browser::module_path(&name, &version, &d)),
                 name,
                 title: raw.title,
                 version,
                 category: raw.category,
                 props_schema,
                 default_props,
+                structure,
+                contract,
             },
             validator,
         })

@@ -21,7 +21,9 @@
 //! - `id`s, and the attributes that point at them (`for`,
 //!   `aria-labelledby`, `aria-describedby`, `href="#..."`), prefixed with
 //!   `m-`, so a material cannot clobber the page's own elements and labels
-//!   still point at their inputs.
+//!   still point at their inputs;
+//! - `data-hangar-slot` on `div` only, with a well-formed slot name: where
+//!   the host puts a slot's children.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -169,6 +171,7 @@ fn filter_attribute<'a>(element: &str, attribute: &str, value: &'a str) -> Optio
             Some(prefixed_ids(value).into())
         }
         (_, "style") => clean_style(value).map(Cow::Owned),
+        ("div", "data-hangar-slot") => super::structure::valid_name(value).then_some(value.into()),
         _ => Some(value.into()),
     }
 }
@@ -305,6 +308,8 @@ fn builder() -> &'static Builder<'static> {
         b.add_tag_attributes("select", ["name", "required"]);
         b.add_tag_attributes("option", ["value", "selected"]);
         b.add_tag_attributes("label", ["for"]);
+        // A slot's place (`wit/plugin.wit`), filled by the host.
+        b.add_tag_attributes("div", ["data-hangar-slot"]);
         b.add_tag_attributes("button", ["type", "name", "value", "disabled"]);
         b.url_schemes(
             hangar_policy::LINK_SCHEMES

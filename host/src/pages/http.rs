@@ -11,11 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::render::escape;
-use super::{MAX_DEPTH, MAX_NODES, Page, PageStore, SaveError, Saved, valid_page_id};
+use super::{Page, PageStore, SaveError, Saved, valid_page_id};
 use crate::auth::Session;
 use crate::auth::extract::Authenticated;
 use crate::error::{ApiError, ApiPath};
-use crate::materials::{MaterialError, Materials};
 use crate::server::AppState;
 use crate::server::rate::Metered;
 use crate::server::ready::Ready;
@@ -26,6 +25,13 @@ use crate::server::ready::Ready;
 pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; style-src-attr 'unsafe-inline'; \
      img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The policy of a published page with actions or forms: as [`PAGE_CSP`],
+/// plus the page runtime (`/sdk/js/page-runtime.js`, from this server; no
+/// inline script, no eval) and its requests to this server.
+pub const PAGE_CSP_WITH_RUNTIME: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self'; connect-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /// The page routes.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,9 +39,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(revisions))
         .routes(routes!(revision))
         .routes(routes!(published))
+        .merge(super::forms_http::routes())
 }
 
-fn page_id(id: &str) -> Result<&str, ApiError> {
+pub(super) fn page_id(id: &str) -> Result<&str, ApiError> {
     if valid_page_id(id) {
         Ok(id)
     } else {
@@ -84,12 +91,12 @@ fn answer(saved: &Saved, status: StatusCode) -> Response {
     response
 }
 
-fn pages(state: &AppState) -> PageStore {
+pub(super) fn pages(state: &AppState) -> PageStore {
     PageStore::new(state.db.clone())
 }
 
 /// The current revision of page `id`, or 404.
-async fn current(state: &AppState, id: &str) -> Result<Saved, ApiError> {
+pub(super) async fn current(state: &AppState, id: &str) -> Result<Saved, ApiError> {
     pages(state)
         .get(id)
         .await
@@ -180,45 +187,6 @@ async fn revision(
     Ok(answer(&saved, StatusCode::OK))
 }
 
-fn invalid(path: &str, message: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid-page",
-        format!("{path}: {message}"),
-    )
-    .with_details(json!({ "path": path }))
-}
-
-/// Checks the tree's size and every node: its material version exists, is a
-/// material, and its props match that version's schema.
-async fn validate(materials: &Materials, page: &Page) -> Result<(), ApiError> {
-    let nodes = page.walk();
-    if nodes.len() > MAX_NODES {
-        return Err(invalid("/nodes", format!("more than {MAX_NODES} nodes")));
-    }
-    for (path, node, depth) in nodes {
-        if depth > MAX_DEPTH {
-            return Err(invalid(&path, format!("nested deeper than {MAX_DEPTH}")));
-        }
-        let loaded = materials
-            .load_pinned(&node.material, &node.version)
-            .await
-            .map_err(|e| invalid(&path, e))?;
-        if let Err(MaterialError::InvalidProps { errors, .. }) = loaded.validate(&node.props) {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-props",
-                format!(
-                    "{path}: props do not match {}@{}",
-                    node.material, node.version
-                ),
-            )
-            .with_details(json!({"path": path, "errors": errors})));
-        }
-    }
-    Ok(())
-}
-
 #[utoipa::path(
     put,
     path = "/api/pages/{id}",
@@ -239,7 +207,7 @@ async fn save(
     let id = page_id(&id)?;
     staff(&session, "edit pages")?;
     let Json(page) = body?;
-    validate(&state.materials, &page).await?;
+    super::validate::validate(&state.materials, &page).await?;
     let expected = match headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) {
         None => None,
         Some(tag) => Some(
@@ -306,11 +274,31 @@ async fn published(
     } else {
         &page.title
     });
+    // Actions and forms need the runtime; a page without them runs nothing.
+    let events: serde_json::Map<String, Value> = page
+        .walk()
+        .into_iter()
+        .filter(|(_, node, _)| !node.events.is_empty())
+        .filter_map(|(_, node, _)| Some((node.id.clone()?, json!(node.events))))
+        .collect();
+    let runtime = !events.is_empty() || body.contains(" data-form=\"\"");
+    let script = if runtime {
+        // A data block, never run; `<` escaped so no value can end it.
+        let actions = json!({"page": id, "revision": saved.revision, "events": events})
+            .to_string()
+            .replace('<', "\\u003c");
+        format!(
+            "<script type=\"application/json\" id=\"hangar-page-actions\">{actions}</script>\n\
+             <script type=\"module\" src=\"/sdk/js/page-runtime.js\"></script>\n"
+        )
+    } else {
+        String::new()
+    };
     let document = format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n<link rel=\"stylesheet\" href=\"/materials.css\">\n</head>\n\
-         <body>\n<main class=\"hm-page\" data-page=\"{id}\" data-revision=\"{}\">{body}</main>\n</body>\n</html>\n",
+         <body>\n<main class=\"hm-page\" data-page=\"{id}\" data-revision=\"{}\">{body}</main>\n{script}</body>\n</html>\n",
         saved.revision
     );
     let mut response = Html(document).into_response();
@@ -318,7 +306,11 @@ async fn published(
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(PAGE_CSP),
+        HeaderValue::from_static(if runtime {
+            PAGE_CSP_WITH_RUNTIME
+        } else {
+            PAGE_CSP
+        }),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(

@@ -15,6 +15,7 @@ use futures_util::future::BoxFuture;
 
 use super::Node;
 use crate::materials::Materials;
+use crate::materials::structure::Role;
 
 /// Rendered pages by `(page id, revision)`.
 #[derive(Clone)]
@@ -83,9 +84,25 @@ pub fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Puts `children` into the slot `name` of `html`: inside the element that
+/// carries `data-hangar-slot="NAME"` (the sanitiser serialised it, so no
+/// attribute value holds a `>`). A material that did not mark the slot for
+/// these props gets the children after its HTML, so nothing placed is lost.
+pub fn fill_slot(html: &mut String, name: &str, children: &str) {
+    let marker = format!(r#"data-hangar-slot="{name}""#);
+    match html
+        .find(&marker)
+        .and_then(|at| html[at..].find('>').map(|end| at + end + 1))
+    {
+        Some(inside) => html.insert_str(inside, children),
+        None => html.push_str(&format!(r#"<div class="hm-children">{children}</div>"#)),
+    }
+}
+
 /// Renders nodes in order; a node that cannot be rendered becomes a visible
 /// placeholder so the rest of the page still shows. Returns the HTML and
-/// whether every node rendered.
+/// whether every node rendered. A node with an id that is a form or has
+/// events is marked for the page's runtime (`data-node`, `data-form`).
 fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a, (String, bool)> {
     async move {
         let mut html = String::new();
@@ -93,17 +110,26 @@ fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a
         for node in nodes {
             let rendered = async {
                 let loaded = materials.load_pinned(&node.material, &node.version).await?;
-                materials.render(&loaded, &node.props).await
+                let html = materials.render(&loaded, &node.props).await?;
+                Ok::<_, crate::materials::MaterialError>((html, loaded.info.structure.role))
             }
             .await;
-            let inner = match rendered {
-                Ok(inner) => inner,
+            let (mut inner, role) = match rendered {
+                Ok(rendered) => rendered,
                 Err(err) => {
                     complete = false;
                     tracing::warn!(material = %node.material, version = %node.version, error = %err, "page node not rendered");
-                    format!(r#"<div class="hm-unavailable">{}</div>"#, escape(&err.to_string()))
+                    (
+                        format!(r#"<div class="hm-unavailable">{}</div>"#, escape(&err.to_string())),
+                        Role::Content,
+                    )
                 }
             };
+            for (name, children) in &node.slots {
+                let (children, all) = render_nodes(materials, children).await;
+                complete &= all;
+                fill_slot(&mut inner, name, &children);
+            }
             let children = if node.children.is_empty() {
                 String::new()
             } else {
@@ -111,8 +137,19 @@ fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a
                 complete &= all;
                 format!(r#"<div class="hm-children">{inner}</div>"#)
             };
+            let mut marks = String::new();
+            if let Some(id) = node
+                .id
+                .as_deref()
+                .filter(|_| role == Role::Form || !node.events.is_empty())
+            {
+                marks.push_str(&format!(r#" data-node="{}""#, escape(id)));
+                if role == Role::Form {
+                    marks.push_str(r#" data-form="""#);
+                }
+            }
             html.push_str(&format!(
-                r#"<div class="hm-node" data-material="{}" data-version="{}">{inner}{children}</div>"#,
+                r#"<div class="hm-node" data-material="{}" data-version="{}"{marks}>{inner}{children}</div>"#,
                 escape(&node.material),
                 escape(&node.version)
             ));
@@ -120,4 +157,22 @@ fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a
         (html, complete)
     }
     .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill_slot;
+
+    #[test]
+    fn children_go_inside_their_slot_or_after_the_html() {
+        let mut html =
+            r#"<article><div class="x" data-hangar-slot="body"></div></article>"#.to_owned();
+        fill_slot(&mut html, "body", "<p>child</p>");
+        assert_eq!(
+            html,
+            r#"<article><div class="x" data-hangar-slot="body"><p>child</p></div></article>"#
+        );
+        fill_slot(&mut html, "side", "<p>lost?</p>");
+        assert!(html.ends_with(r#"<div class="hm-children"><p>lost?</p></div>"#));
+    }
 }

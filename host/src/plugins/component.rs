@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
-use super::bindings::{chat, material, upload};
+use super::bindings::{chat, material, upload, v0_1, wit};
 use super::limits::PluginLimits;
 use super::name::PluginName;
 use super::state::{CallState, PluginContext};
@@ -74,6 +74,8 @@ enum Pre {
     Chat(chat::ChatPluginPre<CallState>),
     Upload(upload::UploadHookPre<CallState>),
     Material(material::MaterialPre<CallState>),
+    /// A material built against `hangar:plugin@0.1.0`.
+    MaterialV0_1(v0_1::MaterialPre<CallState>),
 }
 
 /// An instance's exports, by world.
@@ -84,6 +86,84 @@ pub enum Exports {
     Upload(upload::UploadHook),
     /// A `material` instance.
     Material(material::Material),
+    /// A `material` instance built against `hangar:plugin@0.1.0`.
+    MaterialV0_1(v0_1::Material),
+}
+
+/// A material instance's calls, whichever contract version it was built
+/// against; answers in 0.2.0's types.
+pub enum MaterialCalls<'a> {
+    /// `hangar:plugin@0.2.0`.
+    Current(&'a material::Material),
+    /// `hangar:plugin@0.1.0`: no `structure` export.
+    V0_1(&'a v0_1::Material),
+}
+
+impl MaterialCalls<'_> {
+    /// `describe`.
+    ///
+    /// # Errors
+    /// The call trapped or ran out of time.
+    pub fn call_describe(
+        &self,
+        store: &mut Store<CallState>,
+    ) -> wasmtime::Result<wit::MaterialInfo> {
+        match self {
+            Self::Current(m) => m.call_describe(store),
+            Self::V0_1(m) => {
+                let info = m.call_describe(store)?;
+                Ok(wit::MaterialInfo {
+                    name: info.name,
+                    title: info.title,
+                    version: info.version,
+                    category: info.category,
+                    props_schema: info.props_schema,
+                    default_props: info.default_props,
+                })
+            }
+        }
+    }
+
+    /// `structure`; a 0.1.0 material is a leaf with no events.
+    ///
+    /// # Errors
+    /// The call trapped or ran out of time.
+    pub fn call_structure(
+        &self,
+        store: &mut Store<CallState>,
+    ) -> wasmtime::Result<wit::MaterialStructure> {
+        match self {
+            Self::Current(m) => m.call_structure(store),
+            Self::V0_1(_) => Ok(wit::MaterialStructure {
+                role: wit::MaterialRole::Content,
+                slots: Vec::new(),
+                events: Vec::new(),
+            }),
+        }
+    }
+
+    /// `render`.
+    ///
+    /// # Errors
+    /// The call trapped or ran out of time.
+    pub fn call_render(
+        &self,
+        store: &mut Store<CallState>,
+        props_json: &str,
+    ) -> wasmtime::Result<Result<String, String>> {
+        match self {
+            Self::Current(m) => m.call_render(store, props_json),
+            Self::V0_1(m) => m.call_render(store, props_json),
+        }
+    }
+
+    /// The contract version it was built against.
+    pub fn contract(&self) -> &'static str {
+        match self {
+            Self::Current(_) => "0.2.0",
+            Self::V0_1(_) => "0.1.0",
+        }
+    }
 }
 
 impl CallFailure {
@@ -131,9 +211,10 @@ impl Exports {
     }
 
     /// The material exports.
-    pub fn material(&self) -> Result<&material::Material, CallFailure> {
+    pub fn material(&self) -> Result<MaterialCalls<'_>, CallFailure> {
         match self {
-            Self::Material(e) => Ok(e),
+            Self::Material(e) => Ok(MaterialCalls::Current(e)),
+            Self::MaterialV0_1(e) => Ok(MaterialCalls::V0_1(e)),
             other => Err(other.wrong(World::Material)),
         }
     }
@@ -142,7 +223,7 @@ impl Exports {
         let found = match self {
             Self::Chat(_) => World::ChatPlugin,
             Self::Upload(_) => World::UploadHook,
-            Self::Material(_) => World::Material,
+            Self::Material(_) | Self::MaterialV0_1(_) => World::Material,
         };
         CallFailure::WrongWorld { found, wanted }
     }
@@ -184,6 +265,13 @@ pub fn detect_world(engine: &Engine, component: &Component) -> Result<World, Com
         .map(|(name, _)| name.to_owned())
         .collect();
     World::from_exports(&exports).ok_or_else(|| ComponentError::UnknownWorld(exports.join(", ")))
+}
+
+fn has_export(engine: &Engine, component: &Component, name: &str) -> bool {
+    component
+        .component_type()
+        .exports(engine)
+        .any(|(export, _)| export == name)
 }
 
 /// One version of a plugin, compiled and ready to instantiate.
@@ -263,8 +351,12 @@ impl PluginVersion {
             World::UploadHook => {
                 Pre::Upload(upload::UploadHookPre::new(instance_pre).map_err(mismatch)?)
             }
-            World::Material => {
+            // Built against 0.2.0 when it exports `structure`, else 0.1.0.
+            World::Material if has_export(engine, component, "structure") => {
                 Pre::Material(material::MaterialPre::new(instance_pre).map_err(mismatch)?)
+            }
+            World::Material => {
+                Pre::MaterialV0_1(v0_1::MaterialPre::new(instance_pre).map_err(mismatch)?)
             }
         };
         Ok(Self {
@@ -284,6 +376,7 @@ impl PluginVersion {
             Pre::Chat(pre) => Exports::Chat(pre.instantiate(store)?),
             Pre::Upload(pre) => Exports::Upload(pre.instantiate(store)?),
             Pre::Material(pre) => Exports::Material(pre.instantiate(store)?),
+            Pre::MaterialV0_1(pre) => Exports::MaterialV0_1(pre.instantiate(store)?),
         })
     }
 

@@ -178,6 +178,12 @@ impl Runtime {
             .map_err(|err| StartError::Engine(format!("{err:#}")))?;
         ChatPlugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)
             .map_err(|err| StartError::Engine(format!("{err:#}")))?;
+        // Plugins built against hangar:plugin@0.1.0 import its host interface.
+        super::bindings::v0_1::Material::add_to_linker::<CallState, HasSelf<CallState>>(
+            &mut linker,
+            |state| state,
+        )
+        .map_err(|err| StartError::Engine(format!("{err:#}")))?;
         let cache = CompiledCache::new(&config.cache_dir, &engine)?
             .compiling_with(config.compiler.clone(), config.engine.clone());
         let ticker = EpochTicker::start(engine.clone(), config.engine.epoch_tick)?;

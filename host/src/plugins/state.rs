@@ -312,3 +312,57 @@ impl host_interface::Host for CallState {
         Ok(())
     }
 }
+
+/// `hangar:plugin/host@0.1.0`, for plugins built against 0.1.0: the same
+/// functions as 0.2.0's, over types of the same shape.
+mod v0_1_host {
+    use super::CallState;
+    use crate::plugins::bindings::v0_1::hangar::plugin::{host, types};
+    use crate::plugins::bindings::{host_interface, wit};
+
+    impl types::Host for CallState {}
+
+    impl host::Host for CallState {
+        fn log(
+            &mut self,
+            level: types::LogLevel,
+            message: String,
+            fields: Vec<(String, String)>,
+        ) -> wasmtime::Result<()> {
+            let level = match level {
+                types::LogLevel::Trace => wit::LogLevel::Trace,
+                types::LogLevel::Debug => wit::LogLevel::Debug,
+                types::LogLevel::Info => wit::LogLevel::Info,
+                types::LogLevel::Warn => wit::LogLevel::Warn,
+                types::LogLevel::Error => wit::LogLevel::Error,
+            };
+            host_interface::Host::log(self, level, message, fields)
+        }
+
+        fn config(&mut self) -> wasmtime::Result<String> {
+            host_interface::Host::config(self)
+        }
+
+        fn kv_get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
+            host_interface::Host::kv_get(self, key)
+        }
+
+        fn kv_set(
+            &mut self,
+            key: String,
+            value: Vec<u8>,
+        ) -> wasmtime::Result<Result<(), types::KvError>> {
+            Ok(
+                host_interface::Host::kv_set(self, key, value)?.map_err(|err| match err {
+                    wit::KvError::QuotaExceeded(quota) => types::KvError::QuotaExceeded(quota),
+                    wit::KvError::InvalidKey => types::KvError::InvalidKey,
+                    wit::KvError::Unavailable(why) => types::KvError::Unavailable(why),
+                }),
+            )
+        }
+
+        fn kv_delete(&mut self, key: String) -> wasmtime::Result<()> {
+            host_interface::Host::kv_delete(self, key)
+        }
+    }
+}

@@ -43,7 +43,20 @@ impl ClientLimiter {
         )))
     }
 
-    fn check(&self, client: IpAddr) -> Result<(), ApiError> {
+    /// `per_minute` requests a minute per address, bursts of `burst`.
+    pub fn per_minute(per_minute: u32, burst: u32) -> Self {
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        Self(Arc::new(RateLimiter::keyed(
+            Quota::per_minute(per_minute).allow_burst(burst),
+        )))
+    }
+
+    /// Takes one request of `client` from its bucket.
+    ///
+    /// # Errors
+    /// `429 rate-limited` when its bucket is empty.
+    pub fn check(&self, client: IpAddr) -> Result<(), ApiError> {
         if self.0.len() > MAX_TRACKED {
             self.0.retain_recent();
         }
@@ -74,5 +87,25 @@ impl FromRequestParts<AppState> for Metered {
             return Ok(Self);
         };
         state.limiter.check(peer.ip()).map(|()| Self)
+    }
+}
+
+/// The client's address, when the request came over a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip()),
+        ))
     }
 }

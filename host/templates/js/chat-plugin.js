@@ -3,7 +3,7 @@
 //
 // Configuration (JSON, set by an admin): {"banned": ["word", ...]}.
 
-import { config, log } from 'hangar:plugin/host@0.1.0';
+import { config, log } from 'hangar:plugin/host@0.2.0';
 
 const KNOWN_KEYS = new Set(['banned']);
 

@@ -24,6 +24,11 @@ export function describe() {
   };
 }
 
+// A leaf: no slots for children, no events.
+export function structure() {
+  return { role: 'content', slots: [], events: [] };
+}
+
 // An error is thrown: it becomes the `err` of the result.
 export function render(propsJson) {
   const props = { ...DEFAULTS, ...JSON.parse(propsJson) };

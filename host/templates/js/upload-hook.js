@@ -3,7 +3,7 @@
 //
 // Configuration (JSON, set by an admin): {"max_bytes": 10485760}.
 
-import { config } from 'hangar:plugin/host@0.1.0';
+import { config } from 'hangar:plugin/host@0.2.0';
 
 let parsed = null;
 

@@ -30,6 +30,10 @@ class WitWorld(wit_world.WitWorld):
             default_props=json.dumps(DEFAULTS),
         )
 
+    def structure(self) -> types.MaterialStructure:
+        # A leaf: no slots for children, no events.
+        return types.MaterialStructure(role=types.MaterialRole.CONTENT, slots=[], events=[])
+
     def render(self, props_json: str) -> str:
         try:
             props = {**DEFAULTS, **json.loads(props_json)}

@@ -38,6 +38,15 @@ impl Guest for Plugin {
         }
     }
 
+    fn structure() -> MaterialStructure {
+        // A leaf: no slots for children, no events.
+        MaterialStructure {
+            role: hangar::plugin::types::MaterialRole::Content,
+            slots: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
     fn render(props_json: String) -> Result<String, String> {
         let props: Props = serde_json::from_str(&props_json).map_err(|err| err.to_string())?;
         Ok(format!("<section><h3>{}</h3><p>{}</p></section>", escape(&props.title), escape(&props.text)))

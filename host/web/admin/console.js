@@ -334,6 +334,35 @@ async function renderFiles() {
   $('#files tbody').replaceChildren(...rows);
 }
 
+async function renderSubmissions(event) {
+  event?.preventDefault();
+  const id = $('#submissions-page').value.trim();
+  try {
+    const { submissions } = await api('GET', `/api/admin/pages/${encodeURIComponent(id)}/submissions?limit=100`);
+    const fields = [...new Set(submissions.flatMap((s) => Object.keys(s.values)))];
+    $('#submissions thead').replaceChildren(element('tr', {},
+      ...['#', 'When', 'Form', 'Rev.', ...fields].map((f) => element('th', {}, f))));
+    const rows = submissions.map((s) => element('tr', { 'data-submission': String(s.id) },
+      element('td', { class: 'num' }, String(s.id)), element('td', {}, new Date(s.created_ms).toLocaleString()),
+      element('td', {}, s.form), element('td', { class: 'num' }, String(s.revision)),
+      ...fields.map((f) => element('td', {}, s.values[f] ?? ''))));
+    if (!rows.length) rows.push(element('tr', {}, element('td', { class: 'empty', colspan: String(4 + fields.length) }, 'no submissions')));
+    $('#submissions tbody').replaceChildren(...rows);
+    say('#submissions-message', `${submissions.length} newest submission(s) of page ${id}`);
+  } catch (err) {
+    say('#submissions-message', err.message, 'error');
+  }
+}
+
+async function downloadSubmissions() {
+  const id = $('#submissions-page').value.trim();
+  const response = await fetch(`/api/admin/pages/${encodeURIComponent(id)}/submissions.csv`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) { say('#submissions-message', `CSV export failed: ${response.status}`, 'error'); return; }
+  const link = element('a', { href: URL.createObjectURL(await response.blob()), download: `${id}-submissions.csv` });
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
+
 async function refresh() {
   await renderPlugins();
   await renderCluster();
@@ -365,6 +394,8 @@ $('#login-form').addEventListener('submit', (event) => {
   start();
 });
 $('#config-save').addEventListener('click', saveConfig);
+$('#submissions-form').addEventListener('submit', renderSubmissions);
+$('#submissions-csv').addEventListener('click', () => downloadSubmissions());
 $('#settings-save').addEventListener('click', () => saveSettings(changedOverrides()));
 $('#settings-reset').addEventListener('click', () => saveSettings({}));
 $('#settings-close').addEventListener('click', () => { $('#settings-card').hidden = true; });

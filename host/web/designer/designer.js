@@ -1,11 +1,16 @@
-// Hangar page designer: plain browser JavaScript over the materials and
-// pages APIs (docs/materials.md). The page is a list of nodes, each a
-// material pinned to a version with its props.
+// Hangar page designer (docs/materials.md, "Designer"): builds pages from
+// materials. Materials are loaded into the page and previews render here,
+// on every edit, without a round trip; the server validates and stores the
+// page on save and renders the published page.
 
 import { element } from '/sdk/js/hangar-client.js';
+import { loadMaterial } from '/sdk/js/hangar-materials.js';
+import { Canvas, Library, MATERIAL_TYPE, freshNode } from './canvas.js';
+import { Doc, cloneWithNewIds, serialise } from './model.js';
+import { renderInspector, renderOutline, showFieldErrors } from './panels.js';
 
 const $ = (selector) => document.querySelector(selector);
-const state = { materials: [], described: new Map(), nodes: [], selected: -1, revision: null, pageId: 'home' };
+const state = { materials: [], revision: null, pageId: 'home', selected: null, clipboard: null, errors: [] };
 let token = sessionStorage.getItem('hangar-designer-token') || '';
 
 async function call(method, path, body, headers = {}) {
@@ -25,14 +30,116 @@ function status(text, error = false) {
   node.className = error ? 'status error' : 'status';
 }
 
-async function describe(name, version) {
-  const key = `${name}@${version}`;
-  if (!state.described.has(key)) {
-    const { ok, data } = await call('GET', `/api/materials/${key}`);
-    if (!ok) throw new Error(data && data.error ? data.error.message : `cannot load ${key}`);
-    state.described.set(key, data);
+async function describeRemote(name, version) {
+  const { ok, data } = await call('GET', `/api/materials/${name}@${version}`);
+  if (!ok) throw new Error(data?.error?.message ?? `cannot describe ${name}@${version}`);
+  return data;
+}
+
+const doc = new Doc();
+const library = new Library(loadMaterial, describeRemote);
+const canvas = new Canvas($('#nodes'), doc, library, {
+  select: (id) => select(id),
+  status,
+  add: (ref, place, index) => addMaterial(ref, place, index),
+  duplicate: (id) => doc.duplicate(id),
+  // A version the page cannot load is rendered by the server.
+  preview: async (node) => {
+    const { ok, data } = await call('POST', `/api/materials/${node.material}@${node.version}/render`, node.props);
+    if (!ok) throw new Error(data?.error?.message ?? 'render failed');
+    return data.html;
+  },
+});
+
+function titleOf(node) {
+  return library.peek(node.material, node.version)?.info?.title ?? node.material;
+}
+
+function select(id) {
+  state.selected = id;
+  state.errors = [];
+  canvas.select(id);
+  drawOutline();
+  drawInspector();
+}
+
+function drawOutline() {
+  renderOutline($('#outline'), doc, state.selected, { select, title: titleOf });
+}
+
+function drawInspector() {
+  const found = state.selected ? doc.find(state.selected) : null;
+  const node = found?.node ?? null;
+  const material = node && state.materials.find((m) => m.name === node.material);
+  const entry = node && library.peek(node.material, node.version);
+  if (node && !entry) { library.load(node.material, node.version).then(drawInspector); }
+  renderInspector($('#props'), node, {
+    info: entry?.info,
+    versions: material ? material.versions : node ? [node.version] : [],
+    latest: material?.latest,
+    errors: state.errors,
+    setProp: (key, value) => doc.setProp(node.id, key, value),
+    setVersion: (version) => changeVersion(node, version),
+    setEvent: (event, action) => doc.setEvent(node.id, event, action),
+  });
+}
+
+async function changeVersion(node, version) {
+  const entry = await library.load(node.material, version);
+  const slots = new Set((entry.info?.slots ?? []).map((s) => s.name));
+  const stranded = Object.entries(node.slots ?? {}).filter(([name, list]) => list.length && !slots.has(name));
+  if (stranded.length) {
+    status(`${node.material}@${version} has no slot ${stranded.map(([n]) => n).join(', ')}: move those nodes first`, true);
+    drawInspector();
+    return;
   }
-  return state.described.get(key);
+  doc.setVersion(node.id, version);
+}
+
+doc.onChange((what) => {
+  $('#undo').disabled = doc.undoStack.length === 0;
+  $('#redo').disabled = doc.redoStack.length === 0;
+  if (what.structure) {
+    if (what.select !== undefined) state.selected = what.select;
+    if (state.selected && !doc.find(state.selected)) state.selected = null;
+    canvas.selected = state.selected;
+    canvas.render();
+    drawOutline();
+    drawInspector();
+    return;
+  }
+  if (what.node) {
+    canvas.refresh(what.node);
+    if (what.events) drawOutline();
+    const found = doc.find(what.node);
+    const entry = found && library.peek(found.node.material, found.node.version);
+    if (entry?.material) {
+      state.errors = entry.material.validate(found.node.props);
+      showFieldErrors($('#props'), state.errors);
+    }
+  }
+});
+
+/** Where a palette click puts a material: into the selected node's first slot, else after it, else at the end. */
+function placeForClick() {
+  const found = state.selected ? doc.find(state.selected) : null;
+  if (!found) return { place: { parent: null, slot: null }, index: doc.page.nodes.length };
+  const slot = library.peek(found.node.material, found.node.version)?.info?.slots?.[0];
+  if (slot) return { place: { parent: found.node.id, slot: slot.name }, index: (found.node.slots?.[slot.name] ?? []).length };
+  return { place: { parent: found.parent?.id ?? null, slot: slotOf(found) }, index: found.index + 1 };
+}
+
+function slotOf(found) {
+  if (!found.parent) return null;
+  for (const [name, list] of Object.entries(found.parent.slots ?? {})) if (list === found.list) return name;
+  return null;
+}
+
+async function addMaterial(ref, place, index) {
+  const [name, version] = ref.split('@');
+  const entry = await library.load(name, version);
+  if (!entry.info) { status(`${ref} is not available`, true); return; }
+  doc.insert(freshNode(entry.info, name, version), place, index);
 }
 
 async function loadPalette() {
@@ -49,144 +156,21 @@ async function loadPalette() {
   for (const [category, items] of [...groups].sort()) {
     container.append(element('h3', {}, category));
     for (const m of items) {
-      container.append(element('button', {
-        class: 'palette-item', type: 'button', 'data-material': m.name,
-        onclick: () => addNode(m.name, m.latest),
-      }, m.title, element('small', {}, `${m.name} ${m.latest}`)));
+      const item = element('button', {
+        class: 'palette-item', type: 'button', 'data-material': m.name, draggable: 'true',
+        onclick: () => { const { place, index } = placeForClick(); addMaterial(`${m.name}@${m.latest}`, place, index); },
+      }, m.title, element('small', {}, `${m.name} ${m.latest}`));
+      item.addEventListener('dragstart', (event) => {
+        event.dataTransfer.setData(MATERIAL_TYPE, `${m.name}@${m.latest}`);
+        event.dataTransfer.effectAllowed = 'copy';
+      });
+      container.append(item);
     }
   }
-}
-
-async function addNode(name, version) {
-  const info = await describe(name, version);
-  state.nodes.push({ material: name, version, props: structuredClone(info.default_props), children: [] });
-  state.selected = state.nodes.length - 1;
-  renderCanvas();
-  renderInspector();
-}
-
-const previews = new Map();
-function schedulePreview(index) {
-  clearTimeout(previews.get(index));
-  previews.set(index, setTimeout(() => preview(index), 250));
-}
-
-async function preview(index) {
-  const node = state.nodes[index];
-  const target = document.querySelector(`#nodes li[data-index="${index}"] .preview`);
-  if (!node || !target) return;
-  const { ok, data } = await call('POST', `/api/materials/${node.material}@${node.version}/render`, node.props);
-  if (ok) {
-    // The server sanitised this HTML; it only shows what the page will.
-    target.innerHTML = data.html;
-  } else {
-    target.replaceChildren(element('div', { class: 'preview-error' }, data && data.error ? data.error.message : 'render failed'));
-  }
-  if (!ok && index === state.selected && data && data.error && data.error.errors) showFieldErrors(data.error.errors);
-  else if (index === state.selected) showFieldErrors([]);
-}
-
-function renderCanvas() {
-  const list = $('#nodes');
-  list.replaceChildren(...state.nodes.map((node, index) => {
-    const move = (delta) => (event) => {
-      event.stopPropagation();
-      const to = index + delta;
-      if (to < 0 || to >= state.nodes.length) return;
-      [state.nodes[index], state.nodes[to]] = [state.nodes[to], state.nodes[index]];
-      state.selected = to;
-      renderCanvas(); renderInspector();
-    };
-    const remove = (event) => {
-      event.stopPropagation();
-      state.nodes.splice(index, 1);
-      state.selected = Math.min(state.selected, state.nodes.length - 1);
-      renderCanvas(); renderInspector();
-    };
-    return element('li', {
-      class: index === state.selected ? 'node selected' : 'node', 'data-index': index, 'data-material': node.material,
-      onclick: () => { state.selected = index; renderCanvas(); renderInspector(); },
-    },
-    element('div', { class: 'node-bar' },
-      element('span', { class: 'name' }, `${node.material} ${node.version}`),
-      element('button', { class: 'ghost small', type: 'button', title: 'move up', onclick: move(-1) }, '↑'),
-      element('button', { class: 'ghost small', type: 'button', title: 'move down', onclick: move(1) }, '↓'),
-      element('button', { class: 'ghost small', type: 'button', title: 'remove', 'data-action': 'remove', onclick: remove }, '×')),
-    element('div', { class: 'preview' }));
-  }));
-  $('#empty').hidden = state.nodes.length > 0;
-  state.nodes.forEach((_, index) => preview(index));
-}
-
-function showFieldErrors(errors) {
-  for (const node of document.querySelectorAll('#props .message')) node.textContent = '';
-  for (const error of errors) {
-    const field = error.path.split('/')[1] || '';
-    const target = document.querySelector(`#props .message[data-field="${field}"]`) || document.querySelector('#props .message[data-field=""]');
-    if (target) target.textContent = error.message;
-  }
-}
-
-function control(key, schema, value, onChange) {
-  const id = `prop-${key}`;
-  if (schema.enum) {
-    const select = element('select', { id, name: key }, ...schema.enum.map((v) => element('option', { value: v, selected: v === value }, String(v))));
-    select.addEventListener('change', () => onChange(select.value));
-    return select;
-  }
-  if (schema.type === 'boolean') {
-    const box = element('input', { id, name: key, type: 'checkbox', checked: Boolean(value) });
-    box.addEventListener('change', () => onChange(box.checked));
-    return box;
-  }
-  if (schema.type === 'integer' || schema.type === 'number') {
-    const input = element('input', { id, name: key, type: 'number', value: value ?? '', min: schema.minimum, max: schema.maximum, step: schema.type === 'integer' ? 1 : 'any' });
-    input.addEventListener('input', () => onChange(input.value === '' ? undefined : Number(input.value)));
-    return input;
-  }
-  const colour = schema.format === 'color';
-  const long = !colour && (schema.maxLength || 0) > 200;
-  const input = long
-    ? element('textarea', { id, name: key, rows: 3 }, value ?? '')
-    : element('input', { id, name: key, type: colour ? 'color' : 'text', value: value ?? '' });
-  input.addEventListener('input', () => onChange(input.value));
-  return input;
-}
-
-async function renderInspector() {
-  const panel = $('#props');
-  const node = state.nodes[state.selected];
-  if (!node) { panel.replaceChildren(element('p', { class: 'empty' }, 'Select a node on the canvas.')); return; }
-  const info = await describe(node.material, node.version);
-  const material = state.materials.find((m) => m.name === node.material);
-  const versions = material ? material.versions : [node.version];
-  const picker = element('select', { 'aria-label': 'version', id: 'node-version' }, ...versions.map((v) => element('option', { value: v, selected: v === node.version }, v)));
-  picker.addEventListener('change', () => setVersion(node, picker.value));
-  const newer = material && material.latest !== node.version;
-  const upgrade = element('button', { type: 'button', class: 'ghost', id: 'upgrade', disabled: !newer, onclick: () => setVersion(node, material.latest) }, newer ? `Upgrade to ${material.latest}` : 'Latest');
-  const schema = info.props_schema || {};
-  const required = new Set(schema.required || []);
-  const fields = Object.entries(schema.properties || {}).map(([key, prop]) => {
-    const input = control(key, prop, node.props[key] ?? prop.default, (value) => {
-      if (value === undefined) delete node.props[key]; else node.props[key] = value;
-      schedulePreview(state.selected);
-    });
-    return element('div', { class: 'field' },
-      element('label', { for: `prop-${key}` }, prop.title || key, required.has(key) ? element('span', { class: 'required' }, ' *') : ''),
-      input,
-      element('div', { class: 'message', 'data-field': key }));
-  });
-  panel.replaceChildren(
-    element('div', { class: 'version-row' }, element('strong', {}, info.title), picker, upgrade),
-    element('div', { class: 'message', 'data-field': '' }),
-    ...fields);
-}
-
-async function setVersion(node, version) {
-  node.version = version;
-  await describe(node.material, version);
-  renderCanvas();
-  renderInspector();
+  // Every latest version is loaded into the page now, so adding and
+  // previewing keep working if the network goes.
+  await Promise.all(data.map((m) => library.load(m.name, m.latest)));
+  document.documentElement.dataset.materialsLoaded = 'true';
 }
 
 async function ensureToken() {
@@ -205,18 +189,21 @@ async function loadPage() {
   $('#open').href = `/p/${state.pageId}`;
   const { ok, status: code, data, etag } = await call('GET', `/api/pages/${state.pageId}`);
   if (code === 404) {
-    state.nodes = []; state.revision = null; $('#page-title').value = '';
+    doc.reset({ title: '', nodes: [] }); state.revision = null;
     status(`new page ${state.pageId}`);
   } else if (!ok) {
-    status(data && data.error ? data.error.message : 'cannot load the page', true);
+    status(data?.error?.message ?? 'cannot load the page', true);
     return;
   } else {
-    state.nodes = data.page.nodes; state.revision = etag; $('#page-title').value = data.page.title || '';
+    const used = new Set();
+    const walk = (nodes) => nodes.forEach((n) => { used.add(`${n.material}@${n.version}`); Object.values(n.slots ?? {}).forEach(walk); walk(n.children ?? []); });
+    walk(data.page.nodes);
+    await Promise.all([...used].map((ref) => library.load(...ref.split('@'))));
+    doc.reset(data.page); state.revision = etag;
     status(`loaded revision ${data.revision}`);
   }
-  state.selected = state.nodes.length ? 0 : -1;
-  renderCanvas();
-  renderInspector();
+  $('#page-title').value = doc.page.title;
+  select(doc.page.nodes[0]?.id ?? null);
 }
 
 async function savePage(event) {
@@ -224,20 +211,47 @@ async function savePage(event) {
   if (!(await ensureToken())) { status('sign in to save', true); return; }
   state.pageId = $('#page-id').value.trim();
   const headers = state.revision ? { 'if-match': state.revision } : {};
-  const page = { title: $('#page-title').value, nodes: state.nodes };
-  const { ok, data, etag } = await call('PUT', `/api/pages/${state.pageId}`, page, headers);
+  const { ok, data, etag } = await call('PUT', `/api/pages/${state.pageId}`, serialise(doc.page), headers);
   if (ok) {
     state.revision = etag;
     status(`saved revision ${data.revision}`);
     $('#open').href = `/p/${state.pageId}`;
   } else {
-    status(data && data.error ? data.error.message : 'save failed', true);
-    if (data && data.error && data.error.errors) showFieldErrors(data.error.errors);
+    status(data?.error?.message ?? 'save failed', true);
+    if (data?.error?.errors) { state.errors = data.error.errors; showFieldErrors($('#props'), state.errors); }
   }
 }
 
-$('#page-form').addEventListener('submit', savePage);
-$('#load').addEventListener('click', loadPage);
+function typing(target) {
+  return target.closest('input, textarea, select, [contenteditable]');
+}
+
+document.addEventListener('keydown', (event) => {
+  const mod = event.ctrlKey || event.metaKey;
+  const key = event.key.toLowerCase();
+  if (mod && key === 'z' && !event.shiftKey) { if (!typing(event.target) || !event.target.value) { event.preventDefault(); doc.undo(); } return; }
+  if (mod && (key === 'y' || (key === 'z' && event.shiftKey))) { event.preventDefault(); doc.redo(); return; }
+  if (typing(event.target) || !state.selected) return;
+  if (key === 'delete' || key === 'backspace') { event.preventDefault(); doc.remove(state.selected); }
+  else if (mod && key === 'c') { state.clipboard = structuredClone(doc.find(state.selected)?.node ?? null); status('copied'); }
+  else if (mod && key === 'v' && state.clipboard) { event.preventDefault(); paste(); }
+  else if (mod && key === 'd') { event.preventDefault(); doc.duplicate(state.selected); }
+});
+
+function paste() {
+  const { place, index } = placeForClick();
+  doc.insert(cloneWithNewIds(state.clipboard), place, index);
+}
+
+// A request that cannot reach the server says so; the page stays as it is.
+const guarded = (action) => (event) => action(event).catch((err) => status(`cannot reach the server (${err.message}); nothing was lost`, true));
+$('#page-form').addEventListener('submit', (event) => { event.preventDefault(); guarded(savePage)(event); });
+$('#load').addEventListener('click', guarded(loadPage));
+$('#undo').addEventListener('click', () => doc.undo());
+$('#redo').addEventListener('click', () => doc.redo());
+$('#copy').addEventListener('click', () => { if (state.selected) { state.clipboard = structuredClone(doc.find(state.selected).node); status('copied'); } });
+$('#paste').addEventListener('click', () => { if (state.clipboard) paste(); });
+$('#page-title').addEventListener('input', () => doc.setTitle($('#page-title').value));
 $('#use-token').addEventListener('click', () => {
   token = $('#token').value.trim();
   sessionStorage.setItem('hangar-designer-token', token);
@@ -247,3 +261,4 @@ const initial = new URLSearchParams(location.search).get('page');
 if (initial) $('#page-id').value = initial;
 await loadPalette();
 await loadPage();
+document.documentElement.dataset.designerReady = 'true';

@@ -1,7 +1,7 @@
 //! # hangar-sdk: write Hangar plugins in Rust
 //!
 //! A Hangar plugin is a WebAssembly component built for `wasm32-wasip2` that
-//! exports one of three worlds of the `hangar:plugin@0.1.0` contract:
+//! exports one of three worlds of the `hangar:plugin@0.2.0` contract:
 //!
 //! | world | you implement | the host calls it |
 //! |---|---|---|
@@ -90,7 +90,8 @@ pub mod material;
 mod verdicts;
 
 pub use bindings::hangar::plugin::types::{
-    Alert, Attachment, BotReply, ChatMessage, FileInfo, MaterialInfo, Outcome, Severity, Verdict,
+    Alert, Attachment, BotReply, ChatMessage, EventInfo, FileInfo, MaterialInfo, MaterialRole,
+    MaterialStructure, Outcome, Severity, SlotInfo, Verdict,
 };
 
 /// A chat plugin: moderation, alerts and bot replies on every message.
@@ -125,6 +126,14 @@ pub trait Material {
     /// and event handlers never reach a browser. Return `Err` with a reason a
     /// designer can act on.
     fn render(props_json: String) -> Result<String, String>;
+
+    /// Its slots (where the designer may put children: mark each in the
+    /// HTML with an empty `<div data-hangar-slot="NAME"></div>`), the
+    /// events it emits and its part in forms. The default is a leaf that
+    /// emits nothing ([`material::leaf`]).
+    fn structure() -> MaterialStructure {
+        material::leaf()
+    }
 }
 
 #[doc(hidden)]
@@ -136,8 +145,8 @@ pub mod __export {
             world: "chat-plugin",
             path: "../../wit",
             with: {
-                "hangar:plugin/types@0.1.0": crate::bindings::hangar::plugin::types,
-                "hangar:plugin/host@0.1.0": crate::bindings::hangar::plugin::host,
+                "hangar:plugin/types@0.2.0": crate::bindings::hangar::plugin::types,
+                "hangar:plugin/host@0.2.0": crate::bindings::hangar::plugin::host,
             },
             pub_export_macro: true,
             export_macro_name: "export_chat_plugin",
@@ -149,8 +158,8 @@ pub mod __export {
             world: "upload-hook",
             path: "../../wit",
             with: {
-                "hangar:plugin/types@0.1.0": crate::bindings::hangar::plugin::types,
-                "hangar:plugin/host@0.1.0": crate::bindings::hangar::plugin::host,
+                "hangar:plugin/types@0.2.0": crate::bindings::hangar::plugin::types,
+                "hangar:plugin/host@0.2.0": crate::bindings::hangar::plugin::host,
             },
             pub_export_macro: true,
             export_macro_name: "export_upload_hook",
@@ -162,8 +171,8 @@ pub mod __export {
             world: "material",
             path: "../../wit",
             with: {
-                "hangar:plugin/types@0.1.0": crate::bindings::hangar::plugin::types,
-                "hangar:plugin/host@0.1.0": crate::bindings::hangar::plugin::host,
+                "hangar:plugin/types@0.2.0": crate::bindings::hangar::plugin::types,
+                "hangar:plugin/host@0.2.0": crate::bindings::hangar::plugin::host,
             },
             pub_export_macro: true,
             export_macro_name: "export_material",
@@ -219,6 +228,9 @@ macro_rules! material {
                 }
                 fn render(props_json: String) -> Result<String, String> {
                     <$material as $crate::Material>::render(props_json)
+                }
+                fn structure() -> $crate::MaterialStructure {
+                    <$material as $crate::Material>::structure()
                 }
             }
             $crate::__export::material::export_material!(__HangarMaterial with_types_in $crate::__export::material);

@@ -10,7 +10,7 @@ pub use hangar_policy::{image_allowed, link_allowed};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::MaterialInfo;
+use crate::{EventInfo, MaterialInfo, MaterialRole, MaterialStructure, SlotInfo};
 
 /// Builds a [`MaterialInfo`] from JSON values.
 pub fn info(
@@ -29,6 +29,39 @@ pub fn info(
         props_schema: props_schema.to_string(),
         default_props: default_props.to_string(),
     }
+}
+
+/// The structure of a leaf: content with no slots and no events.
+pub fn leaf() -> MaterialStructure {
+    MaterialStructure {
+        role: MaterialRole::Content,
+        slots: Vec::new(),
+        events: Vec::new(),
+    }
+}
+
+/// A slot: `accepts` lists the material names or categories a child here
+/// may have (empty for any).
+pub fn slot(name: &str, title: &str, accepts: &[&str]) -> SlotInfo {
+    SlotInfo {
+        name: name.to_owned(),
+        title: title.to_owned(),
+        accepts: accepts.iter().map(|a| (*a).to_owned()).collect(),
+    }
+}
+
+/// An event the material's element emits.
+pub fn event(name: &str, title: &str) -> EventInfo {
+    EventInfo {
+        name: name.to_owned(),
+        title: title.to_owned(),
+    }
+}
+
+/// The element that marks slot `name` in a material's HTML; the host puts
+/// the slot's children inside it.
+pub fn slot_marker(name: &str) -> String {
+    format!(r#"<div data-hangar-slot="{}"></div>"#, escape(name))
 }
 
 /// Parses render props into `T`, with an error message a designer can read.

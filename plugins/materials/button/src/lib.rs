@@ -1,7 +1,8 @@
-//! Material `button`: a link styled as a button.
+//! Material `button`: a link styled as a button; emits `click`, which a
+//! page binds to an action (navigate, submit the enclosing form, ...).
 
-use hangar_sdk::material::{escape, info, props};
-use hangar_sdk::{Material, MaterialInfo};
+use hangar_sdk::material::{escape, event, info, props};
+use hangar_sdk::{Material, MaterialInfo, MaterialRole, MaterialStructure};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -101,6 +102,14 @@ impl Material for Button {
 
     fn render(props_json: String) -> Result<String, String> {
         render(&props(&props_json)?)
+    }
+
+    fn structure() -> MaterialStructure {
+        MaterialStructure {
+            role: MaterialRole::Content,
+            slots: Vec::new(),
+            events: vec![event("click", "Click")],
+        }
     }
 }
 

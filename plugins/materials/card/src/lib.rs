@@ -1,8 +1,8 @@
-//! Material `card`: a titled box with a short body, an optional image and
-//! an accent; nested nodes go below it on a page.
+//! Material `card`: a titled box with a short body, an optional image, an
+//! accent, and a `body` slot for other materials (a form, text, buttons).
 
-use hangar_sdk::material::{escape, info, props};
-use hangar_sdk::{Material, MaterialInfo};
+use hangar_sdk::material::{escape, info, props, slot, slot_marker};
+use hangar_sdk::{Material, MaterialInfo, MaterialRole, MaterialStructure};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -46,8 +46,9 @@ pub fn render(p: &Props) -> Result<String, String> {
     };
     let accent = if p.accent { " hm-card-accent" } else { "" };
     Ok(format!(
-        r#"<article class="hm-card{accent}">{image}<h3>{}</h3>{body}</article>"#,
-        escape(&p.title)
+        r#"<article class="hm-card{accent}">{image}<h3>{}</h3>{body}{}</article>"#,
+        escape(&p.title),
+        slot_marker("body")
     ))
 }
 
@@ -78,6 +79,14 @@ impl Material for Card {
 
     fn render(props_json: String) -> Result<String, String> {
         render(&props(&props_json)?)
+    }
+
+    fn structure() -> MaterialStructure {
+        MaterialStructure {
+            role: MaterialRole::Content,
+            slots: vec![slot("body", "Body", &[])],
+            events: Vec::new(),
+        }
     }
 }
 

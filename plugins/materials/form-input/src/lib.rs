@@ -1,8 +1,10 @@
 //! Material `form-input`: a labelled form field (text, email, number,
-//! telephone or a multi-line text area) with a hint.
+//! telephone or a multi-line text area) with a hint. Its role is `field`:
+//! the host validates what a form submits for it by its `name`, `required`
+//! and `kind`.
 
 use hangar_sdk::material::{escape, info, props};
-use hangar_sdk::{Material, MaterialInfo};
+use hangar_sdk::{Material, MaterialInfo, MaterialRole, MaterialStructure};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -104,6 +106,14 @@ impl Material for FormInput {
 
     fn render(props_json: String) -> Result<String, String> {
         render(&props(&props_json)?)
+    }
+
+    fn structure() -> MaterialStructure {
+        MaterialStructure {
+            role: MaterialRole::Field,
+            slots: Vec::new(),
+            events: Vec::new(),
+        }
     }
 }
 
