@@ -75,6 +75,15 @@ test('designer builds a nested page by drag and drop, undoes, publishes, and its
   assert.equal(await node('form-input').count(), 3);
   await page.keyboard.press('Delete');
   assert.equal(await node('form-input').count(), 2);
+  // Copy the text and paste it: after it, in the same slot; undo that.
+  await node('text').locator('.node-bar').click();
+  await page.evaluate(() => document.activeElement.blur());
+  await page.keyboard.press('Control+c');
+  await page.keyboard.press('Control+v');
+  const afterPaste = await page.locator('.d-slot[data-slot="body"] > .d-node').evaluateAll((nodes) => nodes.map((n) => n.dataset.material));
+  assert.deepEqual(afterPaste, ['text', 'text', 'form']);
+  await page.keyboard.press('Control+z');
+  assert.equal(await node('text').count(), 1);
 
   // The first field is required; the form's submit shows a message.
   await node('form-input').first().locator('.node-bar').click();
