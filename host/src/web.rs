@@ -79,6 +79,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../sdk/js/dist/hangar-materials.js"),
     ),
     (
+        "/sdk/js/material-worker.js",
+        JS,
+        include_str!("../../sdk/js/dist/material-worker.js"),
+    ),
+    (
         "/sdk/js/page-runtime.js",
         JS,
         include_str!("../../sdk/js/dist/page-runtime.js"),

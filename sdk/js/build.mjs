@@ -1,6 +1,7 @@
 // Bundles the SDK for browsers: dist/hangar-client.js (ES module, the
 // package's dependencies included), dist/hash-worker.js (the uploader's
-// worker), dist/hangar-materials.js (materials rendered in the page) and
+// worker), dist/hangar-materials.js (materials rendered in the page) with
+// dist/material-worker.js (where their components run), and
 // dist/page-runtime.js (the actions and forms of published pages). The host serves both at /sdk/js/. `node build.mjs --check`
 // fails when the committed bundles differ from a fresh build.
 
@@ -15,6 +16,7 @@ const bundles = [
   { entry: 'src/index.js', out: 'dist/hangar-client.js', format: 'esm' },
   { entry: 'src/hash-worker.js', out: 'dist/hash-worker.js', format: 'iife' },
   { entry: 'src/materials.js', out: 'dist/hangar-materials.js', format: 'esm' },
+  { entry: 'src/material-worker.js', out: 'dist/material-worker.js', format: 'esm' },
   { entry: 'src/page-runtime.js', out: 'dist/page-runtime.js', format: 'esm' },
 ];
 

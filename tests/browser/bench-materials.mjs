@@ -1,5 +1,6 @@
 // Benchmark in Chromium: a property edit in the designer until its preview
-// shows it (rendered in the page by the material's own component), beside
+// shows it (rendered by the material's own component in its worker, the
+// HTML sanitised in the page), beside
 // the server round trip the designer made before (POST render, then the
 // HTML into the preview), measured in the same page and run; and a
 // material's first load (cold cache), cached load (new page, HTTP cache
@@ -45,14 +46,22 @@ try {
   const timings = await page.evaluate(async (edits) => {
     const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
     const input = document.querySelector('#prop-title');
+    const canvas = document.querySelector('#nodes');
+    const shows = (value) => document.querySelector('.d-node[data-material="card"] > .preview h3')?.textContent === value;
+    // Resolves once the preview shows `value` (the render answers from
+    // the material's worker).
+    const shown = (value) => new Promise((resolve) => {
+      if (shows(value)) { resolve(); return; }
+      const observer = new MutationObserver(() => { if (shows(value)) { observer.disconnect(); resolve(); } });
+      observer.observe(canvas, { childList: true, subtree: true, characterData: true });
+    });
     const local = [];
     for (let i = 0; i < edits; i += 1) {
       const value = `Local title ${i}`;
       const started = performance.now();
       input.value = value;
       input.dispatchEvent(new Event('input', { bubbles: true }));
-      const shown = document.querySelector('.d-node[data-material="card"] > .preview h3');
-      if (shown.textContent !== value) throw new Error(`preview shows ${shown.textContent}`);
+      await shown(value);
       local.push(performance.now() - started);
       await frame();
     }
@@ -106,7 +115,7 @@ try {
   await context.close();
 
   console.log(`\nmaterials in the browser: ${edits} property edits of a card, then loads of columns@0.2.0 (5 fresh profiles)`);
-  const l = row('edit -> preview updated, rendered in the page', timings.local);
+  const l = row('edit -> preview updated, rendered in the page (worker)', timings.local);
   const s = row('edit -> preview updated, server round trip', timings.server);
   console.log(`  in-page / server round trip: p50 ${(l.p50 / s.p50).toFixed(3)}x, p99 ${(l.p99 / s.p99).toFixed(3)}x (target: in-page p99 <= 16 ms: ${l.p99 <= 16 ? 'met' : 'NOT met'})`);
   row('first load (describe, module, 3 core wasm, instantiate)', first);

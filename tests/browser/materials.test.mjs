@@ -1,14 +1,16 @@
 // Materials in the browser: every published version of every example
 // material, rendered in Chromium from the module the server generates and
 // by the server, with props generated from its schema, gives the same
-// HTML (or fails the same way); the module is served immutably; and with
-// the network cut after the materials loaded, the designer keeps editing
-// and previewing.
+// HTML (or fails the same way); the module is served immutably; with the
+// network cut after the materials loaded, the designer keeps editing and
+// previewing; and a material that loops, traps or answers too much in the
+// page is stopped or refused while the page goes on.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { browser, screenshots, startServer } from './support.mjs';
+import { PUBLISH, browser, root, screenshots, startServer } from './support.mjs';
 
 const NASTY = `Tom & "Jerry" <b>bold</b> <script>alert(1)</script> 'q' \u00a0 ü 中文`;
 
@@ -87,7 +89,7 @@ test('every example material renders the same HTML in Chromium as on the server'
     for (const c of cases) {
       const material = await loadMaterial(c.name, c.version);
       try {
-        out.push({ html: material.render(c.props) });
+        out.push({ html: await material.render(c.props) });
       } catch (err) {
         out.push({ code: err.code });
       }
@@ -153,4 +155,65 @@ test('with the network cut after loading, the designer still adds, edits and pre
   await page.click('#save');
   await page.waitForSelector('#page-status:has-text("saved revision 1")');
   assert.deepEqual(pageErrors.filter((e) => !/Failed to fetch/.test(e)), []);
+});
+
+test('a material that misbehaves in the page is stopped at its deadline and the page goes on', async (t) => {
+  const { url, page, pageErrors } = await designer(t, 'evil');
+  const evil = readFileSync(join(root, 'plugins/target/wasm32-wasip2/release/guest_material_evil.wasm'));
+  const published = await fetch(`${url}/registry/v1/packages/evil/0.1.0`, {
+    method: 'PUT', headers: { authorization: `Bearer ${PUBLISH}` }, body: evil,
+  });
+  assert.equal(published.status, 201);
+  const server = async (props) => {
+    const answer = await page.request.post(`${url}/api/materials/evil@0.1.0/render`, { data: props });
+    const body = await answer.json();
+    return answer.ok() ? { html: body.html } : { code: body.error.code };
+  };
+  const expected = {
+    script: await server({ mode: 'script' }),
+    error: await server({ mode: 'error' }),
+    huge: await server({ mode: 'huge', n: 300000 }),
+    nest: await server({ mode: 'nest', n: 100 }),
+  };
+  const seen = await page.evaluate(async () => {
+    const { loadMaterial } = await import('/sdk/js/hangar-materials.js');
+    const evil = await loadMaterial('evil', '0.1.0', { deadlineMs: 300 });
+    const outcome = async (props) => {
+      try { return { html: await evil.render(props) }; } catch (err) { return { code: err.code, message: err.message }; }
+    };
+    // The page's own thread keeps running while the component loops.
+    let ticks = 0;
+    const ticker = setInterval(() => { ticks += 1; }, 20);
+    const started = performance.now();
+    const loop = await outcome({ mode: 'loop' });
+    const loopMs = performance.now() - started;
+    clearInterval(ticker);
+    return {
+      loop, loopMs, ticks,
+      // The next render runs in a new worker.
+      script: await outcome({ mode: 'script' }),
+      trap: await outcome({ mode: 'trap' }),
+      error: await outcome({ mode: 'error' }),
+      huge: await outcome({ mode: 'huge', n: 300000 }),
+      nest: await outcome({ mode: 'nest', n: 100 }),
+      kv: await outcome({ mode: 'kv' }),
+      again: await outcome({ mode: 'script' }),
+    };
+  });
+  assert.equal(seen.loop.code, 'material-failed');
+  assert.match(seen.loop.message, /deadline/);
+  assert.ok(seen.loopMs >= 300 && seen.loopMs < 3000, `stopped after ${seen.loopMs} ms`);
+  assert.ok(seen.ticks >= 5, `the page ran ${seen.ticks} timer ticks meanwhile`);
+  assert.deepEqual(seen.script, expected.script, 'sanitised as on the server');
+  assert.ok(!seen.script.html.includes('onclick') && !seen.script.html.includes('<script'), seen.script.html);
+  assert.equal(seen.trap.code, 'material-failed');
+  assert.match(seen.trap.message, /trapped/);
+  // After the trap, a new instance answers.
+  assert.match(seen.error.message, /it answered: the evil material refuses/);
+  for (const mode of ['error', 'huge', 'nest']) {
+    assert.equal(seen[mode].code, expected[mode].code, `${mode}: ${JSON.stringify(seen[mode])}`);
+  }
+  assert.deepEqual(seen.kv, { html: '<p>wrote</p>' }, 'its key-value store is in the page');
+  assert.deepEqual(seen.again, expected.script);
+  assert.deepEqual(pageErrors, []);
 });

@@ -66,7 +66,7 @@ export class Canvas {
     this.library = library;
     this.hooks = hooks;
     this.selected = null;
-    this.dragging = null;
+    this.generations = new Map();
     root.addEventListener('click', (event) => {
       // Links and buttons inside previews never navigate or submit here.
       if (event.target.closest('.preview a, .preview button')) event.preventDefault();
@@ -82,12 +82,21 @@ export class Canvas {
     this.root.classList.toggle('empty', this.doc.page.nodes.length === 0);
   }
 
-  /** Re-renders one node (and what it holds) in place. */
+  /**
+   * Re-renders one node (and what it holds): the new element replaces the
+   * old once its previews have rendered, so an edit never shows an empty
+   * preview; of edits in quick succession only the last one's lands.
+   */
   refresh(id) {
-    const old = this.root.querySelector(`.d-node[data-id="${CSS.escape(id)}"]`);
     const found = this.doc.find(id);
-    if (!old || !found) { this.render(); return; }
-    old.replaceWith(this.nodeElement(found.node));
+    if (!found || !this.root.querySelector(`.d-node[data-id="${CSS.escape(id)}"]`)) { this.render(); return; }
+    const generation = (this.generations.get(id) ?? 0) + 1;
+    this.generations.set(id, generation);
+    const fresh = this.nodeElement(found.node);
+    fresh.rendered.then(() => {
+      if (this.generations.get(id) !== generation) return;
+      this.root.querySelector(`.d-node[data-id="${CSS.escape(id)}"]`)?.replaceWith(fresh);
+    });
   }
 
   select(id) {
@@ -166,41 +175,56 @@ export class Canvas {
       wrapper.classList.add('dragging');
     });
     wrapper.addEventListener('dragend', () => { wrapper.classList.remove('dragging'); this.clearMarker(); });
-    this.fillPreview(node, preview, entry);
+    // Resolves once this node's preview and those of its children show.
+    wrapper.rendered = Promise.all([
+      this.fillPreview(node, preview, entry),
+      ...[...preview.querySelectorAll('.d-node')].map((child) => child.rendered),
+    ]);
     return wrapper;
   }
 
+  /** Fills `preview`; resolves once it shows the material's HTML (or why not). */
   fillPreview(node, preview, entry) {
     if (!entry) {
       preview.append(element('div', { class: 'preview-loading' }, 'loading…'));
       this.library.load(node.material, node.version).then(() => this.refresh(node.id));
-      return;
+      return Promise.resolve();
     }
-    if (entry.material) {
-      try {
-        preview.innerHTML = entry.material.render(node.props);
-        preview.dataset.rendered = 'local';
-      } catch (err) {
-        preview.replaceChildren(element('div', { class: 'preview-error' }, err.message));
-      }
-    } else {
-      // No module for this version here: the server renders it.
-      preview.dataset.rendered = 'server';
-      this.hooks.preview(node).then((html) => { preview.innerHTML = html; this.placeSlots(node, preview, entry.info); })
-        .catch((err) => preview.replaceChildren(element('div', { class: 'preview-error' }, err.message)));
-    }
+    // The slots' zones go in now, so the tree is whole at once; the
+    // material's HTML arrives from its worker (or the server) and the
+    // zones move into the places it marks.
     this.placeSlots(node, preview, entry.info);
+    const show = (html, where) => {
+      const zones = [...preview.querySelectorAll(':scope > .d-slot')];
+      preview.innerHTML = html;
+      preview.dataset.rendered = where;
+      for (const zone of zones) this.putZone(preview, zone);
+    };
+    const fail = (err) => {
+      const zones = [...preview.querySelectorAll(':scope > .d-slot')];
+      preview.replaceChildren(element('div', { class: 'preview-error' }, err.message), ...zones);
+    };
+    if (entry.material) return entry.material.render(node.props).then((html) => show(html, 'local'), fail);
+    // No module for this version here: the server renders it.
+    return this.hooks.preview(node).then((html) => show(html, 'server'), fail);
   }
 
-  /** Puts each slot's zone where the material marked it (or after the preview). */
+  /** Moves a slot's zone into the element the material marked for it, if any. */
+  putZone(preview, zone) {
+    const marker = zone.dataset.slot
+      ? preview.querySelector(`[data-hangar-slot="${CSS.escape(zone.dataset.slot)}"]`)
+      : null;
+    if (marker) marker.replaceChildren(zone); else preview.append(zone);
+  }
+
+  /** Adds a zone for each slot (and the unslotted children) to the preview. */
   placeSlots(node, preview, info) {
     for (const slot of info?.slots ?? []) {
       const children = node.slots?.[slot.name] ?? [];
       const zone = this.zone({ parent: node.id, slot: slot.name }, children);
       zone.title = slot.title;
       zone.append(...children.map((child) => this.nodeElement(child)));
-      const marker = preview.querySelector(`[data-hangar-slot="${CSS.escape(slot.name)}"]`);
-      if (marker) marker.replaceChildren(zone); else preview.append(zone);
+      preview.append(zone);
     }
     if (node.children?.length) {
       const zone = this.zone({ parent: node.id, slot: null }, node.children, 'd-legacy');

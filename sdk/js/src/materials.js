@@ -1,19 +1,19 @@
 // Materials in the browser: the same component the server renders, loaded
 // on demand as an ES module plus its core WebAssembly (which the server
 // generates once per component digest and serves immutably), given its
-// imports here, rendered in the page and sanitised by the server's rules.
+// imports here, run in a worker of its own under a deadline, and its HTML
+// sanitised in the page by the server's rules.
 // See docs/materials.md, "In the browser".
 
-import * as cli from '@bytecodealliance/preview2-shim/cli';
-import * as io from '@bytecodealliance/preview2-shim/io';
 import { Validator } from '@cfworker/json-schema';
+import { callRender, instantiate } from './material-instance.js';
 import { sanitizeMaterialHtml } from './sanitize.js';
 
 /** The server's default HTML budget of one render (`[materials]`). */
 export const HTML_BUDGET = { maxBytes: 256 * 1024, maxDepth: 64 };
 
-/** Bytes a material may keep in its in-page key-value store. */
-const KV_QUOTA = 64 * 1024;
+/** How long one render may run in the page, ms (the server's default deadline is 250). */
+export const DEADLINE_MS = 1000;
 
 /** A material could not be loaded or rendered; `code` says which. */
 export class MaterialError extends Error {
@@ -30,56 +30,80 @@ export class MaterialError extends Error {
   }
 }
 
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
+// Runs a component in a worker of its own: a render past the deadline
+// terminates the worker (the next render starts another).
+class WorkerRunner {
+  constructor(moduleUrl, label, config, workerUrl) {
+    Object.assign(this, { moduleUrl, label, config, workerUrl });
+    this.worker = null;
+    this.ready = null;
+    this.pending = new Map();
+    this.next = 0;
+  }
 
-// The `hangar:plugin/host` interface, in the page: log to the console, the
-// configuration given to loadMaterial, and a key-value store in memory
-// with the same kind of quota as on the server.
-function hostInterface(label, config) {
-  const kv = new Map();
-  let used = 0;
-  const size = (key, value) => new TextEncoder().encode(key).length + value.length;
-  return {
-    log(level, message, fields) {
-      const tag = typeof level === 'string' ? level : LEVELS[level] ?? 'info';
-      const method = tag === 'error' ? 'error' : tag === 'warn' ? 'warn' : 'debug';
-      console[method](`[${label}]`, message, Object.fromEntries(fields ?? []));
-    },
-    config() { return config; },
-    kvGet(key) { return kv.get(key); },
-    kvSet(key, value) {
-      if (key === '' || key.length > 256) throw { tag: 'invalid-key' };
-      const before = kv.has(key) ? size(key, kv.get(key)) : 0;
-      const after = used - before + size(key, value);
-      if (after > KV_QUOTA) throw { tag: 'quota-exceeded', val: BigInt(KV_QUOTA) };
-      kv.set(key, value);
-      used = after;
-    },
-    kvDelete(key) {
-      if (kv.has(key)) { used -= size(key, kv.get(key)); kv.delete(key); }
-    },
-  };
+  start() {
+    this.ready ??= new Promise((resolve, reject) => {
+      const worker = new Worker(this.workerUrl, { type: 'module', name: this.label });
+      this.worker = worker;
+      worker.onmessage = ({ data }) => {
+        if (data.loaded) resolve();
+        else if (data.failed !== undefined) reject(new Error(data.failed));
+        else this.pending.get(data.id)?.(data);
+      };
+      worker.onerror = (event) => { event.preventDefault(); reject(new Error(event.message || 'the worker failed')); this.stop(); };
+      worker.postMessage({ load: this.moduleUrl, label: this.label, config: this.config });
+    });
+    return this.ready;
+  }
+
+  stop() {
+    this.worker?.terminate();
+    this.worker = null;
+    this.ready = null;
+    for (const answer of this.pending.values()) answer({ error: 'stopped' });
+    this.pending.clear();
+  }
+
+  async render(propsJson, deadlineMs) {
+    await this.start();
+    const id = this.next += 1;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        this.stop();
+        resolve({ error: 'timed out' });
+      }, deadlineMs);
+      this.pending.set(id, (answer) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        // A trapped instance cannot be entered again: the next render
+        // gets a new one, as every call does on the server.
+        if (answer.error === 'trapped') this.stop();
+        resolve(answer);
+      });
+      this.worker.postMessage({ render: propsJson, id });
+    });
+  }
 }
 
-// The WASI imports a component built for wasm32-wasip2 may name (a
-// material uses none of them for anything but its standard streams), by
-// the unversioned names the generated module asks for.
-function wasiImports() {
-  return {
-    'wasi:cli/environment': cli.environment,
-    'wasi:cli/exit': cli.exit,
-    'wasi:cli/stdin': cli.stdin,
-    'wasi:cli/stdout': cli.stdout,
-    'wasi:cli/stderr': cli.stderr,
-    'wasi:cli/terminal-input': cli.terminalInput,
-    'wasi:cli/terminal-output': cli.terminalOutput,
-    'wasi:cli/terminal-stdin': cli.terminalStdin,
-    'wasi:cli/terminal-stdout': cli.terminalStdout,
-    'wasi:cli/terminal-stderr': cli.terminalStderr,
-    'wasi:io/error': io.error,
-    'wasi:io/streams': io.streams,
-    'wasi:io/poll': io.poll,
-  };
+// Runs a component on the page's thread (no worker could be made: a page
+// of another origin than the server's): no deadline.
+class PageRunner {
+  constructor(moduleUrl, label, config) {
+    Object.assign(this, { moduleUrl, label, config });
+    this.exports = null;
+  }
+
+  async start() {
+    this.exports ??= instantiate(this.moduleUrl, this.label, this.config);
+    return this.exports;
+  }
+
+  async render(propsJson) {
+    const answer = callRender(await this.start(), propsJson);
+    if (answer.error === 'trapped') this.exports = null;
+    return answer;
+  }
 }
 
 function depthOf(node, depth = 0) {
@@ -90,12 +114,13 @@ function depthOf(node, depth = 0) {
 
 /** One material version, loaded in the page. */
 export class Material {
-  constructor(info, exports, validator, budget) {
+  constructor(info, runner, validator, options) {
     /** The server's description: name, title, version, props schema, defaults, module. */
     this.info = info;
-    this.exports = exports;
+    this.runner = runner;
     this.validator = validator;
-    this.budget = budget;
+    this.budget = options.budget ?? HTML_BUDGET;
+    this.deadlineMs = options.deadlineMs ?? DEADLINE_MS;
   }
 
   /**
@@ -114,25 +139,26 @@ export class Material {
   }
 
   /**
-   * Renders props in the page: validated, rendered by the component,
-   * checked against the server's HTML budget and sanitised by its rules.
+   * Renders props: validated, rendered by the component (in its worker,
+   * within the deadline), checked against the server's HTML budget and
+   * sanitised by its rules.
    * @param {object} props
-   * @returns {string} the HTML the server would answer for the same props
+   * @returns {Promise<string>} the HTML the server would answer for the same props
    * @throws {MaterialError} `invalid-props` (with `errors`) or `material-failed`
    */
-  render(props) {
+  async render(props) {
     const reference = `${this.info.name}@${this.info.version}`;
     const errors = this.validate(props);
     if (errors.length) {
       throw new MaterialError('invalid-props', `props do not match the schema of ${reference}`, errors);
     }
-    let html;
-    try {
-      html = this.exports.render(JSON.stringify(props));
-    } catch (err) {
-      const reason = err && err.payload !== undefined ? `it answered: ${String(err.payload).slice(0, 200)}` : 'it trapped';
+    const answer = await this.runner.render(JSON.stringify(props), this.deadlineMs);
+    if (answer.error) {
+      const reason = answer.error === 'answered' ? `it answered: ${answer.reason}`
+        : answer.error === 'timed out' ? `it ran past its ${this.deadlineMs} ms deadline in the page` : `it ${answer.error}`;
       throw new MaterialError('material-failed', `material ${reference} failed: ${reason}`);
     }
+    const { html } = answer;
     const bytes = new TextEncoder().encode(html).length;
     if (bytes > this.budget.maxBytes) {
       throw new MaterialError('material-failed', `material ${reference} failed: answered over its output budget`);
@@ -151,12 +177,17 @@ const loads = new Map();
 /**
  * Loads a material version into the page, once: concurrent and later
  * callers share the load (a failed load is forgotten, so a later call
- * tries again). Needs `script-src 'self' 'wasm-unsafe-eval'`.
+ * tries again). The component runs in a worker of its own
+ * (`/sdk/js/material-worker.js` of the server), where a render past
+ * `deadlineMs` is stopped; on a page of another origin, where no such
+ * worker can be made, it runs on the page's thread. Needs
+ * `script-src 'self' 'wasm-unsafe-eval'` and `worker-src 'self'`.
  * @param {string} name material name
  * @param {string} version exact version (a page node's pin)
- * @param {{base?: string, config?: string, budget?: {maxBytes: number, maxDepth: number}}} [options]
+ * @param {{base?: string, config?: string, deadlineMs?: number, budget?: {maxBytes: number, maxDepth: number}}} [options]
  *   `base`: the server's origin (default: this page's); `config`: what the
- *   material's `config()` returns (default `{}`)
+ *   material's `config()` returns (default `{}`); `deadlineMs`: longest
+ *   render ([DEADLINE_MS])
  * @returns {Promise<Material>}
  */
 export function loadMaterial(name, version, options = {}) {
@@ -179,17 +210,20 @@ async function loadNow(name, version, base, options) {
   }
   if (!body.module) throw new MaterialError('load-failed', `the server offers no browser module for ${reference}`);
   const moduleUrl = new URL(body.module, base).href;
-  let exports;
+  const config = options.config ?? '{}';
+  let runner;
   try {
-    const generated = await import(moduleUrl);
-    const imports = { ...wasiImports(), 'hangar:plugin/host': hostInterface(reference, options.config ?? '{}') };
-    exports = await generated.instantiate(
-      (file) => WebAssembly.compileStreaming(fetch(new URL(file, moduleUrl))),
-      imports,
-    );
+    if (new URL(base).origin === location.origin && typeof Worker !== 'undefined') {
+      runner = new WorkerRunner(moduleUrl, reference, config, new URL('/sdk/js/material-worker.js', base));
+      await runner.start();
+    } else {
+      runner = new PageRunner(moduleUrl, reference, config);
+      await runner.start();
+    }
   } catch (err) {
+    runner?.stop?.();
     throw new MaterialError('load-failed', `cannot load ${reference} in the page: ${err.message}`);
   }
   const validator = new Validator(body.props_schema, '2020-12', false);
-  return new Material(body, exports, validator, options.budget ?? HTML_BUDGET);
+  return new Material(body, runner, validator, options);
 }
