@@ -44,7 +44,8 @@ try {
   await page.waitForSelector('.d-node[data-material="card"] > .preview h3');
 
   const timings = await page.evaluate(async (edits) => {
-    const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+    // Between edits, as between keystrokes: the frame is painted first.
+    const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
     const input = document.querySelector('#prop-title');
     const canvas = document.querySelector('#nodes');
     const shows = (value) => document.querySelector('.d-node[data-material="card"] > .preview h3')?.textContent === value;
