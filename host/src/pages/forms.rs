@@ -18,6 +18,11 @@ use crate::store::{Database, now_ms};
 const MAX_LONG_VALUE: usize = 10_000;
 /// Longest value of any other field, in characters.
 const MAX_VALUE: usize = 1_000;
+/// Submissions one client address may have stored a minute (bursts of
+/// [`SUBMIT_BURST`]), across every page of this server (per node).
+pub const SUBMITS_PER_MINUTE: u32 = 10;
+/// The burst of [`SUBMITS_PER_MINUTE`].
+pub const SUBMIT_BURST: u32 = 5;
 /// Most submissions one listing returns.
 pub const MAX_PAGE: i64 = 500;
 

@@ -2,8 +2,6 @@
 //! (anyone, rate-limited per client address), and for admins
 //! `GET /api/admin/pages/{id}/submissions` and its CSV export.
 
-use std::sync::OnceLock;
-
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, State};
@@ -21,14 +19,9 @@ use crate::admin::auth::Admin;
 use crate::error::{ApiError, ApiPath};
 use crate::materials::structure::valid_name;
 use crate::server::AppState;
-use crate::server::rate::{ClientAddr, ClientLimiter, Metered};
+use crate::server::rate::{ClientAddr, Metered};
 use crate::server::ready::Ready;
 
-/// Submissions one client address may have stored a minute (bursts of
-/// [`SUBMIT_BURST`]), across every page of this server.
-pub const SUBMITS_PER_MINUTE: u32 = 10;
-/// The burst of [`SUBMITS_PER_MINUTE`].
-pub const SUBMIT_BURST: u32 = 5;
 /// Largest submission body: the values of one form.
 const MAX_SUBMISSION_BYTES: usize = 64 * 1024;
 
@@ -38,11 +31,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(submit))
         .routes(routes!(list))
         .routes(routes!(export))
-}
-
-fn limiter() -> &'static ClientLimiter {
-    static LIMITER: OnceLock<ClientLimiter> = OnceLock::new();
-    LIMITER.get_or_init(|| ClientLimiter::per_minute(SUBMITS_PER_MINUTE, SUBMIT_BURST))
 }
 
 /// A submission: the form's values by field name.
@@ -109,7 +97,7 @@ async fn submit(
     // Only what would be stored counts: a visitor correcting a refused
     // submission is not held back (refusals are metered as any request).
     if let Some(client) = client {
-        limiter().check(client)?;
+        state.submit_limiter.check(client)?;
     }
     let stored = Submissions::new(state.db.clone())
         .add(id, &node, saved.revision, &values)

@@ -68,6 +68,8 @@ pub struct AppState {
     pub ready: ready::Readiness,
     /// Per-client limits of anonymous routes.
     pub limiter: rate::ClientLimiter,
+    /// Per-client limits of stored form submissions.
+    pub submit_limiter: rate::ClientLimiter,
     /// Rendered pages, per revision.
     pub page_cache: crate::pages::render::PageCache,
     /// Whether the main listener serves `/metrics` (not when it has a
@@ -378,6 +380,10 @@ pub async fn build(config: &ServeConfig) -> Result<Built, ServeError> {
         limiter: rate::ClientLimiter::new(
             config.http.anonymous_rate_per_sec,
             config.http.anonymous_burst,
+        ),
+        submit_limiter: rate::ClientLimiter::per_minute(
+            crate::pages::forms::SUBMITS_PER_MINUTE,
+            crate::pages::forms::SUBMIT_BURST,
         ),
     };
     let router = app(

@@ -3104,6 +3104,8 @@ var WorkerRunner = class {
   }
   async render(propsJson, deadlineMs) {
     await this.start();
+    const { worker } = this;
+    if (!worker) return { error: "stopped" };
     const id2 = this.next += 1;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -3117,7 +3119,7 @@ var WorkerRunner = class {
         if (answer.error === "trapped") this.stop();
         resolve(answer);
       });
-      this.worker.postMessage({ render: propsJson, id: id2 });
+      worker.postMessage({ render: propsJson, id: id2 });
     });
   }
 };

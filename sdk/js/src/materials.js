@@ -66,6 +66,9 @@ class WorkerRunner {
 
   async render(propsJson, deadlineMs) {
     await this.start();
+    const { worker } = this;
+    // Another render's deadline stopped it meanwhile: the next one starts anew.
+    if (!worker) return { error: 'stopped' };
     const id = this.next += 1;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -81,7 +84,7 @@ class WorkerRunner {
         if (answer.error === 'trapped') this.stop();
         resolve(answer);
       });
-      this.worker.postMessage({ render: propsJson, id });
+      worker.postMessage({ render: propsJson, id });
     });
   }
 }
