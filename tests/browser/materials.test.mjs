@@ -143,6 +143,7 @@ test('with the network cut after loading, the designer still adds, edits and pre
   // Local validation shows under the field without the server.
   await page.fill('#prop-label', '');
   await page.waitForSelector('#props .message[data-field="label"]:not(:empty)');
+  assert.equal(await page.textContent('#props .message[data-field=""]'), '', 'no second message about the whole');
   assert.equal(await card.getAttribute('data-rendered'), 'local');
   assert.deepEqual(requests, [], 'nothing was asked of the network');
   await page.screenshot({ path: join(screenshots(), 'designer-offline.png'), fullPage: true });

@@ -3160,7 +3160,9 @@ var Material = class {
     const result = this.validator.validate(props);
     if (result.valid) return [];
     const seen = /* @__PURE__ */ new Set();
-    return result.errors.map((e) => ({ path: e.instanceLocation.replace(/^#/, ""), message: e.error })).filter((e) => !seen.has(e.path) && seen.add(e.path));
+    const errors = result.errors.map((e) => ({ path: e.instanceLocation.replace(/^#/, ""), message: e.error })).filter((e) => !seen.has(e.path) && seen.add(e.path));
+    const precise = errors.filter((e) => e.path !== "");
+    return precise.length ? precise : errors;
   }
   /**
    * Renders props: validated, rendered by the component (in its worker,

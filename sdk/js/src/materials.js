@@ -134,11 +134,14 @@ export class Material {
   validate(props) {
     const result = this.validator.validate(props);
     if (result.valid) return [];
-    // The innermost errors name the props; the rest repeat them.
+    // The innermost errors name the props; the rest repeat them (one
+    // about the whole object stays only when nothing more precise does).
     const seen = new Set();
-    return result.errors
+    const errors = result.errors
       .map((e) => ({ path: e.instanceLocation.replace(/^#/, ''), message: e.error }))
       .filter((e) => !seen.has(e.path) && seen.add(e.path));
+    const precise = errors.filter((e) => e.path !== '');
+    return precise.length ? precise : errors;
   }
 
   /**
