@@ -161,7 +161,7 @@ async fn module_file(
     if loaded.digest() != Some(digest) {
         return Err(unknown());
     }
-    let bundle = state.materials.bundle(&loaded).await.map_err(|err| {
+    let bundle = state.materials.bundle(digest).await.map_err(|err| {
         tracing::error!(%digest, error = %err, "material bundle failed");
         ApiError::new(StatusCode::BAD_GATEWAY, "material-failed", err.to_string())
     })?;

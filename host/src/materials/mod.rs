@@ -166,7 +166,7 @@ pub struct Described {
     pub contract: &'static str,
     /// Digest of its component (`sha256:...`), when it came from the registry.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
+    pub digest: Option<hangar_registry::Digest>,
     /// Path of its ES module for browsers (`docs/materials.md`), when it
     /// came from the registry.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,7 +176,6 @@ pub struct Described {
 /// A loaded material version.
 pub struct Loaded {
     plugin: Arc<Plugin>,
-    digest: Option<hangar_registry::Digest>,
     /// Its description.
     pub info: Described,
     validator: jsonschema::Validator,
@@ -190,7 +189,7 @@ impl Loaded {
 
     /// Digest of its component, when it came from the registry.
     pub fn digest(&self) -> Option<hangar_registry::Digest> {
-        self.digest
+        self.info.digest
     }
 }
 
@@ -425,18 +424,15 @@ impl Materials {
         self.loads.loaded()
     }
 
-    /// The browser bundle of `loaded`, made on first request.
+    /// The browser bundle of the component `digest` (a loaded material
+    /// version's: the caller checks), made on first request.
     ///
     /// # Errors
-    /// It came from no registry (a file tried locally), or the bundle
-    /// could not be made.
+    /// The bundle could not be made.
     pub async fn bundle(
         &self,
-        loaded: &Loaded,
+        digest: hangar_registry::Digest,
     ) -> Result<Arc<browser::Bundle>, browser::BundleError> {
-        let digest = loaded
-            .digest
-            .ok_or_else(|| browser::BundleError::Fetch("not from the registry".into()))?;
         self.bundles.get(digest).await
     }
 
@@ -511,9 +507,8 @@ impl Loaded {
         })?;
         Ok(Self {
             plugin,
-            digest,
             info: Described {
-                digest: digest.map(|d| d.to_string()),
+                digest,
                 module: digest.map(|d| browser::module_path(&name, &version, &d)),
                 name,
                 title: raw.title,

@@ -62,8 +62,13 @@ async fn submit(
     body: Result<Json<SubmissionBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let id = page_id(&id)?;
+    let unknown_form = |why: String| ApiError::new(StatusCode::NOT_FOUND, "unknown-form", why);
+    if !valid_name(&node) {
+        return Err(unknown_form(format!("no form {node:?} on page {id}")));
+    }
     let Json(body) = body?;
-    if Value::Object(body.values.clone()).to_string().len() > MAX_SUBMISSION_BYTES {
+    let size = serde_json::to_vec(&body.values).map_or(usize::MAX, |json| json.len());
+    if size > MAX_SUBMISSION_BYTES {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too-large",
@@ -72,10 +77,6 @@ async fn submit(
     }
     let saved = current(&state, id).await?;
     let page: Page = serde_json::from_str(&saved.schema).map_err(ApiError::internal)?;
-    let unknown_form = |why: String| ApiError::new(StatusCode::NOT_FOUND, "unknown-form", why);
-    if !valid_name(&node) {
-        return Err(unknown_form(format!("no form {node:?} on page {id}")));
-    }
     let form = forms::form_node(&state.materials, &page, &node)
         .await
         .map_err(unknown_form)?;

@@ -274,15 +274,16 @@ async fn published(
     } else {
         &page.title
     });
-    // Actions and forms need the runtime; a page without them runs nothing.
-    let events: serde_json::Map<String, Value> = page
-        .walk()
-        .into_iter()
-        .filter(|(_, node, _)| !node.events.is_empty())
-        .filter_map(|(_, node, _)| Some((node.id.clone()?, json!(node.events))))
-        .collect();
-    let runtime = !events.is_empty() || body.contains(" data-form=\"\"");
+    // Actions and forms need the runtime (the render marked their nodes);
+    // a page without them runs nothing.
+    let runtime = body.marked;
     let script = if runtime {
+        let events: serde_json::Map<String, Value> = page
+            .walk()
+            .into_iter()
+            .filter(|(_, node, _)| !node.events.is_empty())
+            .filter_map(|(_, node, _)| Some((node.id.clone()?, json!(node.events))))
+            .collect();
         // A data block, never run; `<` escaped so no value can end it.
         let actions = json!({"page": id, "revision": saved.revision, "events": events})
             .to_string()
@@ -298,8 +299,8 @@ async fn published(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n<link rel=\"stylesheet\" href=\"/materials.css\">\n</head>\n\
-         <body>\n<main class=\"hm-page\" data-page=\"{id}\" data-revision=\"{}\">{body}</main>\n{script}</body>\n</html>\n",
-        saved.revision
+         <body>\n<main class=\"hm-page\" data-page=\"{id}\" data-revision=\"{}\">{}</main>\n{script}</body>\n</html>\n",
+        saved.revision, body.html
     );
     let mut response = Html(document).into_response();
     // Sanitised already; the policy is a second wall: no script runs here.

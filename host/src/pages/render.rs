@@ -17,10 +17,20 @@ use super::Node;
 use crate::materials::Materials;
 use crate::materials::structure::Role;
 
+/// A page's rendered body.
+#[derive(Debug)]
+pub struct Body {
+    /// The nodes' HTML.
+    pub html: String,
+    /// Whether a node is marked for the page runtime (a form, or a node
+    /// with events): the page then needs the runtime.
+    pub marked: bool,
+}
+
 /// Rendered pages by `(page id, revision)`.
 #[derive(Clone)]
 pub struct PageCache {
-    pages: moka::future::Cache<(String, i64), Arc<str>>,
+    pages: moka::future::Cache<(String, i64), Arc<Body>>,
 }
 
 impl std::fmt::Debug for PageCache {
@@ -33,7 +43,7 @@ impl std::fmt::Debug for PageCache {
 
 /// A render with a failed node: shown, not cached.
 #[derive(Debug)]
-struct Partial(Arc<str>);
+struct Partial(Arc<Body>);
 
 impl PageCache {
     /// A cache holding at most `bytes` of rendered HTML.
@@ -41,8 +51,8 @@ impl PageCache {
         Self {
             pages: moka::future::Cache::builder()
                 .max_capacity(bytes)
-                .weigher(|key: &(String, i64), html: &Arc<str>| {
-                    u32::try_from(key.0.len() + html.len()).unwrap_or(u32::MAX)
+                .weigher(|key: &(String, i64), body: &Arc<Body>| {
+                    u32::try_from(key.0.len() + body.html.len()).unwrap_or(u32::MAX)
                 })
                 .build(),
         }
@@ -56,21 +66,24 @@ impl PageCache {
         id: &str,
         revision: i64,
         nodes: &[Node],
-    ) -> Arc<str> {
+    ) -> Arc<Body> {
         let rendered = self
             .pages
             .try_get_with((id.to_owned(), revision), async {
-                let (html, complete) = render_nodes(materials, nodes).await;
-                let html: Arc<str> = html.into();
-                if complete {
-                    Ok(html)
+                let out = render_nodes(materials, nodes).await;
+                let body = Arc::new(Body {
+                    html: out.html,
+                    marked: out.marked,
+                });
+                if out.complete {
+                    Ok(body)
                 } else {
-                    Err(Partial(html))
+                    Err(Partial(body))
                 }
             })
             .await;
         match rendered {
-            Ok(html) => html,
+            Ok(body) => body,
             Err(partial) => partial.0.clone(),
         }
     }
@@ -99,14 +112,24 @@ pub fn fill_slot(html: &mut String, name: &str, children: &str) {
     }
 }
 
+/// What rendering nodes gave.
+struct Rendered {
+    html: String,
+    /// Every node rendered.
+    complete: bool,
+    /// A node was marked for the page runtime.
+    marked: bool,
+}
+
 /// Renders nodes in order; a node that cannot be rendered becomes a visible
-/// placeholder so the rest of the page still shows. Returns the HTML and
-/// whether every node rendered. A node with an id that is a form or has
-/// events is marked for the page's runtime (`data-node`, `data-form`).
-fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a, (String, bool)> {
+/// placeholder so the rest of the page still shows. A node with an id that
+/// is a form or has events is marked for the page's runtime (`data-node`,
+/// `data-form`).
+fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a, Rendered> {
     async move {
         let mut html = String::new();
         let mut complete = true;
+        let mut marked = false;
         for node in nodes {
             let rendered = async {
                 let loaded = materials.load_pinned(&node.material, &node.version).await?;
@@ -126,16 +149,18 @@ fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a
                 }
             };
             for (name, children) in &node.slots {
-                let (children, all) = render_nodes(materials, children).await;
-                complete &= all;
-                fill_slot(&mut inner, name, &children);
+                let below = render_nodes(materials, children).await;
+                complete &= below.complete;
+                marked |= below.marked;
+                fill_slot(&mut inner, name, &below.html);
             }
             let children = if node.children.is_empty() {
                 String::new()
             } else {
-                let (inner, all) = render_nodes(materials, &node.children).await;
-                complete &= all;
-                format!(r#"<div class="hm-children">{inner}</div>"#)
+                let below = render_nodes(materials, &node.children).await;
+                complete &= below.complete;
+                marked |= below.marked;
+                format!(r#"<div class="hm-children">{}</div>"#, below.html)
             };
             let mut marks = String::new();
             if let Some(id) = node
@@ -143,6 +168,7 @@ fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a
                 .as_deref()
                 .filter(|_| role == Role::Form || !node.events.is_empty())
             {
+                marked = true;
                 marks.push_str(&format!(r#" data-node="{}""#, escape(id)));
                 if role == Role::Form {
                     marks.push_str(r#" data-form="""#);
@@ -154,7 +180,11 @@ fn render_nodes<'a>(materials: &'a Materials, nodes: &'a [Node]) -> BoxFuture<'a
                 escape(&node.version)
             ));
         }
-        (html, complete)
+        Rendered {
+            html,
+            complete,
+            marked,
+        }
     }
     .boxed()
 }

@@ -202,8 +202,7 @@ impl Checker<'_> {
             for (segment, children) in node.child_lists() {
                 let slot = segment
                     .strip_prefix("slots/")
-                    .and_then(|name| info.structure.slot(name))
-                    .cloned();
+                    .and_then(|name| info.structure.slot(name));
                 let inner = if role == Role::Form {
                     Some(&mut own_form)
                 } else {
@@ -214,7 +213,7 @@ impl Checker<'_> {
                     &format!("{path}/{segment}"),
                     depth + 1,
                     inner,
-                    slot.as_ref(),
+                    slot,
                 ))
                 .await?;
             }

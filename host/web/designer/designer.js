@@ -233,10 +233,17 @@ document.addEventListener('keydown', (event) => {
   if (mod && (key === 'y' || (key === 'z' && event.shiftKey))) { event.preventDefault(); doc.redo(); return; }
   if (typing(event.target) || !state.selected) return;
   if (key === 'delete' || key === 'backspace') { event.preventDefault(); doc.remove(state.selected); }
-  else if (mod && key === 'c') { state.clipboard = structuredClone(doc.find(state.selected)?.node ?? null); status('copied'); }
+  else if (mod && key === 'c') copy();
   else if (mod && key === 'v' && state.clipboard) { event.preventDefault(); paste(); }
   else if (mod && key === 'd') { event.preventDefault(); doc.duplicate(state.selected); }
 });
+
+function copy() {
+  const found = state.selected && doc.find(state.selected);
+  if (!found) return;
+  state.clipboard = structuredClone(found.node);
+  status('copied');
+}
 
 function paste() {
   const { place, index } = placeForClick();
@@ -249,7 +256,7 @@ $('#page-form').addEventListener('submit', (event) => { event.preventDefault(); 
 $('#load').addEventListener('click', guarded(loadPage));
 $('#undo').addEventListener('click', () => doc.undo());
 $('#redo').addEventListener('click', () => doc.redo());
-$('#copy').addEventListener('click', () => { if (state.selected) { state.clipboard = structuredClone(doc.find(state.selected).node); status('copied'); } });
+$('#copy').addEventListener('click', copy);
 $('#paste').addEventListener('click', () => { if (state.clipboard) paste(); });
 $('#page-title').addEventListener('input', () => doc.setTitle($('#page-title').value));
 $('#use-token').addEventListener('click', () => {

@@ -3044,13 +3044,19 @@ function cleanChildren(node, out) {
   }
 }
 var parser = null;
-function sanitizeMaterialHtml(html) {
+function parseMaterialHtml(html) {
   parser ??= document.implementation.createHTMLDocument("");
   const box = parser.createElement("div");
   box.innerHTML = html;
+  return box;
+}
+function cleanMaterialFragment(box) {
   const out = [];
   cleanChildren(box, out);
   return out.join("");
+}
+function sanitizeMaterialHtml(html) {
+  return cleanMaterialFragment(parseMaterialHtml(html));
 }
 
 // src/materials.js
@@ -3188,12 +3194,11 @@ var Material = class {
     if (bytes > this.budget.maxBytes) {
       throw new MaterialError("material-failed", `material ${reference} failed: answered over its output budget`);
     }
-    const probe = document.implementation.createHTMLDocument("").createElement("div");
-    probe.innerHTML = html;
-    if (depthOf(probe) > this.budget.maxDepth) {
+    const parsed = parseMaterialHtml(html);
+    if (depthOf(parsed) > this.budget.maxDepth) {
       throw new MaterialError("material-failed", `material ${reference} failed: answered over its output budget`);
     }
-    return sanitizeMaterialHtml(html);
+    return cleanMaterialFragment(parsed);
   }
 };
 var loads = /* @__PURE__ */ new Map();
@@ -3238,5 +3243,6 @@ export {
   HTML_BUDGET,
   Material,
   MaterialError,
-  loadMaterial
+  loadMaterial,
+  sanitizeMaterialHtml
 };

@@ -7,7 +7,9 @@
 
 import { Validator } from '@cfworker/json-schema';
 import { callRender, instantiate } from './material-instance.js';
-import { sanitizeMaterialHtml } from './sanitize.js';
+import { cleanMaterialFragment, parseMaterialHtml } from './sanitize.js';
+
+export { sanitizeMaterialHtml } from './sanitize.js';
 
 /** The server's default HTML budget of one render (`[materials]`). */
 export const HTML_BUDGET = { maxBytes: 256 * 1024, maxDepth: 64 };
@@ -169,12 +171,12 @@ export class Material {
     if (bytes > this.budget.maxBytes) {
       throw new MaterialError('material-failed', `material ${reference} failed: answered over its output budget`);
     }
-    const probe = document.implementation.createHTMLDocument('').createElement('div');
-    probe.innerHTML = html;
-    if (depthOf(probe) > this.budget.maxDepth) {
+    // One parse serves the nesting check and the sanitiser.
+    const parsed = parseMaterialHtml(html);
+    if (depthOf(parsed) > this.budget.maxDepth) {
       throw new MaterialError('material-failed', `material ${reference} failed: answered over its output budget`);
     }
-    return sanitizeMaterialHtml(html);
+    return cleanMaterialFragment(parsed);
   }
 }
 

@@ -239,17 +239,36 @@ function cleanChildren(node, out) {
 let parser = null;
 
 /**
+ * Parses a material's HTML as the server does (a fragment in a `div`), in
+ * a document of its own, which runs no script and loads nothing.
+ * @param {string} html
+ * @returns {HTMLDivElement} the element holding the parsed fragment
+ */
+export function parseMaterialHtml(html) {
+  parser ??= document.implementation.createHTMLDocument('');
+  const box = parser.createElement('div');
+  box.innerHTML = html;
+  return box;
+}
+
+/**
+ * The content of `box` (from [parseMaterialHtml]) sanitised by the host's
+ * rules, written out as the server would.
+ * @param {HTMLDivElement} box
+ * @returns {string}
+ */
+export function cleanMaterialFragment(box) {
+  const out = [];
+  cleanChildren(box, out);
+  return out.join('');
+}
+
+/**
  * Sanitises a material's HTML by the host's rules and returns it as the
- * server would. The markup is parsed in a document of its own, which runs
- * no script and loads nothing.
+ * server would.
  * @param {string} html
  * @returns {string}
  */
 export function sanitizeMaterialHtml(html) {
-  parser ??= document.implementation.createHTMLDocument('');
-  const box = parser.createElement('div');
-  box.innerHTML = html;
-  const out = [];
-  cleanChildren(box, out);
-  return out.join('');
+  return cleanMaterialFragment(parseMaterialHtml(html));
 }
